@@ -1,10 +1,22 @@
+using System.CommandLine;
+using DiffusionAlign.Cli.Commands;
+
 namespace DiffusionAlign.Cli;
 
+/// <summary>The <c>dalign</c> entry point: parse, validate, call the library, print.</summary>
 public static class Program
 {
-    public static int Main(string[] args)
+    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+
+    public static RootCommand BuildRoot()
     {
-        Console.WriteLine("dalign: commands arrive in the next commits");
-        return 0;
+        var root = new RootCommand("DiffusionAlign: align text-to-image diffusion models with human preferences (DSPO, Diffusion-DPO, SFT)");
+        root.Subcommands.Add(PretrainCommand.Create());
+        root.Subcommands.Add(SampleCommand.Create());
+        root.Subcommands.Add(PairsCommand.Create());
+        root.Subcommands.Add(AlignCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
+        return root;
     }
 }

@@ -1,0 +1,53 @@
+using TorchSharp;
+
+namespace DiffusionAlign.Cli;
+
+/// <summary>
+/// Runs a command body and turns user errors into one line on stderr with exit code 2, so a
+/// mistake in a flag or a file never shows a stack trace. Bugs still surface with their trace.
+/// </summary>
+public static class CommandRunner
+{
+    public const int UserError = 2;
+
+    public static int Run(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (DiffusionAlignException e)
+        {
+            Console.Error.WriteLine($"dalign: error: {e.Message}");
+            return UserError;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("dalign: cancelled; the last checkpoint is kept, rerun with --resume to continue");
+            return 130;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            Console.Error.WriteLine($"dalign: error: {e.Message}");
+            return UserError;
+        }
+        catch (IOException e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            Console.Error.WriteLine($"dalign: error: {e.Message}");
+            return UserError;
+        }
+    }
+
+    /// <summary>Cancellation on Ctrl+C: the running step finishes, then the command stops cleanly.</summary>
+    public static CancellationToken CancelOnCtrlC()
+    {
+        var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            if (cts.IsCancellationRequested) return;
+            e.Cancel = true;
+            cts.Cancel();
+        };
+        return cts.Token;
+    }
+}

@@ -1,0 +1,78 @@
+using System.CommandLine;
+using DiffusionAlign.Experiments;
+using DiffusionAlign.Runtime;
+
+namespace DiffusionAlign.Cli.Commands;
+
+/// <summary><c>dalign demo</c>: the whole pipeline on the embedded shapes world, from the shipped base model.</summary>
+public static class DemoCommand
+{
+    public const string DefaultBase = "models/shapes-base";
+
+    public static Command Create()
+    {
+        var outDir = new Option<string>("--out") { Description = "Output folder", DefaultValueFactory = _ => "out/demo" };
+        var quick = new Option<bool>("--quick") { Description = "A few-minute smoke run (too small to prove anything)" };
+        var baseModel = new Option<string?>("--base") { Description = $"Base model folder (default: {DefaultBase} of this repository)" };
+        var seed = CommonOptions.Seed();
+        var device = CommonOptions.Device();
+        var threads = CommonOptions.Threads();
+
+        var command = new Command("demo", "Pairs → labels → SFT, Diffusion-DPO, DSPO → evaluation against the base, on the shapes world");
+        foreach (var o in new Option[] { outDir, quick, baseModel, seed, device, threads }) command.Options.Add(o);
+        command.SetAction(result => CommandRunner.Run(() =>
+        {
+            var dev = CommonOptions.Setup(result, device, threads);
+            var config = (result.GetValue(quick) ? DemoConfig.Quick : DemoConfig.Default) with { Seed = result.GetValue(seed) };
+            string basePath = result.GetValue(baseModel) ?? FindShippedBase();
+            string dir = result.GetValue(outDir)!;
+            var started = DateTime.UtcNow;
+            Console.WriteLine($"DiffusionAlign demo{(result.GetValue(quick) ? " (quick)" : "")}: base {basePath}, output {dir}");
+            var cancel = CommandRunner.CancelOnCtrlC();
+            Evaluation.EvaluationResults results = null!;
+            string? current = null;
+            Action<int, string>? report = null;
+            results = ShapesAlignmentDemo.Run(basePath, dir, config, dev,
+                new ImmediateProgress<ShapesAlignmentDemo.Stage>(s =>
+                {
+                    if (s.Name != current)
+                    {
+                        current = s.Name;
+                        report = StageLine(s.Name, s.Total);
+                    }
+                    report!(s.Done, s.Status);
+                }),
+                line => Console.WriteLine(line), cancel);
+            ResultsTable.Print(results);
+            Console.WriteLine($"wrote {Path.Combine(dir, "results.json")}, samples.png (rows: {string.Join(", ", results.Models.Keys)}; same noise per column), training.png in {(DateTime.UtcNow - started).TotalMinutes:F1} min");
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Plain progress lines per stage (~every 10%), so long demo stages show they are moving in any terminal or log.</summary>
+    private static Action<int, string> StageLine(string name, int total)
+    {
+        int lastDecile = -1;
+        var start = DateTime.UtcNow;
+        return (done, status) =>
+        {
+            int decile = total <= 0 ? 10 : (int)(10L * done / total);
+            if (decile == lastDecile && done != total) return;
+            lastDecile = decile;
+            Console.WriteLine($"  {name}: {done}/{total} {status} ({(DateTime.UtcNow - start).TotalSeconds:F0}s)");
+        };
+    }
+
+    /// <summary>The shipped base model: relative to the working directory, else found above the executable (dotnet run from anywhere in the repo).</summary>
+    private static string FindShippedBase()
+    {
+        if (Directory.Exists(DefaultBase)) return DefaultBase;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, DefaultBase);
+            if (Directory.Exists(candidate)) return candidate;
+        }
+        throw new DiffusionAlignException($"cannot find the shipped base model ({DefaultBase}); run from the repository root or pass --base DIR");
+    }
+}

@@ -1,0 +1,58 @@
+using DiffusionAlign.Runtime;
+using System.CommandLine;
+using DiffusionAlign.Imaging;
+using DiffusionAlign.Pipelines;
+using DiffusionAlign.Sampling;
+using static TorchSharp.torch;
+
+namespace DiffusionAlign.Cli.Commands;
+
+/// <summary><c>dalign sample</c>: draws a grid of images for one prompt.</summary>
+public static class SampleCommand
+{
+    public static Command Create()
+    {
+        var defaults = new SamplingOptions(Steps: 25);
+        var model = new Option<string>("--model") { Description = "Model folder (config.json + model.safetensors)", Required = true };
+        var prompt = new Option<string>("--prompt") { Description = "Text prompt, e.g. \"a red circle on a blue background\"", Required = true };
+        var n = new Option<int>("--n") { Description = "Number of images", DefaultValueFactory = _ => 16 };
+        var steps = new Option<int>("--steps") { Description = "DDIM steps", DefaultValueFactory = _ => defaults.Steps };
+        var guidance = new Option<double>("--guidance") { Description = "Classifier-free guidance scale", DefaultValueFactory = _ => defaults.GuidanceScale };
+        var eta = new Option<double>("--eta") { Description = "DDIM eta (0 = deterministic)", DefaultValueFactory = _ => defaults.Eta };
+        var scale = new Option<int>("--scale") { Description = "Upscale factor of the grid image (nearest neighbour)", DefaultValueFactory = _ => 4 };
+        var outPath = new Option<string>("--out") { Description = "PNG file for the grid", Required = true };
+        var seed = CommonOptions.Seed();
+        var device = CommonOptions.Device();
+        var threads = CommonOptions.Threads();
+
+        var command = new Command("sample", "Sample a grid of images for a prompt");
+        foreach (var o in new Option[] { model, prompt, n, steps, guidance, eta, scale, outPath, seed, device, threads }) command.Options.Add(o);
+        command.SetAction(result => CommandRunner.Run(() =>
+        {
+            var dev = CommonOptions.Setup(result, device, threads);
+            int count = result.GetValue(n);
+            if (count is < 1 or > 1024) throw new DiffusionAlignException($"--n must be in 1..1024, got {count}");
+            int factor = result.GetValue(scale);
+            if (factor is < 1 or > 16) throw new DiffusionAlignException($"--scale must be in 1..16, got {factor}");
+            var options = new SamplingOptions(result.GetValue(steps), result.GetValue(guidance), result.GetValue(eta));
+            options.Validate();
+            string text = result.GetValue(prompt)!;
+            using var loaded = TextToImageModel.Load(result.GetValue(model)!, dev);
+            loaded.Freeze();
+            loaded.Tokenizer.Encode(text); // Rejects unknown words before any compute.
+            long s = result.GetValue(seed);
+            var prompts = Enumerable.Repeat(text, count).ToList();
+            using var noise = TextToImageSampler.InitialNoise(count, loaded.Config.ImageSize, s);
+            Tensor? images = null;
+            ProgressDisplay.Run("sample", options.Steps, report =>
+                images = TextToImageSampler.Generate(loaded, prompts, noise, options, s, new ImmediateProgress<int>(i => report(i, ""))));
+            using var _ = images;
+            var grid = ImageGrid.Compose(ImageTensors.ToImages(images!.cpu()), columns: (int)Math.Ceiling(Math.Sqrt(count)));
+            string path = result.GetValue(outPath)!;
+            ImageCodec.SavePng(ImageGrid.Upscale(grid, factor), path);
+            Console.WriteLine($"wrote {path} ({count} samples of \"{text}\")");
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,40 @@
+using Spectre.Console;
+
+namespace DiffusionAlign.Cli;
+
+/// <summary>
+/// A progress bar on an interactive terminal; on a pipe or CI log, a plain line every ~10%
+/// so logs stay readable and still show that long work is moving.
+/// </summary>
+public static class ProgressDisplay
+{
+    /// <summary>Runs <paramref name="work"/>, which reports (done, status text) through the callback it receives.</summary>
+    public static void Run(string title, int total, Action<Action<int, string>> work)
+    {
+        if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            int lastDecile = -1;
+            var start = DateTime.UtcNow;
+            work((done, status) =>
+            {
+                int decile = total <= 0 ? 10 : (int)(10L * done / total);
+                if (decile == lastDecile && done != total) return;
+                lastDecile = decile;
+                Console.WriteLine($"{title}: {done}/{total} {status} ({(DateTime.UtcNow - start).TotalSeconds:F0}s)");
+            });
+            return;
+        }
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask(Markup.Escape(title), maxValue: Math.Max(1, total));
+                work((done, status) =>
+                {
+                    task.Value = done;
+                    task.Description = Markup.Escape($"{title} {status}");
+                });
+            });
+    }
+}

@@ -1,0 +1,48 @@
+using DiffusionAlign.Sampling;
+
+namespace DiffusionAlign.Data.Generation;
+
+/// <summary>Where the two images of a generated pair come from.</summary>
+public enum PairSource
+{
+    /// <summary>Two samples of a model for the same prompt (as Pick-a-Pic's pairs are model generations).</summary>
+    Model,
+
+    /// <summary>Two renders of the shapes world's renderer, each flawed with some probability.</summary>
+    Renderer,
+}
+
+/// <summary>How to make and label preference pairs in the shapes world.</summary>
+/// <param name="Count">Number of pairs.</param>
+/// <param name="Seed">Fixes prompts, noise and labels.</param>
+/// <param name="HeldOut">Draw prompts from the held-out split instead of the training split.</param>
+/// <param name="Tau">Bradley–Terry temperature τ in P(a ≻ b) = σ((r_a − r_b)/τ); null picks τ so labels agree with the reward order <see cref="TargetAgreement"/> of the time.</param>
+public sealed record PairGenerationConfig(
+    int Count,
+    long Seed = 0,
+    PairSource Source = PairSource.Model,
+    bool HeldOut = false,
+    double? Tau = null,
+    double TargetAgreement = 0.8,
+    SamplingOptions? Sampling = null,
+    int BatchSize = 64,
+    double FlawProbability = 0.5)
+{
+    public SamplingOptions EffectiveSampling => Sampling ?? new SamplingOptions(Steps: 10, GuidanceScale: 3.0);
+
+    public void Validate()
+    {
+        if (Count < 1) throw new DiffusionAlignException($"--n must be at least 1, got {Count}");
+        if (Tau is <= 0) throw new DiffusionAlignException($"--tau must be positive, got {Tau}");
+        if (TargetAgreement is <= 0.5 or >= 1) throw new DiffusionAlignException($"target agreement must be in (0.5, 1), got {TargetAgreement}");
+        if (BatchSize < 1) throw new DiffusionAlignException($"batch size must be at least 1, got {BatchSize}");
+        EffectiveSampling.Validate();
+    }
+}
+
+/// <summary>Generated pairs and what their labels are like.</summary>
+/// <param name="Tau">The temperature used.</param>
+/// <param name="Agreement">Share of pairs whose label agrees with the reward order (ties count ½).</param>
+/// <param name="ExpectedAgreement">Mean over pairs of σ(|Δr|/τ), the agreement the labels have in expectation.</param>
+/// <param name="MeanReward">Mean reward of all generated images.</param>
+public sealed record PairGenerationResult(IReadOnlyList<PreferencePair> Pairs, double Tau, double Agreement, double ExpectedAgreement, double MeanReward);

@@ -1,0 +1,78 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace DiffusionAlign.Evaluation;
+
+/// <summary>Per-model sample statistics on held-out prompts.</summary>
+public sealed record ModelScores(
+    [property: JsonPropertyName("mean_reward")] double MeanReward,
+    [property: JsonPropertyName("mean_reward_ci_low")] double MeanRewardCiLow,
+    [property: JsonPropertyName("mean_reward_ci_high")] double MeanRewardCiHigh,
+    [property: JsonPropertyName("colour_accuracy")] double ColourAccuracy,
+    [property: JsonPropertyName("n")] int N);
+
+/// <summary>One model's reward win rate against another, ties counted ½, with a 95% Wilson interval.</summary>
+public sealed record WinRateEntry(
+    [property: JsonPropertyName("vs")] string Vs,
+    [property: JsonPropertyName("rate")] double Rate,
+    [property: JsonPropertyName("ci_low")] double CiLow,
+    [property: JsonPropertyName("ci_high")] double CiHigh,
+    [property: JsonPropertyName("n")] int N,
+    [property: JsonPropertyName("wins")] int Wins,
+    [property: JsonPropertyName("ties")] int Ties,
+    [property: JsonPropertyName("losses")] int Losses);
+
+/// <summary>
+/// <c>results.json</c>: the layout is an interface users script against. <c>ranking_accuracy</c> is
+/// each model's own likelihood-proxy ranking accuracy on held-out pairs (Chen et al. 2024: lower
+/// matched-draw denoising error = higher ELBO); <c>implicit_reward_accuracy</c> is the DPO implicit
+/// reward's (r̂ relative to the baseline) ranking accuracy; <c>idealized_ranking_accuracy</c> is what
+/// the exact DPO optimum at β would reach with the true reward.
+/// </summary>
+public sealed record EvaluationResults
+{
+    [JsonPropertyName("models")]
+    public Dictionary<string, ModelScores> Models { get; init; } = new();
+
+    [JsonPropertyName("win_rate")]
+    public Dictionary<string, WinRateEntry> WinRate { get; init; } = new();
+
+    /// <summary>Every pair of non-baseline models against each other, keyed "a_vs_b".</summary>
+    [JsonPropertyName("head_to_head")]
+    public Dictionary<string, WinRateEntry> HeadToHead { get; init; } = new();
+
+    [JsonPropertyName("ranking_accuracy")]
+    public Dictionary<string, double> RankingAccuracy { get; init; } = new();
+
+    [JsonPropertyName("implicit_reward_accuracy")]
+    public Dictionary<string, double> ImplicitRewardAccuracy { get; init; } = new();
+
+    [JsonPropertyName("idealized_ranking_accuracy")]
+    public double? IdealizedRankingAccuracy { get; init; }
+
+    /// <summary>Held-out pairs whose label agrees with the true reward order: the ceiling any ranking can reach on noisy labels.</summary>
+    [JsonPropertyName("label_reward_agreement")]
+    public double? LabelRewardAgreement { get; init; }
+
+    [JsonPropertyName("held_out_pairs")]
+    public int HeldOutPairs { get; init; }
+
+    [JsonPropertyName("baseline")]
+    public string Baseline { get; init; } = "";
+
+    [JsonPropertyName("settings")]
+    public Dictionary<string, string> Settings { get; init; } = new();
+
+    public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>Writes the JSON atomically (temp file + rename).</summary>
+    public void Save(string path)
+    {
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        File.WriteAllText(path + ".tmp", ToJson());
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+}

@@ -1,0 +1,77 @@
+using System.Text.Json;
+using DiffusionAlign.Imaging;
+
+namespace DiffusionAlign.Evaluation.Reports;
+
+/// <summary>
+/// Plots training curves from <c>metrics.jsonl</c> files: loss on the left panel, implicit
+/// accuracy on the right, one line per run. Rendered with ScottPlot, panels joined into one PNG.
+/// </summary>
+public static class TrainingCurvesPlot
+{
+    /// <summary>Reads (step, metric) series from a metrics.jsonl file; lines without the metric are skipped.</summary>
+    public static (double[] Steps, double[] Values) ReadSeries(string metricsPath, string metric)
+    {
+        var steps = new List<double>();
+        var values = new List<double>();
+        foreach (var line in File.ReadLines(metricsPath))
+        {
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            using var doc = JsonDocument.Parse(line);
+            if (!doc.RootElement.TryGetProperty("step", out var s) || !doc.RootElement.TryGetProperty(metric, out var v)) continue;
+            steps.Add(s.GetDouble());
+            values.Add(v.GetDouble());
+        }
+        return (steps.ToArray(), values.ToArray());
+    }
+
+    /// <summary>Writes the two-panel figure for the named runs' metrics files.</summary>
+    public static void Save(string path, IReadOnlyDictionary<string, string> metricsFiles, int panelWidth = 640, int height = 420)
+    {
+        var left = Panel(metricsFiles, "loss", "Training loss", "loss (each method's own objective)", panelWidth, height);
+        var right = Panel(metricsFiles, "implicit_acc", "Implicit accuracy (u > 0)", "fraction of pairs", panelWidth, height);
+        var figure = new RgbImage(left.Width + right.Width, Math.Max(left.Height, right.Height));
+        Blit(left, figure, 0);
+        Blit(right, figure, left.Width);
+        ImageCodec.SavePng(figure, path);
+    }
+
+    private static RgbImage Panel(IReadOnlyDictionary<string, string> files, string metric, string title, string yLabel, int width, int height)
+    {
+        using var plot = new ScottPlot.Plot();
+        foreach (var (name, file) in files)
+        {
+            if (!File.Exists(file)) continue;
+            var (steps, values) = ReadSeries(file, metric);
+            if (steps.Length == 0) continue;
+            var line = plot.Add.ScatterLine(steps, Smooth(values, 5));
+            line.LegendText = name;
+            line.LineWidth = 2;
+        }
+        plot.Title(title);
+        plot.XLabel("optimizer step");
+        plot.YLabel(yLabel);
+        plot.ShowLegend();
+        return ImageCodec.Decode(plot.GetImageBytes(width, height, ScottPlot.ImageFormat.Png), "plot");
+    }
+
+    /// <summary>Trailing moving average: per-step metrics of small batches are noisy.</summary>
+    private static double[] Smooth(double[] values, int window)
+    {
+        var result = new double[values.Length];
+        double sum = 0;
+        for (int i = 0; i < values.Length; i++)
+        {
+            sum += values[i];
+            if (i >= window) sum -= values[i - window];
+            result[i] = sum / Math.Min(i + 1, window);
+        }
+        return result;
+    }
+
+    private static void Blit(RgbImage source, RgbImage target, int offsetX)
+    {
+        for (int y = 0; y < source.Height; y++)
+            Array.Copy(source.Pixels, y * source.Width * 3, target.Pixels, (y * target.Width + offsetX) * 3, source.Width * 3);
+    }
+}

@@ -1,0 +1,40 @@
+using System.Text.Json.Serialization;
+using DiffusionAlign.Models;
+using DiffusionAlign.Schedulers;
+
+namespace DiffusionAlign.Pipelines;
+
+/// <summary>
+/// The <c>config.json</c> of a DiffusionAlign model folder: everything needed to rebuild the
+/// modules before loading <c>model.safetensors</c> (UNet weights under <c>unet.</c>, text
+/// encoder weights under <c>text_encoder.</c>, both with diffusers/transformers names).
+/// </summary>
+public sealed record ModelConfig
+{
+    /// <summary>Identifies the folder layout; bumped if it ever changes incompatibly.</summary>
+    [JsonPropertyName("format")]
+    public string Format { get; init; } = CurrentFormat;
+
+    /// <summary>Side of the square images the model generates (pixel space).</summary>
+    [JsonPropertyName("image_size")]
+    public int ImageSize { get; init; } = 32;
+
+    [JsonPropertyName("unet")]
+    public required UNet2DConditionConfig Unet { get; init; }
+
+    [JsonPropertyName("text_encoder")]
+    public required ClipTextConfig TextEncoder { get; init; }
+
+    [JsonPropertyName("scheduler")]
+    public required NoiseScheduleConfig Scheduler { get; init; }
+
+    /// <summary>Which tokenizer turns prompts into ids ("shapes" for the embedded world).</summary>
+    [JsonPropertyName("tokenizer")]
+    public string Tokenizer { get; init; } = "shapes";
+
+    /// <summary>How the weights were made (command, recipe, seed), so results can be traced and rerun.</summary>
+    [JsonPropertyName("provenance")]
+    public Dictionary<string, string> Provenance { get; init; } = new();
+
+    public const string CurrentFormat = "dalign-pixel-diffusion-v1";
+}

@@ -1,0 +1,59 @@
+using DiffusionAlign.Pipelines;
+using DiffusionAlign.Schedulers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionAlign.Sampling;
+
+/// <summary>
+/// Generates images from prompts with DDIM and classifier-free guidance, the empty prompt as the
+/// unconditional input. Conditional and unconditional passes go through the UNet as one batch.
+/// </summary>
+public static class TextToImageSampler
+{
+    /// <summary>
+    /// Initial noise for sample <paramref name="index"/> under <paramref name="seed"/>: every model
+    /// sampled with the same (seed, index) starts from the same x_T, so comparisons are paired.
+    /// </summary>
+    public static Tensor InitialNoise(int count, int imageSize, long seed, long firstIndex = 0, long indexStride = 1, Device? device = null)
+    {
+        var parts = new List<Tensor>(count);
+        for (int i = 0; i < count; i++)
+        {
+            using var gen = new Generator((ulong)Training.StepSeeds.Mix(seed, firstIndex + i * indexStride, Training.StepSeeds.Stream.Sampling));
+            parts.Add(randn(new long[] { 1, 3, imageSize, imageSize }, generator: gen));
+        }
+        var noise = cat(parts, 0);
+        foreach (var p in parts) p.Dispose();
+        return device is null || device.type == DeviceType.CPU ? noise : noise.to(device);
+    }
+
+    /// <summary>Samples images in [-1, 1], shape [B, 3, H, W], for the prompts starting from <paramref name="initialNoise"/>.</summary>
+    public static Tensor Generate(TextToImageModel model, IReadOnlyList<string> prompts, Tensor initialNoise, SamplingOptions options, long seed = 0, IProgress<int>? progress = null)
+    {
+        options.Validate();
+        if (initialNoise.shape[0] != prompts.Count)
+            throw new ArgumentException($"{prompts.Count} prompts but {initialNoise.shape[0]} noise samples");
+        using var _ = no_grad();
+        bool guided = options.GuidanceScale != 1.0;
+        int batch = prompts.Count;
+        using var cond = model.EncodeText(prompts);
+        using var text = guided ? cat(new[] { model.EncodeText(Enumerable.Repeat("", batch).ToList()), cond }, 0) : cond.alias();
+        var sampler = new DdimSampler(model.Schedule);
+        using var generator = options.Eta > 0 ? new Generator((ulong)Training.StepSeeds.Mix(seed, 0, Training.StepSeeds.Stream.Noise), model.Device) : null;
+
+        Tensor Model(Tensor x, int t)
+        {
+            using var xIn = guided ? cat(new[] { x, x }, 0) : x.alias();
+            using var tIn = full(new long[] { xIn.shape[0] }, t, dtype: int64, device: model.Device);
+            using var output = model.Predict(xIn, tIn, text);
+            if (!guided) return output.alias();
+            var halves = output.chunk(2, 0);
+            return ClassifierFreeGuidance.Combine(halves[0], halves[1], options.GuidanceScale);
+        }
+
+        using var x0 = initialNoise.to(model.Device);
+        var result = DenoisingLoop.Run(Model, x0, sampler, options.Steps, options.Eta, generator, progress);
+        return result.clamp_(-1, 1);
+    }
+}

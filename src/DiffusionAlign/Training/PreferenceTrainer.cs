@@ -1,0 +1,233 @@
+using System.Diagnostics;
+using System.Text.Json;
+using DiffusionAlign.Data;
+using DiffusionAlign.Imaging;
+using DiffusionAlign.Objectives;
+using DiffusionAlign.Pipelines;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionAlign.Training;
+
+/// <summary>
+/// Fine-tunes a policy UNet on preference pairs against a frozen copy of itself (the reference),
+/// with any <see cref="IPreferenceObjective"/>. One step reads top to bottom: pairs → shared
+/// (t, ε) per pair → one policy forward on [winners; losers] → one reference forward under
+/// no_grad → objective → backward; after the accumulated micro-batches: clip → AdamW step.
+/// The text encoder stays frozen, as in Diffusion-DPO.
+/// </summary>
+public sealed class PreferenceTrainer
+{
+    private const string CheckpointKind = "align";
+
+    public static IPreferenceObjective ObjectiveFor(AlignConfig config) => config.Method switch
+    {
+        AlignMethod.Dpo => new DiffusionDpoLoss(config.Beta),
+        AlignMethod.Dspo => new DspoLoss(config.Beta),
+        AlignMethod.Sft => new SftLoss(),
+        _ => throw new ArgumentOutOfRangeException(nameof(config)),
+    };
+
+    /// <summary>
+    /// Trains <paramref name="policy"/> in place. Metrics go to <paramref name="metricsPath"/> (JSON lines,
+    /// appended, one per logged step); a resumable checkpoint is kept in <paramref name="checkpointDir"/>.
+    /// Returns the number of the last completed step (less than <see cref="AlignConfig.Steps"/> only with <see cref="AlignConfig.StopAfter"/>).
+    /// </summary>
+    public static int Run(TextToImageModel policy, PreferenceDataset pairs, AlignConfig config, string checkpointDir, string metricsPath,
+        bool resume, IProgress<TrainingStepReport>? progress = null, CancellationToken cancel = default)
+    {
+        config.Validate();
+        var objective = ObjectiveFor(config);
+        using var reference = objective.NeedsReference ? policy.Copy() : null;
+        reference?.Freeze();
+        foreach (var p in policy.TextEncoder.parameters()) p.requires_grad = false;
+        policy.TextEncoder.eval();
+        policy.Unet.train();
+        var parameters = policy.Unet.parameters().ToList();
+        using var optimizer = optim.AdamW(parameters, config.LearningRate, 0.9, 0.999, 1e-8, config.WeightDecay);
+        var schedule = new LearningRateSchedule(config.LearningRate, config.WarmupSteps, config.Steps);
+        var batches = new PairBatchSchedule(pairs.Count, config.BatchSize, config.Seed);
+
+        int start = 0;
+        if (resume && TrainingCheckpoint.Exists(checkpointDir))
+        {
+            var (info, tensors) = TrainingCheckpoint.Load(checkpointDir, optimizer, CheckpointKind);
+            var saved = info.Settings.Deserialize<AlignConfig>();
+            if (saved is null || saved with { StopAfter = null, LogEvery = 1, CheckpointEvery = 1 } != config with { StopAfter = null, LogEvery = 1, CheckpointEvery = 1 })
+                throw new DiffusionAlignException($"the checkpoint in {checkpointDir} was made with different settings ({info.Settings.GetRawText()}); resume with the same flags or use a new --out");
+            // The reference must be the run's starting model, which the checkpoint stores too.
+            policy.LoadStateTensors(Strip(tensors, "policy."), "checkpoint");
+            reference?.LoadStateTensors(Strip(tensors, "reference."), "checkpoint");
+            foreach (var t in tensors.Values) t.Dispose();
+            start = info.Step;
+            TruncateMetrics(metricsPath, start);
+        }
+        else if (File.Exists(metricsPath))
+        {
+            File.Delete(metricsPath);
+        }
+        string? metricsDir = Path.GetDirectoryName(Path.GetFullPath(metricsPath));
+        if (metricsDir is not null) Directory.CreateDirectory(metricsDir);
+        using var metricsFile = new StreamWriter(metricsPath, append: true);
+
+        var clock = Stopwatch.StartNew();
+        int pairsSinceReport = 0;
+        var sums = new Dictionary<string, Tensor>();
+        int stepsInSums = 0;
+        int last = start;
+        for (int step = start; step < config.Steps; step++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            if (config.StopAfter is int stop && step - start >= stop) break;
+            double lr = schedule.At(step);
+            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+            optimizer.zero_grad();
+            for (int k = 0; k < config.GradAccum; k++)
+            {
+                using var scope = NewDisposeScope();
+                long micro = (long)step * config.GradAccum + k;
+                var batch = batches.Batch(micro).Select(i => pairs[i]).ToList();
+                var output = MicroBatch(policy, reference, objective, batch, config, micro);
+                (output.Loss / config.GradAccum).backward();
+                Accumulate(sums, "loss", output.Loss, config.GradAccum);
+                foreach (var (name, value) in output.Metrics) Accumulate(sums, name, value, config.GradAccum);
+            }
+            nn.utils.clip_grad_norm_(parameters, config.GradClipNorm);
+            optimizer.step();
+            stepsInSums++;
+            pairsSinceReport += config.EffectiveBatch;
+            last = step + 1;
+
+            if ((step + 1) % config.LogEvery == 0 || step + 1 == config.Steps)
+            {
+                // The only host synchronisation of the loop: metrics are read back on logging steps.
+                var means = sums.ToDictionary(kv => kv.Key, kv => kv.Value.item<float>() / (double)stepsInSums);
+                foreach (var t in sums.Values) t.Dispose();
+                sums.Clear();
+                stepsInSums = 0;
+                double seconds = Math.Max(1e-9, clock.Elapsed.TotalSeconds);
+                var report = new TrainingStepReport(step + 1, config.Steps, means["loss"], lr, pairsSinceReport / seconds,
+                    means.Where(kv => kv.Key != "loss").ToDictionary());
+                WriteMetrics(metricsFile, report);
+                progress?.Report(report);
+                clock.Restart();
+                pairsSinceReport = 0;
+            }
+            if (config.CheckpointEvery > 0 && (step + 1) % config.CheckpointEvery == 0 && step + 1 < config.Steps)
+                SaveCheckpoint(policy, reference, optimizer, config, checkpointDir, step + 1);
+        }
+        foreach (var t in sums.Values) t.Dispose();
+        if (last < config.Steps) SaveCheckpoint(policy, reference, optimizer, config, checkpointDir, last);
+        return last;
+    }
+
+    /// <summary>
+    /// The objective on one micro-batch of pairs. Winners and losers are concatenated on the batch
+    /// axis and share t and ε pair by pair (REFERENCE.md), and the prompt states are repeated.
+    /// </summary>
+    public static ObjectiveOutput MicroBatch(TextToImageModel policy, TextToImageModel? reference, IPreferenceObjective objective,
+        IReadOnlyList<PreferencePair> batch, AlignConfig config, long micro)
+    {
+        int b = batch.Count;
+        var dropout = StepSeeds.Managed(config.Seed, micro, StepSeeds.Stream.Dropout);
+        var flip = StepSeeds.Managed(config.Seed, micro, StepSeeds.Stream.Flip);
+        var prompts = batch.Select(p => dropout.NextDouble() < config.PromptDropout ? "" : p.Prompt).ToList();
+        var flips = batch.Select(_ => config.RandomFlip && flip.NextDouble() < 0.5).ToArray();
+        var images = batch.Select((p, i) => Flip(p.Winner, flips[i])).Concat(batch.Select((p, i) => Flip(p.Loser, flips[i]))).ToList();
+        var x0 = ImageTensors.ToTensor(images).to(policy.Device);
+
+        using var tGen = StepSeeds.Torch(config.Seed, micro, StepSeeds.Stream.Timesteps);
+        using var nGen = StepSeeds.Torch(config.Seed, micro, StepSeeds.Stream.Noise);
+        var t = policy.Schedule.SampleTimesteps(b, tGen).to(policy.Device);
+        var noise = randn(new long[] { b, x0.shape[1], x0.shape[2], x0.shape[3] }, generator: nGen).to(policy.Device);
+        var t2 = cat(new[] { t, t }, 0);
+        var noise2 = cat(new[] { noise, noise }, 0);
+        var noisy = policy.Schedule.AddNoise(x0, noise2, t2);
+        var target = policy.Schedule.TrainingTarget(x0, noise2, t2);
+
+        Tensor text;
+        using (no_grad())
+        {
+            var states = policy.EncodeText(prompts);
+            text = cat(new[] { states, states }, 0);
+        }
+        var prediction = policy.Predict(noisy, t2, text);
+        Tensor? referencePrediction = null;
+        if (reference is not null)
+        {
+            using var _ = no_grad();
+            referencePrediction = reference.Predict(noisy, t2, text);
+        }
+        return objective.Compute(prediction, referencePrediction, target);
+    }
+
+    private static RgbImage Flip(RgbImage image, bool flip)
+    {
+        if (!flip) return image;
+        var result = new RgbImage(image.Width, image.Height);
+        for (int y = 0; y < image.Height; y++)
+            for (int x = 0; x < image.Width; x++)
+                for (int c = 0; c < 3; c++)
+                    result[x, y, c] = image[image.Width - 1 - x, y, c];
+        return result;
+    }
+
+    private static void Accumulate(Dictionary<string, Tensor> sums, string name, Tensor value, int accum)
+    {
+        var contribution = value.detach() / accum;
+        if (sums.TryGetValue(name, out var sum))
+        {
+            sum.add_(contribution);
+            contribution.Dispose();
+        }
+        else
+        {
+            sums[name] = contribution.MoveToOuterDisposeScope();
+        }
+    }
+
+    private static void WriteMetrics(StreamWriter file, TrainingStepReport report)
+    {
+        var line = new Dictionary<string, object>
+        {
+            ["step"] = report.Step,
+            ["loss"] = report.Loss,
+            ["lr"] = report.LearningRate,
+            ["pairs_per_second"] = report.ExamplesPerSecond,
+        };
+        foreach (var (k, v) in report.Metrics) line[k] = v;
+        file.WriteLine(JsonSerializer.Serialize(line));
+        file.Flush();
+    }
+
+    /// <summary>Drops metric lines a crashed run wrote after its last checkpoint, so the resumed log has each step once.</summary>
+    private static void TruncateMetrics(string path, int lastStep)
+    {
+        if (!File.Exists(path)) return;
+        var kept = File.ReadLines(path).Where(line =>
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(line);
+                return doc.RootElement.GetProperty("step").GetInt32() <= lastStep;
+            }
+            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                return false;
+            }
+        }).ToList();
+        File.WriteAllLines(path, kept);
+    }
+
+    private static Dictionary<string, Tensor> Strip(Dictionary<string, Tensor> tensors, string prefix) =>
+        tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
+
+    private static void SaveCheckpoint(TextToImageModel policy, TextToImageModel? reference, optim.Optimizer optimizer, AlignConfig config, string dir, int step)
+    {
+        var tensors = new Dictionary<string, Tensor>();
+        foreach (var (k, v) in policy.StateTensors()) tensors["policy." + k] = v;
+        if (reference is not null)
+            foreach (var (k, v) in reference.StateTensors()) tensors["reference." + k] = v;
+        TrainingCheckpoint.Save(dir, new TrainingCheckpoint.Info(step, CheckpointKind, JsonSerializer.SerializeToElement(config)), tensors, optimizer);
+    }
+}

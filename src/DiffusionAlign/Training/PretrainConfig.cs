@@ -1,0 +1,47 @@
+namespace DiffusionAlign.Training;
+
+/// <summary>
+/// The recipe for pretraining the embedded shapes-world model from scratch. Defaults are the
+/// documented recipe that produced <c>models/shapes-base</c>.
+/// </summary>
+public sealed record PretrainConfig
+{
+    public int Steps { get; init; } = 4000;
+
+    public int BatchSize { get; init; } = 32;
+
+    public double LearningRate { get; init; } = 1e-3;
+
+    public int WarmupSteps { get; init; } = 200;
+
+    public LearningRateDecay Decay { get; init; } = LearningRateDecay.Cosine;
+
+    public double WeightDecay { get; init; } = 1e-2;
+
+    public double GradClipNorm { get; init; } = 1.0;
+
+    /// <summary>Share of training prompts replaced by the empty prompt, so classifier-free guidance has an unconditional model.</summary>
+    public double PromptDropout { get; init; } = 0.1;
+
+    /// <summary>Share of training renders with a flaw; the base model learns to make good and bad images, which is what preference pairs need.</summary>
+    public double FlawProbability { get; init; } = 0.5;
+
+    public double EmaDecay { get; init; } = 0.999;
+
+    public long Seed { get; init; } = 0;
+
+    public int CheckpointEvery { get; init; } = 500;
+
+    public int LogEvery { get; init; } = 10;
+
+    public void Validate()
+    {
+        if (Steps < 1) throw new DiffusionAlignException($"--steps must be at least 1, got {Steps}");
+        if (BatchSize < 1) throw new DiffusionAlignException($"--batch must be at least 1, got {BatchSize}");
+        if (!(LearningRate > 0)) throw new DiffusionAlignException($"--lr must be positive, got {LearningRate}");
+        if (WarmupSteps < 0) throw new DiffusionAlignException($"--warmup must be >= 0, got {WarmupSteps}");
+        if (PromptDropout is < 0 or > 1) throw new DiffusionAlignException($"prompt dropout must be in [0, 1], got {PromptDropout}");
+        if (FlawProbability is < 0 or > 1) throw new DiffusionAlignException($"flaw probability must be in [0, 1], got {FlawProbability}");
+        if (EmaDecay is < 0 or >= 1) throw new DiffusionAlignException($"EMA decay must be in [0, 1), got {EmaDecay}");
+    }
+}
