@@ -174,13 +174,13 @@ public sealed class NoiseSchedule : IDisposable
             throw new ArgumentException(
                 $"timesteps must be a scalar or hold one value per sample; got shape [{string.Join(", ", timesteps.shape)}] for samples [{string.Join(", ", like.shape)}]",
                 nameof(timesteps));
-        if (timesteps.numel() > 0)
+        var index = timesteps.to(ScalarType.Int64, CPU).reshape(-1);
+        if (index.numel() > 0)
         {
-            long min = timesteps.min().item<long>(), max = timesteps.max().item<long>();
+            long min = index.min().item<long>(), max = index.max().item<long>();
             if (min < 0 || max >= NumTrainTimesteps)
                 throw new ArgumentOutOfRangeException(nameof(timesteps), $"timesteps must lie in [0, {NumTrainTimesteps}), got {min}..{max}");
         }
-        var index = timesteps.to(ScalarType.Int64, CPU).reshape(-1);
         var shape = timesteps.dim() == 0 ? Array.Empty<long>() : new long[like.dim()];
         if (shape.Length > 0)
         {

@@ -82,6 +82,13 @@ public sealed class NoiseScheduleTests
         double last = 2 * Math.Sqrt(0.0046601) - Math.Sqrt(1 - 0.0046601);
         for (int i = 0; i < 4; i++) Assert.Equal(first, v[i], 4);
         for (int i = 4; i < 8; i++) Assert.Equal(last, v[i], 4);
+
+        using var t32 = tensor(new int[] { 0, 999 });
+        using var xt32 = schedule.AddNoise(x0, noise, t32);
+        Assert.True(xt32.eq(xt).all().item<bool>());
+        using var scalarT = tensor(999L);
+        using var xtScalar = schedule.AddNoise(x0, noise, scalarT);
+        Assert.Equal(last, xtScalar.data<float>()[0], 4);
     }
 
     [Fact]
