@@ -1,0 +1,117 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace DiffusionAlign.Schedulers;
+
+/// <summary>
+/// The noise schedule's contract, with the keys of diffusers' <c>scheduler_config.json</c> so a config
+/// from a Stable Diffusion checkpoint loads as is (unknown keys such as <c>_class_name</c> are ignored).
+/// Defaults are Stable Diffusion 1.x's DDIM settings.
+/// </summary>
+public sealed record NoiseScheduleConfig
+{
+    [JsonPropertyName("num_train_timesteps")]
+    public int NumTrainTimesteps { get; init; } = 1000;
+
+    [JsonPropertyName("beta_start")]
+    public double BetaStart { get; init; } = 0.00085;
+
+    [JsonPropertyName("beta_end")]
+    public double BetaEnd { get; init; } = 0.012;
+
+    [JsonPropertyName("beta_schedule")]
+    [JsonConverter(typeof(SchedulerWords.BetaScheduleConverter))]
+    public BetaSchedule BetaSchedule { get; init; } = BetaSchedule.ScaledLinear;
+
+    [JsonPropertyName("prediction_type")]
+    [JsonConverter(typeof(SchedulerWords.PredictionTypeConverter))]
+    public PredictionType PredictionType { get; init; } = PredictionType.Epsilon;
+
+    /// <summary>Added to "leading" inference timesteps; with 1, SD's last DDIM step is t = 1.</summary>
+    [JsonPropertyName("steps_offset")]
+    public int StepsOffset { get; init; } = 1;
+
+    /// <summary>When false the last DDIM step lands on ᾱ_0 rather than 1 (SD's choice).</summary>
+    [JsonPropertyName("set_alpha_to_one")]
+    public bool SetAlphaToOne { get; init; }
+
+    /// <summary>Clamp the predicted x0 to [−clip_sample_range, clip_sample_range] during sampling (pixel models).</summary>
+    [JsonPropertyName("clip_sample")]
+    public bool ClipSample { get; init; }
+
+    [JsonPropertyName("clip_sample_range")]
+    public double ClipSampleRange { get; init; } = 1.0;
+
+    [JsonPropertyName("timestep_spacing")]
+    [JsonConverter(typeof(SchedulerWords.TimestepSpacingConverter))]
+    public TimestepSpacing TimestepSpacing { get; init; } = TimestepSpacing.Leading;
+
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    /// <summary>Checks the values are usable, so a bad config fails when loaded rather than mid-training.</summary>
+    /// <exception cref="DiffusionAlignException">A value is out of range.</exception>
+    public NoiseScheduleConfig Validate()
+    {
+        if (NumTrainTimesteps < 1)
+            throw new DiffusionAlignException($"num_train_timesteps must be at least 1, got {NumTrainTimesteps}");
+        if (!(BetaStart > 0 && BetaStart < 1) || !(BetaEnd > 0 && BetaEnd < 1))
+            throw new DiffusionAlignException($"beta_start and beta_end must lie in (0, 1), got {BetaStart} and {BetaEnd}");
+        if (StepsOffset < 0 || StepsOffset >= NumTrainTimesteps)
+            throw new DiffusionAlignException($"steps_offset must lie in [0, num_train_timesteps), got {StepsOffset}");
+        if (!(ClipSampleRange > 0))
+            throw new DiffusionAlignException($"clip_sample_range must be positive, got {ClipSampleRange}");
+        return this;
+    }
+
+    /// <summary>Serialises with diffusers' snake_case keys.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, Options);
+
+    /// <summary>Parses a <c>scheduler_config.json</c> text; unknown keys are ignored.</summary>
+    /// <exception cref="DiffusionAlignException">Invalid JSON, a wrongly typed value, an unknown schedule word, or an out-of-range value.</exception>
+    public static NoiseScheduleConfig FromJson(string json, string what = "scheduler config")
+    {
+        NoiseScheduleConfig? config;
+        try
+        {
+            config = JsonSerializer.Deserialize<NoiseScheduleConfig>(json, Options);
+        }
+        catch (JsonException e)
+        {
+            throw new DiffusionAlignException($"{what} is not a valid scheduler config ({OneLine(e.Message)})", e);
+        }
+        catch (DiffusionAlignException e)
+        {
+            throw new DiffusionAlignException($"{what}: {e.Message}", e);
+        }
+        if (config is null) throw new DiffusionAlignException($"{what} is not a valid scheduler config (null)");
+        try
+        {
+            return config.Validate();
+        }
+        catch (DiffusionAlignException e)
+        {
+            throw new DiffusionAlignException($"{what}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Reads a <c>scheduler_config.json</c> file.</summary>
+    public static NoiseScheduleConfig Load(string path)
+    {
+        if (!File.Exists(path)) throw new DiffusionAlignException($"scheduler config not found: {path}");
+        return FromJson(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Writes the config as <c>scheduler_config.json</c>-style JSON, creating the folder if needed.</summary>
+    public void Save(string path)
+    {
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        File.WriteAllText(path, ToJson());
+    }
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
+}
