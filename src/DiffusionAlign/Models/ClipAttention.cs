@@ -17,15 +17,19 @@ public sealed class ClipAttention : nn.Module<Tensor, Tensor>
     private readonly Linear q_proj;
     private readonly Linear out_proj;
 
-    public ClipAttention(int hiddenSize, int heads, Device? device = null)
+    public ClipAttention(ClipTextConfig config, Device? device = null)
         : base(nameof(ClipAttention))
     {
-        Heads = heads;
-        HeadDim = hiddenSize / heads;
-        k_proj = nn.Linear(hiddenSize, hiddenSize, device: device);
-        v_proj = nn.Linear(hiddenSize, hiddenSize, device: device);
-        q_proj = nn.Linear(hiddenSize, hiddenSize, device: device);
-        out_proj = nn.Linear(hiddenSize, hiddenSize, device: device);
+        var hidden = config.HiddenSize;
+        Heads = config.NumAttentionHeads;
+        HeadDim = hidden / Heads;
+        // transformers' CLIP initialisation: N(0, σ) weights, zero biases.
+        var inProjStd = Math.Pow(hidden, -0.5) * Math.Pow(2 * config.NumHiddenLayers, -0.5) * config.InitializerFactor;
+        var outProjStd = Math.Pow(hidden, -0.5) * config.InitializerFactor;
+        k_proj = ClipInit.Linear(hidden, hidden, inProjStd, device);
+        v_proj = ClipInit.Linear(hidden, hidden, inProjStd, device);
+        q_proj = ClipInit.Linear(hidden, hidden, inProjStd, device);
+        out_proj = ClipInit.Linear(hidden, hidden, outProjStd, device);
         RegisterComponents();
     }
 

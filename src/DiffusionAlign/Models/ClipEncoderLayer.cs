@@ -19,9 +19,9 @@ public sealed class ClipEncoderLayer : nn.Module<Tensor, Tensor>
     public ClipEncoderLayer(ClipTextConfig config, Device? device = null)
         : base(nameof(ClipEncoderLayer))
     {
-        self_attn = new ClipAttention(config.HiddenSize, config.NumAttentionHeads, device);
+        self_attn = new ClipAttention(config, device);
         layer_norm1 = nn.LayerNorm(config.HiddenSize, config.LayerNormEps, device: device);
-        mlp = new ClipMlp(config.HiddenSize, config.IntermediateSize, config.HiddenAct, device);
+        mlp = new ClipMlp(config, device);
         layer_norm2 = nn.LayerNorm(config.HiddenSize, config.LayerNormEps, device: device);
         RegisterComponents();
     }

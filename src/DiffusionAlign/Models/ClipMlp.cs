@@ -12,12 +12,16 @@ public sealed class ClipMlp : nn.Module<Tensor, Tensor>
     private readonly Linear fc2;
     private readonly Func<Tensor, Tensor> activation;
 
-    public ClipMlp(int hiddenSize, int intermediateSize, string hiddenAct, Device? device = null)
+    public ClipMlp(ClipTextConfig config, Device? device = null)
         : base(nameof(ClipMlp))
     {
-        fc1 = nn.Linear(hiddenSize, intermediateSize, device: device);
-        fc2 = nn.Linear(intermediateSize, hiddenSize, device: device);
-        activation = Activation.Get(hiddenAct);
+        var hidden = config.HiddenSize;
+        // transformers' CLIP initialisation: N(0, σ) weights, zero biases.
+        var fcStd = Math.Pow(2 * hidden, -0.5) * config.InitializerFactor;
+        var inProjStd = Math.Pow(hidden, -0.5) * Math.Pow(2 * config.NumHiddenLayers, -0.5) * config.InitializerFactor;
+        fc1 = ClipInit.Linear(hidden, config.IntermediateSize, fcStd, device);
+        fc2 = ClipInit.Linear(config.IntermediateSize, hidden, inProjStd, device);
+        activation = Activation.Get(config.HiddenAct);
         RegisterComponents();
     }
 

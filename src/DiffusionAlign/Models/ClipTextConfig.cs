@@ -28,6 +28,9 @@ public sealed record ClipTextConfig
 
     [JsonPropertyName("layer_norm_eps")] public double LayerNormEps { get; init; } = 1e-5;
 
+    /// <summary>Scales every initial weight's standard deviation (transformers' <c>initializer_factor</c>).</summary>
+    [JsonPropertyName("initializer_factor")] public double InitializerFactor { get; init; } = 1.0;
+
     /// <summary>CLIP ViT-L/14's text tower, the text encoder of Stable Diffusion 1.x (123,060,480 parameters).</summary>
     public static ClipTextConfig StableDiffusion15 { get; } = new()
     {
@@ -81,6 +84,7 @@ public sealed record ClipTextConfig
         if (NumAttentionHeads <= 0 || HiddenSize % NumAttentionHeads != 0)
             Fail($"num_attention_heads = {NumAttentionHeads} must divide hidden_size = {HiddenSize}");
         if (LayerNormEps <= 0) Fail("layer_norm_eps must be positive");
+        if (InitializerFactor <= 0) Fail("initializer_factor must be positive");
         if (HiddenAct is not ("quick_gelu" or "gelu")) Fail($"hidden_act \"{HiddenAct}\" is not implemented (supported: quick_gelu, gelu)");
     }
 

@@ -19,8 +19,10 @@ public sealed class ClipTextEmbeddings : nn.Module<Tensor, Tensor>
         : base(nameof(ClipTextEmbeddings))
     {
         MaxPositions = config.MaxPositionEmbeddings;
-        token_embedding = nn.Embedding(config.VocabSize, config.HiddenSize, device: device);
-        position_embedding = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize, device: device);
+        // transformers' CLIP initialisation: both tables N(0, 0.02).
+        var std = 0.02 * config.InitializerFactor;
+        token_embedding = ClipInit.Embedding(config.VocabSize, config.HiddenSize, std, device);
+        position_embedding = ClipInit.Embedding(config.MaxPositionEmbeddings, config.HiddenSize, std, device);
         RegisterComponents();
     }
 
