@@ -52,8 +52,9 @@ internal static class ConfigJson
         }
         catch (JsonException e)
         {
-            var where = string.IsNullOrEmpty(e.Path) ? "" : $" at {e.Path}";
-            throw new DiffusionAlignException($"{what} has a value of the wrong type{where}: {e.Message}", e);
+            var key = e.Path?.TrimStart('$', '.');
+            throw new DiffusionAlignException(
+                string.IsNullOrEmpty(key) ? $"{what} is malformed: {e.Message}" : $"{what}: {key} has a value of the wrong type", e);
         }
     }
 

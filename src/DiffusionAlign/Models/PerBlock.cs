@@ -55,17 +55,23 @@ public sealed class PerBlock<T> : IEquatable<PerBlock<T>>
     {
         public override PerBlock<T>? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
         {
-            if (reader.TokenType == JsonTokenType.StartArray)
+            try
             {
-                var values = JsonSerializer.Deserialize<T[]>(ref reader, options)
-                    ?? throw new JsonException("expected a list of per-block values");
-                if (values.Length == 0) throw new JsonException("a per-block list must not be empty");
-                return Each(values);
-            }
+                if (reader.TokenType == JsonTokenType.StartArray)
+                {
+                    var values = JsonSerializer.Deserialize<T[]>(ref reader, options);
+                    return values is { Length: > 0 } ? Each(values) : throw new JsonException();
+                }
 
-            var value = JsonSerializer.Deserialize<T>(ref reader, options)
-                ?? throw new JsonException("expected a value or a list of per-block values");
-            return All(value);
+                var value = JsonSerializer.Deserialize<T>(ref reader, options);
+                return value is not null ? All(value) : throw new JsonException();
+            }
+            catch (JsonException e)
+            {
+                // A fresh exception without message or path makes System.Text.Json report this
+                // property's path (e.g. $.layers_per_block) instead of the nested reader's "$".
+                throw new JsonException(null, e);
+            }
         }
 
         public override void Write(Utf8JsonWriter writer, PerBlock<T> value, JsonSerializerOptions options)
