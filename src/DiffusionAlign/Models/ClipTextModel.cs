@@ -50,6 +50,16 @@ public sealed class ClipTextModel : nn.Module<Tensor, Tensor>
     public long ParameterCount => parameters().Sum(p => p.numel());
 
     /// <summary>
+    /// The checkpoint names and shapes of the text encoder <paramref name="config"/> describes (without
+    /// the optional <c>position_ids</c>), found without allocating any weights.
+    /// </summary>
+    public static IReadOnlyDictionary<string, long[]> CheckpointShapes(ClipTextConfig config)
+    {
+        using var model = new ClipTextModel(config, new Device(DeviceType.META));
+        return model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
+    }
+
+    /// <summary>
     /// Copies a transformers checkpoint (a flat name → tensor map, e.g. read from
     /// <c>text_encoder/model.safetensors</c>) into this model, with or without the
     /// <c>position_ids</c> buffer. Names and shapes must match exactly.

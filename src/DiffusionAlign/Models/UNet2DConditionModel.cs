@@ -142,6 +142,17 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
     public long ParameterCount => parameters().Sum(p => p.numel());
 
     /// <summary>
+    /// The checkpoint names and shapes of the UNet <paramref name="config"/> describes, found without
+    /// allocating any weights (the model is built on the meta device), e.g. to check a checkpoint's
+    /// header before reading gigabytes of tensors.
+    /// </summary>
+    public static IReadOnlyDictionary<string, long[]> CheckpointShapes(UNet2DConditionConfig config)
+    {
+        using var model = new UNet2DConditionModel(config, new Device(DeviceType.META));
+        return model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
+    }
+
+    /// <summary>
     /// Copies a diffusers checkpoint (a flat name → tensor map, e.g. read from
     /// <c>unet/diffusion_pytorch_model.safetensors</c>) into this model. Names and shapes must match exactly;
     /// values are converted to the parameters' dtype and device.

@@ -25,11 +25,8 @@ public sealed class ClipTextModelTests
         { "text_model.final_layer_norm.bias", [768] },
     };
 
-    private static readonly Lazy<Dictionary<string, long[]>> StableDiffusion15StateShapes = new(() =>
-    {
-        using var model = new ClipTextModel(ClipTextConfig.StableDiffusion15, new Device(DeviceType.META));
-        return model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
-    });
+    private static readonly Lazy<IReadOnlyDictionary<string, long[]>> StableDiffusion15StateShapes =
+        new(() => ClipTextModel.CheckpointShapes(ClipTextConfig.StableDiffusion15));
 
     [Theory]
     [MemberData(nameof(StableDiffusion15Tensors))]

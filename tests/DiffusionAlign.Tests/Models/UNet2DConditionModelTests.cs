@@ -64,11 +64,8 @@ public sealed class UNet2DConditionModelTests
     }
 
     // Built once on the meta device: names and shapes without allocating SD1.5's 3.4 GB.
-    private static readonly Lazy<Dictionary<string, long[]>> StableDiffusion15StateShapes = new(() =>
-    {
-        using var model = new UNet2DConditionModel(UNet2DConditionConfig.StableDiffusion15, new Device(DeviceType.META));
-        return model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
-    });
+    private static readonly Lazy<IReadOnlyDictionary<string, long[]>> StableDiffusion15StateShapes =
+        new(() => UNet2DConditionModel.CheckpointShapes(UNet2DConditionConfig.StableDiffusion15));
 
     [Fact]
     public void TinyMapsNoisyImagesToSameShapedPredictions()
