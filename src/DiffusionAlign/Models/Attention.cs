@@ -1,0 +1,66 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DiffusionAlign.Models;
+
+/// <summary>
+/// diffusers' <c>Attention</c> as used in <see cref="BasicTransformerBlock"/>: bias-free
+/// <c>to_q</c>/<c>to_k</c>/<c>to_v</c>, multi-head scaled dot-product attention (scale 1/√head_dim),
+/// and <c>to_out</c> = [Linear with bias, Dropout]. Attends to <c>context</c> when given
+/// (cross-attention), else to its own input (self-attention).
+/// </summary>
+public sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
+{
+    // Field names are checkpoint names: RegisterComponents registers each field under its own name.
+    private readonly Linear to_q;
+    private readonly Linear to_k;
+    private readonly Linear to_v;
+    private readonly ModuleList<nn.Module<Tensor, Tensor>> to_out;
+
+    /// <param name="queryDim">Width of the attending sequence (and of the output).</param>
+    /// <param name="crossAttentionDim">Width of the attended context; null for self-attention.</param>
+    /// <param name="heads">Number of heads.</param>
+    /// <param name="headDim">Width of one head.</param>
+    /// <param name="dropoutProbability">Dropout after the output projection.</param>
+    /// <param name="device">Where to allocate the weights (null: the default device).</param>
+    public Attention(int queryDim, int? crossAttentionDim, int heads, int headDim, double dropoutProbability = 0.0, Device? device = null)
+        : base(nameof(Attention))
+    {
+        if (heads <= 0 || headDim <= 0) throw new ArgumentOutOfRangeException(nameof(heads), "heads and head width must be positive");
+        Heads = heads;
+        HeadDim = headDim;
+        var inner = heads * headDim;
+        var contextDim = crossAttentionDim ?? queryDim;
+        to_q = nn.Linear(queryDim, inner, hasBias: false, device: device);
+        to_k = nn.Linear(contextDim, inner, hasBias: false, device: device);
+        to_v = nn.Linear(contextDim, inner, hasBias: false, device: device);
+        to_out = nn.ModuleList<nn.Module<Tensor, Tensor>>(
+            nn.Linear(inner, queryDim, hasBias: true, device: device),
+            nn.Dropout(dropoutProbability));
+        RegisterComponents();
+    }
+
+    public int Heads { get; }
+
+    public int HeadDim { get; }
+
+    /// <summary>Maps <c>hidden</c> <c>[B, Lq, query]</c> (and <c>context</c> <c>[B, Lk, cross]</c>) to <c>[B, Lq, query]</c>.</summary>
+    public override Tensor forward(Tensor hidden, Tensor? context)
+    {
+        var source = context ?? hidden;
+        var query = SplitHeads(to_q.forward(hidden));
+        var key = SplitHeads(to_k.forward(source));
+        var value = SplitHeads(to_v.forward(source));
+        var attended = nn.functional.scaled_dot_product_attention(query, key, value);
+        var output = MergeHeads(attended);
+        foreach (var layer in to_out) output = layer.forward(output);
+        return output;
+    }
+
+    // [B, L, H·D] → [B, H, L, D]
+    private Tensor SplitHeads(Tensor x) => x.view(x.shape[0], x.shape[1], Heads, HeadDim).transpose(1, 2);
+
+    // [B, H, L, D] → [B, L, H·D]
+    private Tensor MergeHeads(Tensor x) => x.transpose(1, 2).reshape(x.shape[0], x.shape[2], Heads * HeadDim);
+}

@@ -1,0 +1,52 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DiffusionAlign.Models;
+
+/// <summary>
+/// transformers' <c>CLIPAttention</c> as the text tower uses it: <c>q_proj</c>, <c>k_proj</c>,
+/// <c>v_proj</c>, <c>out_proj</c> (all with bias), multi-head attention with a causal mask, so each
+/// token sees only itself and the tokens before it.
+/// </summary>
+public sealed class ClipAttention : nn.Module<Tensor, Tensor>
+{
+    // Field names are checkpoint names: RegisterComponents registers each field under its own name.
+    private readonly Linear k_proj;
+    private readonly Linear v_proj;
+    private readonly Linear q_proj;
+    private readonly Linear out_proj;
+
+    public ClipAttention(ClipTextConfig config, Device? device = null)
+        : base(nameof(ClipAttention))
+    {
+        var hidden = config.HiddenSize;
+        Heads = config.NumAttentionHeads;
+        HeadDim = hidden / Heads;
+        // transformers' CLIP initialisation: N(0, σ) weights, zero biases.
+        var inProjStd = Math.Pow(hidden, -0.5) * Math.Pow(2 * config.NumHiddenLayers, -0.5) * config.InitializerFactor;
+        var outProjStd = Math.Pow(hidden, -0.5) * config.InitializerFactor;
+        k_proj = ClipInit.Linear(hidden, hidden, inProjStd, device);
+        v_proj = ClipInit.Linear(hidden, hidden, inProjStd, device);
+        q_proj = ClipInit.Linear(hidden, hidden, inProjStd, device);
+        out_proj = ClipInit.Linear(hidden, hidden, outProjStd, device);
+        RegisterComponents();
+    }
+
+    public int Heads { get; }
+
+    public int HeadDim { get; }
+
+    /// <summary>Maps <c>[B, L, hidden]</c> to <c>[B, L, hidden]</c> under a causal mask.</summary>
+    public override Tensor forward(Tensor hidden)
+    {
+        var (batch, length) = (hidden.shape[0], hidden.shape[1]);
+        Tensor SplitHeads(Tensor x) => x.view(batch, length, Heads, HeadDim).transpose(1, 2);
+        var attended = nn.functional.scaled_dot_product_attention(
+            SplitHeads(q_proj.forward(hidden)),
+            SplitHeads(k_proj.forward(hidden)),
+            SplitHeads(v_proj.forward(hidden)),
+            is_casual: true);
+        return out_proj.forward(attended.transpose(1, 2).reshape(batch, length, Heads * HeadDim));
+    }
+}

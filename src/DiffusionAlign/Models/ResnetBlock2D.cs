@@ -1,0 +1,66 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DiffusionAlign.Models;
+
+/// <summary>
+/// diffusers' <c>ResnetBlock2D</c> with the "default" time conditioning: two GroupNorm→act→3x3 conv
+/// stages, the projected timestep embedding added between them, and a 1x1 <c>conv_shortcut</c> on the
+/// residual path when the channel count changes.
+/// </summary>
+public sealed class ResnetBlock2D : nn.Module<Tensor, Tensor, Tensor>
+{
+    // Field names are checkpoint names: RegisterComponents registers each field under its own name.
+    private readonly GroupNorm norm1;
+    private readonly Conv2d conv1;
+    private readonly Linear time_emb_proj;
+    private readonly GroupNorm norm2;
+    private readonly Dropout dropout;
+    private readonly Conv2d conv2;
+    private readonly Conv2d? conv_shortcut;
+    private readonly Func<Tensor, Tensor> nonlinearity;
+    private readonly double outputScaleFactor;
+
+    public ResnetBlock2D(
+        int inChannels,
+        int outChannels,
+        int tembChannels,
+        int groups,
+        double eps,
+        string actFn,
+        double dropoutProbability = 0.0,
+        double outputScaleFactor = 1.0,
+        Device? device = null)
+        : base(nameof(ResnetBlock2D))
+    {
+        InChannels = inChannels;
+        OutChannels = outChannels;
+        norm1 = GroupNorms.Create(groups, inChannels, eps, device);
+        conv1 = nn.Conv2d(inChannels, outChannels, 3, padding: 1, device: device);
+        time_emb_proj = nn.Linear(tembChannels, outChannels, device: device);
+        norm2 = GroupNorms.Create(groups, outChannels, eps, device);
+        dropout = nn.Dropout(dropoutProbability);
+        conv2 = nn.Conv2d(outChannels, outChannels, 3, padding: 1, device: device);
+        if (inChannels != outChannels) conv_shortcut = nn.Conv2d(inChannels, outChannels, 1, device: device);
+        nonlinearity = Activation.Get(actFn);
+        this.outputScaleFactor = outputScaleFactor;
+        RegisterComponents();
+    }
+
+    public int InChannels { get; }
+
+    public int OutChannels { get; }
+
+    /// <summary>Maps <c>[B, in, H, W]</c> and a time embedding <c>[B, temb]</c> to <c>[B, out, H, W]</c>.</summary>
+    public override Tensor forward(Tensor input, Tensor temb)
+    {
+        var hidden = conv1.forward(nonlinearity(norm1.forward(input)));
+        var time = time_emb_proj.forward(nonlinearity(temb));
+        hidden = hidden + time.unsqueeze(-1).unsqueeze(-1);
+        hidden = conv2.forward(dropout.forward(nonlinearity(norm2.forward(hidden))));
+        var shortcut = conv_shortcut is null ? input : conv_shortcut.forward(input);
+        var output = shortcut + hidden;
+        return outputScaleFactor == 1.0 ? output : output / outputScaleFactor;
+    }
+}

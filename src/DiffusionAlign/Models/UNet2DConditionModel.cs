@@ -1,0 +1,162 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DiffusionAlign.Models;
+
+/// <summary>
+/// diffusers' <c>UNet2DConditionModel</c>, the denoiser of Stable Diffusion 1.x/2.x: given a noisy sample,
+/// its timestep and the prompt embeddings, it predicts the noise (or v). Parameter names equal the
+/// diffusers checkpoint names (<c>down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k.weight</c>),
+/// so real weights load with <see cref="LoadCheckpoint"/>; the same class builds tiny models for CPU training.
+/// </summary>
+public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Tensor>
+{
+    // Field names are checkpoint names: RegisterComponents registers each field under its own name.
+    private readonly Conv2d conv_in;
+    private readonly Timesteps time_proj;
+    private readonly TimestepEmbedding time_embedding;
+    private readonly ModuleList<UNetDownBlock> down_blocks;
+    private readonly ModuleList<UNetUpBlock> up_blocks;
+    private readonly UNetMidBlock2DCrossAttn mid_block;
+    private readonly GroupNorm conv_norm_out;
+    private readonly Conv2d conv_out;
+    private readonly Func<Tensor, Tensor> conv_act;
+
+    /// <summary>Builds the UNet described by <paramref name="config"/> with freshly initialised weights.</summary>
+    /// <param name="config">The architecture; validated first.</param>
+    /// <param name="device">
+    /// Where to allocate the weights (null: the default device). <c>new Device(DeviceType.META)</c>
+    /// builds the module tree with shapes but no storage, e.g. to list checkpoint names cheaply.
+    /// </param>
+    /// <exception cref="DiffusionAlignException">The config describes something we do not build.</exception>
+    public UNet2DConditionModel(UNet2DConditionConfig config, Device? device = null)
+        : base(nameof(UNet2DConditionModel))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
+
+        var channels = config.BlockOutChannels;
+        var blocks = config.BlockCount;
+        conv_in = nn.Conv2d(config.InChannels, channels[0], 3, padding: 1, device: device);
+        time_proj = new Timesteps(channels[0], config.FlipSinToCos, config.FreqShift);
+        time_embedding = new TimestepEmbedding(channels[0], config.TimeEmbedDim, config.ActFn, device);
+
+        var resnet = new ResnetSettings(config.TimeEmbedDim, config.NormNumGroups, config.NormEps, config.ActFn, config.Dropout);
+        CrossAttentionSettings AttentionOf(int block) => new(
+            config.AttentionHeadDim.For(block),
+            config.CrossAttentionDim.For(block),
+            config.TransformerLayersPerBlock.For(block),
+            config.UseLinearProjection,
+            config.OnlyCrossAttention.For(block));
+
+        var downs = new List<UNetDownBlock>();
+        for (var i = 0; i < blocks; i++)
+        {
+            var input = i == 0 ? channels[0] : channels[i - 1];
+            var addDownsample = i < blocks - 1;
+            var layers = config.LayersPerBlock.For(i);
+            downs.Add(config.DownBlockTypes[i] == UNet2DConditionConfig.CrossAttnDownBlock
+                ? new CrossAttnDownBlock2D(input, channels[i], layers, addDownsample, config.DownsamplePadding, resnet, AttentionOf(i), device)
+                : new DownBlock2D(input, channels[i], layers, addDownsample, config.DownsamplePadding, resnet, device));
+        }
+
+        down_blocks = nn.ModuleList(downs.ToArray());
+        mid_block = new UNetMidBlock2DCrossAttn(
+            channels[blocks - 1],
+            resnet with { OutputScaleFactor = config.MidBlockScaleFactor },
+            AttentionOf(blocks - 1),
+            device: device);
+
+        // Up block i mirrors down block (blocks - 1 - i) and uses that block's per-block settings.
+        var ups = new List<UNetUpBlock>();
+        var output = channels[blocks - 1];
+        for (var i = 0; i < blocks; i++)
+        {
+            var mirrored = blocks - 1 - i;
+            var prevOutput = output;
+            output = channels[mirrored];
+            var input = channels[Math.Max(mirrored - 1, 0)];
+            var addUpsample = i < blocks - 1;
+            var layers = config.LayersPerBlock.For(mirrored) + 1;
+            ups.Add(config.UpBlockTypes[i] == UNet2DConditionConfig.CrossAttnUpBlock
+                ? new CrossAttnUpBlock2D(input, prevOutput, output, layers, addUpsample, resnet, AttentionOf(mirrored), device)
+                : new UpBlock2D(input, prevOutput, output, layers, addUpsample, resnet, device));
+        }
+
+        up_blocks = nn.ModuleList(ups.ToArray());
+        conv_norm_out = GroupNorms.Create(config.NormNumGroups, channels[0], config.NormEps, device);
+        conv_act = Activation.Get(config.ActFn);
+        conv_out = nn.Conv2d(channels[0], config.OutChannels, 3, padding: 1, device: device);
+        RegisterComponents();
+    }
+
+    /// <summary>The architecture this model was built from.</summary>
+    public UNet2DConditionConfig Config { get; }
+
+    /// <summary>
+    /// Predicts from <paramref name="sample"/> <c>[B, in, H, W]</c>, <paramref name="timestep"/> <c>[B]</c>
+    /// (or a single value; integer or float) and <paramref name="encoderHiddenStates"/> <c>[B, L, cross]</c>
+    /// an output <c>[B, out, H, W]</c>.
+    /// </summary>
+    public override Tensor forward(Tensor sample, Tensor timestep, Tensor encoderHiddenStates)
+    {
+        if (sample.dim() != 4 || sample.shape[1] != Config.InChannels)
+            throw new ArgumentException($"sample must be [B, {Config.InChannels}, H, W], got [{string.Join(", ", sample.shape)}]", nameof(sample));
+        if (encoderHiddenStates.dim() != 3)
+            throw new ArgumentException($"encoder hidden states must be [B, L, dim], got [{string.Join(", ", encoderHiddenStates.shape)}]", nameof(encoderHiddenStates));
+
+        if (Config.CenterInputSample) sample = sample * 2.0 - 1.0;
+
+        // One timestep may serve the whole batch, as in diffusers.
+        var timesteps = timestep.dim() == 0 ? timestep.unsqueeze(0) : timestep;
+        timesteps = timesteps.expand(sample.shape[0]);
+        var emb = time_embedding.forward(time_proj.forward(timesteps).to_type(sample.dtype));
+
+        var hidden = conv_in.forward(sample);
+        var skips = new List<Tensor> { hidden };
+        foreach (var block in down_blocks)
+        {
+            var (output, blockSkips) = block.forward(hidden, emb, encoderHiddenStates);
+            hidden = output;
+            skips.AddRange(blockSkips);
+        }
+
+        hidden = mid_block.forward(hidden, emb, encoderHiddenStates);
+
+        for (var i = 0; i < up_blocks.Count; i++)
+        {
+            var block = up_blocks[i];
+            var blockSkips = skips.GetRange(skips.Count - block.SkipCount, block.SkipCount);
+            skips.RemoveRange(skips.Count - block.SkipCount, block.SkipCount);
+            // Upsample to the next skip's size (not blindly 2x) so odd sizes line up, as diffusers does.
+            long[]? upsampleSize = i < up_blocks.Count - 1 ? [skips[^1].shape[2], skips[^1].shape[3]] : null;
+            hidden = block.forward(hidden, blockSkips, emb, encoderHiddenStates, upsampleSize);
+        }
+
+        return conv_out.forward(conv_act(conv_norm_out.forward(hidden)));
+    }
+
+    /// <summary>Number of scalar parameters.</summary>
+    public long ParameterCount => parameters().Sum(p => p.numel());
+
+    /// <summary>
+    /// The checkpoint names and shapes of the UNet <paramref name="config"/> describes, found without
+    /// allocating any weights (the model is built on the meta device), e.g. to check a checkpoint's
+    /// header before reading gigabytes of tensors.
+    /// </summary>
+    public static IReadOnlyDictionary<string, long[]> CheckpointShapes(UNet2DConditionConfig config)
+    {
+        using var model = new UNet2DConditionModel(config, new Device(DeviceType.META));
+        return model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
+    }
+
+    /// <summary>
+    /// Copies a diffusers checkpoint (a flat name → tensor map, e.g. read from
+    /// <c>unet/diffusion_pytorch_model.safetensors</c>) into this model. Names and shapes must match exactly;
+    /// values are converted to the parameters' dtype and device.
+    /// </summary>
+    /// <exception cref="DiffusionAlignException">Listing missing, unexpected or mis-shaped tensors.</exception>
+    public void LoadCheckpoint(IReadOnlyDictionary<string, Tensor> weights) => CheckpointWeights.LoadStrict(this, weights, "UNet checkpoint");
+}
