@@ -14,7 +14,7 @@ namespace DiffusionAlign.Worlds.Shapes;
 /// <param name="AreaFraction">Sum of the soft mask divided by the pixel count.</param>
 /// <param name="CentroidX">Mask centroid as a fraction of the width (0.5 when the mask is empty).</param>
 /// <param name="CentroidY">Mask centroid as a fraction of the height.</param>
-/// <param name="EdgeWidth">Σ 4m(1−m) / Σ|∇m| in pixels of a 32-pixel side: ≈ 0.4 for a sharp anti-aliased outline, grows ≈ 1.4·σ with blur σ.</param>
+/// <param name="EdgeWidth">Σ 4m(1−m) / Σ|∇m| in pixels of a 32-pixel side: ≈ 0.25–0.65 for a sharp anti-aliased outline, ≈ 0.2 + 0.85·σ under a Gaussian blur of σ pixels.</param>
 /// <param name="NoiseSigma">Robust noise estimate: median |discrete Laplacian| / (0.6745·√1.25), exact for i.i.d. Gaussian noise on flat regions.</param>
 /// <param name="TemplateIou">Soft IoU of the mask with each <see cref="ShapeKind"/> template placed at the centroid with the mask's area, indexed by kind.</param>
 internal sealed record ShapesImageAnalysis(

@@ -5,7 +5,8 @@ namespace DiffusionAlign.Worlds.Shapes;
 /// <summary>
 /// The hidden ground-truth reward of the shapes world: how well an image shows its prompt, and how
 /// well made it is, computed from pixels only. Defined for any image of at least 8×8 pixels
-/// (generated, noisy, blank), continuous in the pixels, in [0, 1]; clean renders score ≈ 0.9.
+/// (generated, noisy, blank), continuous in the pixels, in [0, 1]. Clean renders score ≈ 0.98 (all above 0.95),
+/// one flaw brings a render to about 0.2–0.8, blank and pure-noise images score below 0.25.
 /// </summary>
 /// <remarks>
 /// <para>Measurements (see docs/shapes-world.md): background colour <c>bg</c> = per-channel median of the
