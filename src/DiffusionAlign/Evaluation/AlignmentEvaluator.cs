@@ -41,7 +41,7 @@ public static class AlignmentEvaluator
             for (int i = 0; i < images.Length; i++)
             {
                 r[i] = world.Reward.Score(prompts[i], images[i]);
-                if (world.Inspector.ShapeColourMatches(prompts[i], images[i])) colourRight++;
+                if (world.Inspector.Inspect(images[i]).ShapeColour == prompts[i].ShapeColour) colourRight++;
             }
             rewards[name] = r;
             var mean = MeanWithInterval.Compute(r);

@@ -12,7 +12,7 @@ namespace DiffusionAlign.Sampling;
 public static class TextToImageSampler
 {
     /// <summary>
-    /// Initial noise for sample <paramref name="index"/> under <paramref name="seed"/>: every model
+    /// Initial noise for samples firstIndex + i·indexStride under <paramref name="seed"/>: every model
     /// sampled with the same (seed, index) starts from the same x_T, so comparisons are paired.
     /// </summary>
     public static Tensor InitialNoise(int count, int imageSize, long seed, long firstIndex = 0, long indexStride = 1, Device? device = null)

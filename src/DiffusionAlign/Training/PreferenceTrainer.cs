@@ -222,7 +222,7 @@ public sealed class PreferenceTrainer
     private static Dictionary<string, Tensor> Strip(Dictionary<string, Tensor> tensors, string prefix) =>
         tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
 
-    private static void SaveCheckpoint(TextToImageModel policy, TextToImageModel? reference, optim.Optimizer optimizer, AlignConfig config, string dir, int step)
+    private static void SaveCheckpoint(TextToImageModel policy, TextToImageModel? reference, TorchSharp.Modules.OptimizerHelper optimizer, AlignConfig config, string dir, int step)
     {
         var tensors = new Dictionary<string, Tensor>();
         foreach (var (k, v) in policy.StateTensors()) tensors["policy." + k] = v;

@@ -110,7 +110,7 @@ public static class ShapesPretrainer
         return nn.functional.mse_loss(prediction, target);
     }
 
-    private static void SaveCheckpoint(TextToImageModel model, ExponentialMovingAverage ema, optim.Optimizer optimizer, PretrainConfig config, string dir, int step)
+    private static void SaveCheckpoint(TextToImageModel model, ExponentialMovingAverage ema, TorchSharp.Modules.OptimizerHelper optimizer, PretrainConfig config, string dir, int step)
     {
         var tensors = new Dictionary<string, Tensor>(model.StateTensors());
         foreach (var (name, shadow) in ema.Shadows) tensors["ema." + name] = shadow;

@@ -20,7 +20,7 @@ public static class TrainingCheckpoint
     /// <summary>What a checkpoint records besides tensors.</summary>
     public sealed record Info(int Step, string Kind, JsonElement Settings);
 
-    public static void Save(string dir, Info info, IReadOnlyDictionary<string, Tensor> tensors, optim.Optimizer optimizer)
+    public static void Save(string dir, Info info, IReadOnlyDictionary<string, Tensor> tensors, TorchSharp.Modules.OptimizerHelper optimizer)
     {
         string full = Path.GetFullPath(dir);
         string tmp = full + ".tmp";
@@ -39,7 +39,7 @@ public static class TrainingCheckpoint
     /// <summary>True if <paramref name="dir"/> holds a complete checkpoint (or its previous copy survived a crash mid-swap).</summary>
     public static bool Exists(string dir) => ResolveExisting(dir) is not null;
 
-    public static (Info Info, Dictionary<string, Tensor> Tensors) Load(string dir, optim.Optimizer optimizer, string expectedKind)
+    public static (Info Info, Dictionary<string, Tensor> Tensors) Load(string dir, TorchSharp.Modules.OptimizerHelper optimizer, string expectedKind)
     {
         string found = ResolveExisting(dir) ?? throw new DiffusionAlignException($"no checkpoint to resume in {dir}");
         Info info;
