@@ -19,13 +19,22 @@ public static class EmbeddedModel
     public static ModelConfig Config(ShapesWorld world) => new()
     {
         ImageSize = 32,
-        Unet = UNet2DConditionConfig.Tiny,
+        // Cross-attention only at 8×8 and in the mid block: the prompt sets global attributes
+        // (colours, shape kind) that the low-resolution path carries; attention at 16×16 cost 2.4×
+        // the forward time for no visible gain (bench probe, 2 cores: 112 vs 265 images/s).
+        Unet = UNet2DConditionConfig.Tiny with
+        {
+            DownBlockTypes = ["DownBlock2D", "DownBlock2D", "CrossAttnDownBlock2D"],
+            UpBlockTypes = ["CrossAttnUpBlock2D", "UpBlock2D", "UpBlock2D"],
+        },
         TextEncoder = ClipTextConfig.Tiny with
         {
             VocabSize = world.Tokenizer.VocabularySize,
             MaxPositionEmbeddings = world.Tokenizer.MaxLength,
         },
-        Scheduler = new NoiseScheduleConfig { BetaSchedule = BetaSchedule.SquaredCosCapV2 },
+        // Trailing spacing starts sampling at t = 999 where ᾱ ≈ 0, matching the pure-noise start;
+        // clipping x̂0 to [-1, 1] is the usual guard for pixel-space models (diffusers' DDPM pixel pipelines do it).
+        Scheduler = new NoiseScheduleConfig { BetaSchedule = BetaSchedule.SquaredCosCapV2, TimestepSpacing = TimestepSpacing.Trailing, ClipSample = true },
         Tokenizer = "shapes",
     };
 }

@@ -6,7 +6,7 @@ namespace DiffusionAlign.Training;
 /// </summary>
 public sealed record PretrainConfig
 {
-    public int Steps { get; init; } = 4000;
+    public int Steps { get; init; } = 2600;
 
     public int BatchSize { get; init; } = 32;
 
