@@ -17,6 +17,7 @@ public static class Program
         root.Subcommands.Add(AlignCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 }

@@ -1,0 +1,63 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace DiffusionAlign.Benchmarks;
+
+/// <summary>Timing of one training objective's step, split by phase.</summary>
+public sealed record TrainingStepTiming(
+    [property: JsonPropertyName("method")] string Method,
+    [property: JsonPropertyName("pairs_per_step")] int PairsPerStep,
+    [property: JsonPropertyName("step_seconds")] double StepSeconds,
+    [property: JsonPropertyName("pairs_per_second")] double PairsPerSecond,
+    [property: JsonPropertyName("policy_forward_seconds")] double PolicyForwardSeconds,
+    [property: JsonPropertyName("backward_seconds")] double BackwardSeconds,
+    [property: JsonPropertyName("reference_forward_seconds")] double ReferenceForwardSeconds,
+    [property: JsonPropertyName("optimizer_seconds")] double OptimizerSeconds,
+    [property: JsonPropertyName("other_seconds")] double OtherSeconds,
+    [property: JsonPropertyName("reference_share")] double ReferenceShare,
+    [property: JsonPropertyName("gflops_per_second")] double GflopsPerSecond,
+    [property: JsonPropertyName("fraction_of_gemm")] double FractionOfGemm);
+
+/// <summary><c>bench.json</c>: one run's measurements, with the machine and settings they came from.</summary>
+public sealed record BenchmarkResults
+{
+    [JsonPropertyName("machine")]
+    public Dictionary<string, string> Machine { get; init; } = new();
+
+    [JsonPropertyName("gemm_gflops_per_second")]
+    public double GemmGflopsPerSecond { get; init; }
+
+    [JsonPropertyName("unet_gflops_per_forward")]
+    public double UnetGflopsPerForward { get; init; }
+
+    [JsonPropertyName("unet_parameters")]
+    public long UnetParameters { get; init; }
+
+    [JsonPropertyName("training")]
+    public List<TrainingStepTiming> Training { get; init; } = new();
+
+    [JsonPropertyName("sampling_images_per_second")]
+    public double SamplingImagesPerSecond { get; init; }
+
+    [JsonPropertyName("sampling_unet_forwards_per_second")]
+    public double SamplingForwardsPerSecond { get; init; }
+
+    [JsonPropertyName("sampling_gflops_per_second")]
+    public double SamplingGflopsPerSecond { get; init; }
+
+    [JsonPropertyName("sampling_fraction_of_gemm")]
+    public double SamplingFractionOfGemm { get; init; }
+
+    [JsonPropertyName("peak_rss_mib")]
+    public double? PeakRssMiB { get; init; }
+
+    [JsonPropertyName("settings")]
+    public Dictionary<string, string> Settings { get; init; } = new();
+
+    public void Save(string path)
+    {
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        File.WriteAllText(path, JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
+    }
+}

@@ -1,0 +1,24 @@
+namespace DiffusionAlign.Benchmarks;
+
+/// <summary>Resident memory of this process from /proc (Linux); null elsewhere.</summary>
+public static class ProcessMemory
+{
+    /// <summary>Peak resident set size in MiB (VmHWM), including LibTorch's native allocations.</summary>
+    public static double? PeakRssMiB() => ReadKb("VmHWM:") / 1024.0;
+
+    /// <summary>Current resident set size in MiB (VmRSS).</summary>
+    public static double? CurrentRssMiB() => ReadKb("VmRSS:") / 1024.0;
+
+    private static double? ReadKb(string key)
+    {
+        const string path = "/proc/self/status";
+        if (!File.Exists(path)) return null;
+        foreach (var line in File.ReadLines(path))
+        {
+            if (!line.StartsWith(key, StringComparison.Ordinal)) continue;
+            var parts = line[key.Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return double.TryParse(parts[0], out var kb) ? kb : null;
+        }
+        return null;
+    }
+}
