@@ -19,6 +19,7 @@ public static class ResultsTable
             table.AddRow(Markup.Escape(name), $"{s.MeanReward:F4} [{s.MeanRewardCiLow:F4}, {s.MeanRewardCiHigh:F4}]", $"{s.ColourAccuracy:P0}", win, s.N.ToString(), rank, imp);
         }
         AnsiConsole.Write(table);
+        Console.WriteLine($"mean reward of uniform-noise images for the same prompts: {results.NoiseImageReward:F4}");
         foreach (var (key, w) in results.HeadToHead)
             Console.WriteLine($"head to head {key}: {w.Rate:F3} [{w.CiLow:F3}, {w.CiHigh:F3}] over n={w.N}");
         if (results.IdealizedRankingAccuracy is double ideal)

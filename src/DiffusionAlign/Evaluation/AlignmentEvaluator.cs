@@ -48,6 +48,16 @@ public static class AlignmentEvaluator
             scores[name] = new ModelScores(mean.Mean, mean.CiLow, mean.CiHigh, (double)colourRight / images.Length, images.Length);
         }
 
+        // Floor for context: the reward of pure-noise images (uniform pixels) for the same prompts.
+        var noiseRng = new Random((int)(config.Seed & 0x7FFFFFFF));
+        double noiseReward = prompts.Average(p =>
+        {
+            int size = models.Values.First().Config.ImageSize;
+            var pixels = new float[size * size * 3];
+            for (int i = 0; i < pixels.Length; i++) pixels[i] = (float)noiseRng.NextDouble();
+            return world.Reward.Score(p, new RgbImage(size, size, pixels));
+        });
+
         var winRates = new Dictionary<string, WinRateEntry>();
         foreach (var name in models.Keys.Where(n => n != baseline))
             winRates[name] = Entry(rewards[name], rewards[baseline], baseline);
@@ -96,6 +106,7 @@ public static class AlignmentEvaluator
             ImplicitRewardAccuracy = implicitAcc,
             IdealizedRankingAccuracy = idealized,
             LabelRewardAgreement = agreement,
+            NoiseImageReward = noiseReward,
             HeldOutPairs = heldOutPairs?.Count ?? 0,
             Baseline = baseline,
             Settings = new Dictionary<string, string>

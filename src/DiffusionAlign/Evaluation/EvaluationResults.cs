@@ -54,6 +54,10 @@ public sealed record EvaluationResults
     [JsonPropertyName("label_reward_agreement")]
     public double? LabelRewardAgreement { get; init; }
 
+    /// <summary>Mean reward of uniform-noise images for the same prompts: the floor a model must clear.</summary>
+    [JsonPropertyName("noise_image_reward")]
+    public double NoiseImageReward { get; init; }
+
     [JsonPropertyName("held_out_pairs")]
     public int HeldOutPairs { get; init; }
 
