@@ -10,13 +10,15 @@ public static class ResultsTable
     {
         var table = new Table().Title($"vs {Markup.Escape(results.Baseline)} on held-out prompts");
         foreach (var h in new[] { "model", "mean reward (95% CI)", "colour right", "win rate vs base (95% CI)", "n", "ranking acc", "implicit-reward acc" })
-            table.AddColumn(h);
+            table.AddColumn(new TableColumn(new Spectre.Console.Text(h)));
         foreach (var (name, s) in results.Models)
         {
             string win = results.WinRate.TryGetValue(name, out var w) ? $"{w.Rate:F3} [{w.CiLow:F3}, {w.CiHigh:F3}]" : "—";
             string rank = results.RankingAccuracy.TryGetValue(name, out var r) ? $"{r:F3}" : "—";
             string imp = results.ImplicitRewardAccuracy.TryGetValue(name, out var i) ? $"{i:F3}" : "—";
-            table.AddRow(Markup.Escape(name), $"{s.MeanReward:F4} [{s.MeanRewardCiLow:F4}, {s.MeanRewardCiHigh:F4}]", $"{s.ColourAccuracy:P0}", win, s.N.ToString(), rank, imp);
+            // Cells are Spectre markup: the interval brackets must be escaped.
+            table.AddRow(new[] { name, $"{s.MeanReward:F4} [{s.MeanRewardCiLow:F4}, {s.MeanRewardCiHigh:F4}]", $"{s.ColourAccuracy:P0}", win, s.N.ToString(), rank, imp }
+                .Select(cell => (Spectre.Console.Rendering.IRenderable)new Spectre.Console.Text(cell)).ToArray());
         }
         AnsiConsole.Write(table);
         Console.WriteLine($"mean reward of uniform-noise images for the same prompts: {results.NoiseImageReward:F4}");

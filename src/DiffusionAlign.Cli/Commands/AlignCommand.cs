@@ -60,7 +60,7 @@ public static class AlignCommand
             ProgressDisplay.Run($"align {m.ToString().ToLowerInvariant()}", config.Steps, progress =>
                 done = PreferenceTrainer.Run(policy, dataset, config, Path.Combine(dir, "checkpoint"), Path.Combine(dir, "metrics.jsonl"), result.GetValue(resume),
                     new ImmediateProgress<TrainingStepReport>(r => progress(r.Step,
-                        $"loss {r.Loss:F4} acc {r.Metrics.GetValueOrDefault("implicit_acc", double.NaN):F2} {r.ExamplesPerSecond:F1} pairs/s")), cancel));
+                        $"loss {r.Loss:F4}{(r.Metrics.TryGetValue("implicit_acc", out var acc) ? $" acc {acc:F2}" : "")} {r.ExamplesPerSecond:F1} pairs/s")), cancel));
             policy.Save(dir, new Dictionary<string, string>
             {
                 ["command"] = "dalign " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),

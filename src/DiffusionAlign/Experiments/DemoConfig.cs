@@ -16,11 +16,11 @@ public sealed record DemoConfig
     /// <summary>Sampling used to generate pairs and to evaluate.</summary>
     public SamplingOptions Sampling { get; init; } = new(Steps: 10, GuidanceScale: 3.0);
 
-    public AlignConfig Dpo { get; init; } = new() { Method = AlignMethod.Dpo };
+    public AlignConfig Dpo { get; init; } = AlignConfig.DefaultsFor(AlignMethod.Dpo);
 
-    public AlignConfig Dspo { get; init; } = new() { Method = AlignMethod.Dspo };
+    public AlignConfig Dspo { get; init; } = AlignConfig.DefaultsFor(AlignMethod.Dspo);
 
-    public AlignConfig Sft { get; init; } = new() { Method = AlignMethod.Sft };
+    public AlignConfig Sft { get; init; } = AlignConfig.DefaultsFor(AlignMethod.Sft);
 
     public int EvalPrompts { get; init; } = 16;
 

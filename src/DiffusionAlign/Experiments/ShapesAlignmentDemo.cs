@@ -49,7 +49,7 @@ public static class ShapesAlignmentDemo
                 metrics[name] = Path.Combine(dir, "metrics.jsonl");
                 PreferenceTrainer.Run(policy, dataset, align, Path.Combine(dir, "checkpoint"), metrics[name], resume: false,
                     new ImmediateProgress<TrainingStepReport>(r => progress?.Report(new Stage($"align {name}", r.Step, r.TotalSteps,
-                        $"loss {r.Loss:F4} acc {r.Metrics.GetValueOrDefault("implicit_acc", double.NaN):F2} {r.ExamplesPerSecond:F0} pairs/s"))), cancel);
+                        $"loss {r.Loss:F4}{(r.Metrics.TryGetValue("implicit_acc", out var acc) ? $" acc {acc:F2}" : "")} {r.ExamplesPerSecond:F0} pairs/s"))), cancel);
                 policy.Freeze();
                 policy.Save(dir, new Dictionary<string, string> { ["aligned_from"] = baseModelDir, ["method"] = name, ["recipe"] = System.Text.Json.JsonSerializer.Serialize(align) });
                 log?.Invoke($"{name}: trained {align.Steps} steps × {align.EffectiveBatch} pairs (β={align.Beta}, lr={align.LearningRate}) → {dir}");

@@ -63,9 +63,9 @@ public sealed record AlignConfig
     /// </summary>
     public static AlignConfig DefaultsFor(AlignMethod method) => method switch
     {
-        AlignMethod.Dpo => new AlignConfig { Method = AlignMethod.Dpo, Beta = 1000, LearningRate = 1e-4 },
-        AlignMethod.Dspo => new AlignConfig { Method = AlignMethod.Dspo, Beta = 0.001, LearningRate = 1e-4 },
-        _ => new AlignConfig { Method = AlignMethod.Sft, Beta = 1, LearningRate = 1e-4 },
+        AlignMethod.Dpo => new AlignConfig { Method = AlignMethod.Dpo, Beta = 2000, LearningRate = 2e-5 },
+        AlignMethod.Dspo => new AlignConfig { Method = AlignMethod.Dspo, Beta = 0.001, LearningRate = 2e-5 },
+        _ => new AlignConfig { Method = AlignMethod.Sft, Beta = 1, LearningRate = 2e-5 },
     };
 
     public void Validate()
