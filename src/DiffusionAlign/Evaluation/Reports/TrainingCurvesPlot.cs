@@ -39,14 +39,18 @@ public static class TrainingCurvesPlot
     private static RgbImage Panel(IReadOnlyDictionary<string, string> files, string metric, string title, string yLabel, int width, int height)
     {
         using var plot = new ScottPlot.Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        int index = -1;
         foreach (var (name, file) in files)
         {
+            index++; // A run keeps its colour in both panels even where it lacks the metric.
             if (!File.Exists(file)) continue;
             var (steps, values) = ReadSeries(file, metric);
             if (steps.Length == 0) continue;
             var line = plot.Add.ScatterLine(steps, Smooth(values, 5));
             line.LegendText = name;
             line.LineWidth = 2;
+            line.Color = palette.GetColor(index);
         }
         plot.Title(title);
         plot.XLabel("optimizer step");
