@@ -8,20 +8,26 @@ namespace DiffusionAlign.Cli;
 /// </summary>
 public static class ProgressDisplay
 {
+    /// <summary>A reporter that prints "prefix done/total status (seconds)" about every 10% and at the end.</summary>
+    public static Action<int, string> PlainLines(string prefix, int total)
+    {
+        int lastDecile = -1;
+        var start = DateTime.UtcNow;
+        return (done, status) =>
+        {
+            int decile = total <= 0 ? 10 : (int)(10L * done / total);
+            if (decile == lastDecile && done != total) return;
+            lastDecile = decile;
+            Console.WriteLine($"{prefix} {done}/{total} {status} ({(DateTime.UtcNow - start).TotalSeconds:F0}s)");
+        };
+    }
+
     /// <summary>Runs <paramref name="work"/>, which reports (done, status text) through the callback it receives.</summary>
     public static void Run(string title, int total, Action<Action<int, string>> work)
     {
         if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
         {
-            int lastDecile = -1;
-            var start = DateTime.UtcNow;
-            work((done, status) =>
-            {
-                int decile = total <= 0 ? 10 : (int)(10L * done / total);
-                if (decile == lastDecile && done != total) return;
-                lastDecile = decile;
-                Console.WriteLine($"{title}: {done}/{total} {status} ({(DateTime.UtcNow - start).TotalSeconds:F0}s)");
-            });
+            work(PlainLines($"{title}:", total));
             return;
         }
         AnsiConsole.Progress()

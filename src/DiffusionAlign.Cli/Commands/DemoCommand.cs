@@ -38,7 +38,7 @@ public static class DemoCommand
                     if (s.Name != current)
                     {
                         current = s.Name;
-                        report = StageLine(s.Name, s.Total);
+                        report = ProgressDisplay.PlainLines($"  {s.Name}:", s.Total);
                     }
                     report!(s.Done, s.Status);
                 }),
@@ -48,20 +48,6 @@ public static class DemoCommand
             return 0;
         }));
         return command;
-    }
-
-    /// <summary>Plain progress lines per stage (~every 10%), so long demo stages show they are moving in any terminal or log.</summary>
-    private static Action<int, string> StageLine(string name, int total)
-    {
-        int lastDecile = -1;
-        var start = DateTime.UtcNow;
-        return (done, status) =>
-        {
-            int decile = total <= 0 ? 10 : (int)(10L * done / total);
-            if (decile == lastDecile && done != total) return;
-            lastDecile = decile;
-            Console.WriteLine($"  {name}: {done}/{total} {status} ({(DateTime.UtcNow - start).TotalSeconds:F0}s)");
-        };
     }
 
     /// <summary>The shipped base model: relative to the working directory, else found above the executable (dotnet run from anywhere in the repo).</summary>

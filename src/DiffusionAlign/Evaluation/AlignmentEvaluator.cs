@@ -122,6 +122,7 @@ public static class AlignmentEvaluator
                 ["beta"] = config.Beta.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["tau"] = config.Tau?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown",
                 ["interval"] = "95% Wilson score interval, ties counted as half a win",
+                ["tie_tolerance"] = RewardTieTolerance.ToString(System.Globalization.CultureInfo.InvariantCulture),
             },
         };
     }
@@ -143,9 +144,15 @@ public static class AlignmentEvaluator
         return result;
     }
 
+    /// <summary>
+    /// Reward differences below this are float noise, not preference: two models whose weights differ
+    /// by 1e-12 produce samples whose rewards differ by ~1e-9, which must count as ties, not wins.
+    /// </summary>
+    public const double RewardTieTolerance = 1e-6;
+
     private static WinRateEntry Entry(double[] a, double[] b, string vs)
     {
-        var w = WinRate.Compute(a, b);
+        var w = WinRate.Compute(a, b, RewardTieTolerance);
         return new WinRateEntry(vs, w.Rate, w.CiLow, w.CiHigh, w.N, w.Wins, w.Ties, w.Losses);
     }
 }

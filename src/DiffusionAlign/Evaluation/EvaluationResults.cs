@@ -76,7 +76,6 @@ public sealed record EvaluationResults
     {
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        File.WriteAllText(path + ".tmp", ToJson());
-        File.Move(path + ".tmp", path, overwrite: true);
+        DiffusionAlign.IO.AtomicFile.Write(path, stream => JsonSerializer.Serialize(stream, this, JsonOptions));
     }
 }

@@ -113,8 +113,7 @@ public sealed class TextToImageModel : IDisposable
         }
         SafetensorsFile.Write(Path.Combine(dir, WeightsFileName), StateTensors());
         string configPath = Path.Combine(dir, ConfigFileName);
-        File.WriteAllText(configPath + ".tmp", JsonSerializer.Serialize(Config, JsonOptions));
-        File.Move(configPath + ".tmp", configPath, overwrite: true);
+        AtomicFile.Write(configPath, stream => JsonSerializer.Serialize(stream, Config, JsonOptions));
     }
 
     /// <summary>All weights by checkpoint name (<c>unet.*</c>, <c>text_encoder.*</c>), CPU contiguous views for saving.</summary>
