@@ -29,11 +29,7 @@ public static class AlignmentBenchmark
 
         using var policy = TextToImageModel.Create(EmbeddedModel.Config(world), seed: 0);
         int size = policy.Config.ImageSize;
-        double flopsPerImage;
-        using (var x = randn(1, 3, size, size))
-        using (var t = tensor(new long[] { 500 }))
-        using (var text = policy.EncodeText(new[] { "a red circle on a blue background" }))
-            flopsPerImage = FlopCounter.Count(policy.Unet, () => policy.Predict(x, t, text).Dispose());
+        double flopsPerImage = FlopCounter.UNetForward(policy.Unet, policy.Tokenizer.MaxLength);
         log?.Invoke($"UNet forward: {flopsPerImage / 1e9:F3} GFLOP per 32×32 image, {policy.Unet.parameters().Sum(p => p.numel()):N0} parameters");
 
         var pairs = RendererPairs(world, config.PairsPerStep, size);

@@ -1,63 +1,60 @@
 using DiffusionAlign.Models;
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace DiffusionAlign.Benchmarks;
 
 /// <summary>
-/// Counts the multiply-add FLOPs (2 per MAC) of one forward by hooking every convolution, linear
-/// layer and attention module: conv 2·out·(C_in/groups)·k_h·k_w, linear 2·out·in, attention
-/// 2·2·B·L_q·L_k·(heads·head_dim) for QKᵀ and AV. Norms and activations are left out (a few %).
+/// Analytic multiply-add FLOPs (2 per MAC) of one UNet forward for one image: every convolution
+/// (2·C_out·(C_in/groups)·k_h·k_w per output pixel), every linear layer (2·in·out per token) and
+/// the attention matmuls QKᵀ and AV (2·2·L_q·L_k·inner). The resolution and token count of each
+/// layer follow from its diffusers name (down_blocks.i runs at size/2^i, and so on), so no hook or
+/// trace is needed. Norms, activations and the text encoder are left out (a few per cent).
 /// </summary>
 public static class FlopCounter
 {
-    public static double Count(nn.Module model, Action forward)
+    public static double UNetForward(UNet2DConditionModel unet, int textTokens)
     {
+        var config = unet.Config;
+        int levels = config.BlockOutChannels.Count;
+        int size = config.SampleSize ?? throw new DiffusionAlignException("the UNet config has no sample_size, so its FLOPs per image are undefined");
         double flops = 0;
-        var removers = new List<Action>();
-        foreach (var (_, module) in model.named_modules())
+        foreach (var (name, module) in unet.named_modules())
         {
+            int side = SideOf(name, size, levels);
+            long pixels = (long)side * side;
             switch (module)
             {
                 case Conv2d conv:
-                    var hc = conv.register_forward_hook((m, input, output) =>
-                    {
-                        var w = conv.weight!.shape; // [out, in/groups, kh, kw]
-                        flops += 2.0 * output.numel() * w[1] * w[2] * w[3];
-                        return output;
-                    });
-                    removers.Add(() => hc.remove());
+                    var w = conv.weight!.shape;
+                    flops += 2.0 * pixels * w[0] * w[1] * w[2] * w[3];
                     break;
                 case Linear linear:
-                    var hl = linear.register_forward_hook((m, input, output) =>
-                    {
-                        flops += 2.0 * output.numel() * linear.weight!.shape[1];
-                        return output;
-                    });
-                    removers.Add(() => hl.remove());
+                    long tokens = name.StartsWith("time_embedding", StringComparison.Ordinal) ? 1
+                        : name.Contains(".attn2.to_k", StringComparison.Ordinal) || name.Contains(".attn2.to_v", StringComparison.Ordinal) ? textTokens
+                        : pixels;
+                    flops += 2.0 * tokens * linear.weight!.shape[0] * linear.weight!.shape[1];
                     break;
                 case Attention attention:
-                    var ha = attention.register_forward_hook((m, hidden, context, output) =>
-                    {
-                        long b = hidden.shape[0], lq = hidden.shape[1];
-                        long lk = context is null ? lq : context.shape[1];
-                        flops += 2.0 * 2.0 * b * lq * lk * attention.Heads * attention.HeadDim;
-                        return output;
-                    });
-                    removers.Add(() => ha.remove());
+                    long keys = name.EndsWith(".attn2", StringComparison.Ordinal) ? textTokens : pixels;
+                    flops += 2.0 * 2.0 * pixels * keys * attention.Heads * attention.HeadDim;
                     break;
             }
         }
-        try
-        {
-            using var _ = no_grad();
-            forward();
-        }
-        finally
-        {
-            foreach (var remove in removers) remove();
-        }
         return flops;
+    }
+
+    /// <summary>Side of the feature map a named layer works on.</summary>
+    private static int SideOf(string name, int size, int levels)
+    {
+        string[] parts = name.Split('.');
+        if (parts.Length >= 2 && parts[0] == "down_blocks" && int.TryParse(parts[1], out int d))
+            return name.Contains(".downsamplers.", StringComparison.Ordinal) ? size >> (d + 1) : size >> d;
+        if (parts[0] == "mid_block") return size >> (levels - 1);
+        if (parts.Length >= 2 && parts[0] == "up_blocks" && int.TryParse(parts[1], out int u))
+        {
+            int level = levels - 1 - u;
+            return name.Contains(".upsamplers.", StringComparison.Ordinal) ? size >> (level - 1) : size >> level;
+        }
+        return size;
     }
 }
