@@ -22,6 +22,8 @@ public static class AlignCommand
         var lr = new Option<double?>("--lr") { Description = "Peak learning rate (AdamW)" };
         var beta = new Option<double?>("--beta") { Description = "β (DPO: KL strength; DSPO: score-shift scale)" };
         var warmup = new Option<int?>("--warmup") { Description = "Linear warm-up steps" };
+        var variant = new Option<string>("--dspo-variant") { Description = "DSPO form: sd15 (the paper's score matching, default) or sdxl (the authors' SDXL branch)", DefaultValueFactory = _ => "sd15" };
+        variant.AcceptOnlyFromAmong("sd15", "sdxl");
         var logEvery = new Option<int>("--log-every") { Description = "Read metrics back every k steps", DefaultValueFactory = _ => 1 };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Save a resumable checkpoint every k steps", DefaultValueFactory = _ => 50 };
         var maxPairs = new Option<int?>("--max-pairs") { Description = "Use at most this many pairs" };
@@ -31,7 +33,7 @@ public static class AlignCommand
         var threads = CommonOptions.Threads();
 
         var command = new Command("align", "Align a model with preference pairs (DSPO, Diffusion-DPO or SFT on winners)");
-        foreach (var o in new Option[] { method, model, pairs, outDir, steps, batch, accum, lr, beta, warmup, logEvery, checkpointEvery, maxPairs, resume, seed, device, threads })
+        foreach (var o in new Option[] { method, model, pairs, outDir, steps, batch, accum, lr, beta, warmup, variant, logEvery, checkpointEvery, maxPairs, resume, seed, device, threads })
             command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
         {
@@ -49,6 +51,7 @@ public static class AlignCommand
                 LogEvery = result.GetValue(logEvery),
                 CheckpointEvery = result.GetValue(checkpointEvery),
                 Seed = result.GetValue(seed),
+                DspoVariant = result.GetValue(variant) == "sdxl" ? Objectives.DspoVariant.Sdxl : Objectives.DspoVariant.ScoreMatching,
             };
             config.Validate();
             string dir = result.GetValue(outDir)!;

@@ -22,6 +22,13 @@ public sealed record DemoConfig
 
     public AlignConfig Sft { get; init; } = AlignConfig.DefaultsFor(AlignMethod.Sft);
 
+    /// <summary>
+    /// DSPO in the authors' SDXL branch (REFERENCE.md): no score-matching term, only the preference
+    /// gap times the model/reference score difference, with β on Diffusion-DPO's scale. Shown beside
+    /// the paper's SD1.5 form because on this world the two behave very differently.
+    /// </summary>
+    public AlignConfig DspoSdxl { get; init; } = AlignConfig.DefaultsFor(AlignMethod.Dspo) with { DspoVariant = Objectives.DspoVariant.Sdxl, Beta = 2000 };
+
     public int EvalPrompts { get; init; } = 16;
 
     public int EvalSeeds { get; init; } = 25;
@@ -41,6 +48,7 @@ public sealed record DemoConfig
         Dpo = Default.Dpo with { Steps = 8, BatchSize = 4, WarmupSteps = 2 },
         Dspo = Default.Dspo with { Steps = 8, BatchSize = 4, WarmupSteps = 2 },
         Sft = Default.Sft with { Steps = 8, BatchSize = 4, WarmupSteps = 2 },
+        DspoSdxl = Default.DspoSdxl with { Steps = 8, BatchSize = 4, WarmupSteps = 2 },
         EvalPrompts = 4,
         EvalSeeds = 4,
         ElboDraws = 2,
@@ -51,5 +59,6 @@ public sealed record DemoConfig
         yield return ("sft", Sft with { Seed = Seed });
         yield return ("dpo", Dpo with { Seed = Seed });
         yield return ("dspo", Dspo with { Seed = Seed });
+        yield return ("dspo-sdxl", DspoSdxl with { Seed = Seed });
     }
 }

@@ -35,6 +35,9 @@ public sealed record AlignConfig
 
     public int WarmupSteps { get; init; } = 20;
 
+    /// <summary>Which DSPO form (ignored by other methods): the paper's SD1.5 score matching, or the authors' SDXL branch.</summary>
+    public Objectives.DspoVariant DspoVariant { get; init; } = Objectives.DspoVariant.ScoreMatching;
+
     public double WeightDecay { get; init; } = 1e-2;
 
     public double GradClipNorm { get; init; } = 1.0;

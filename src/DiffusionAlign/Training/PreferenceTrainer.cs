@@ -23,7 +23,7 @@ public sealed class PreferenceTrainer
     public static IPreferenceObjective ObjectiveFor(AlignConfig config) => config.Method switch
     {
         AlignMethod.Dpo => new DiffusionDpoLoss(config.Beta),
-        AlignMethod.Dspo => new DspoLoss(config.Beta),
+        AlignMethod.Dspo => new DspoLoss(config.Beta, config.DspoVariant),
         AlignMethod.Sft => new SftLoss(),
         _ => throw new ArgumentOutOfRangeException(nameof(config)),
     };

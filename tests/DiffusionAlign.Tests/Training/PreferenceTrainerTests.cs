@@ -85,3 +85,24 @@ public sealed class PreferenceTrainerTests
         Assert.True(last > 0.6, $"implicit accuracy over the last 5 steps was {last:F2}");
     }
 }
+
+public sealed class ObjectiveSelectionTests
+{
+    [Fact]
+    public void EachMethodGetsItsObjectiveAndDspoVariantIsHonoured()
+    {
+        Assert.Equal("diffusion-dpo", PreferenceTrainer.ObjectiveFor(AlignConfig.DefaultsFor(AlignMethod.Dpo)).Name);
+        Assert.Equal("dspo", PreferenceTrainer.ObjectiveFor(AlignConfig.DefaultsFor(AlignMethod.Dspo)).Name);
+        Assert.Equal("dspo-sdxl", PreferenceTrainer.ObjectiveFor(AlignConfig.DefaultsFor(AlignMethod.Dspo) with { DspoVariant = DiffusionAlign.Objectives.DspoVariant.Sdxl }).Name);
+        Assert.False(PreferenceTrainer.ObjectiveFor(AlignConfig.DefaultsFor(AlignMethod.Sft)).NeedsReference);
+    }
+
+    [Fact]
+    public void DemoRecipesKeepEachMethodsOwnBeta()
+    {
+        var demo = DiffusionAlign.Experiments.DemoConfig.Default;
+        Assert.Equal(0.001, demo.Dspo.Beta);
+        Assert.Equal(2000, demo.Dpo.Beta);
+        Assert.Equal(new[] { "sft", "dpo", "dspo", "dspo-sdxl" }, demo.Methods().Select(m => m.Name).ToArray());
+    }
+}
