@@ -128,48 +128,15 @@ public sealed class PreferenceTrainer
     public static ObjectiveOutput MicroBatch(TextToImageModel policy, TextToImageModel? reference, IPreferenceObjective objective,
         IReadOnlyList<PreferencePair> batch, AlignConfig config, long micro)
     {
-        int b = batch.Count;
-        var dropout = StepSeeds.Managed(config.Seed, micro, StepSeeds.Stream.Dropout);
-        var flip = StepSeeds.Managed(config.Seed, micro, StepSeeds.Stream.Flip);
-        var prompts = batch.Select(p => dropout.NextDouble() < config.PromptDropout ? "" : p.Prompt).ToList();
-        var flips = batch.Select(_ => config.RandomFlip && flip.NextDouble() < 0.5).ToArray();
-        var images = batch.Select((p, i) => Flip(p.Winner, flips[i])).Concat(batch.Select((p, i) => Flip(p.Loser, flips[i]))).ToList();
-        var x0 = ImageTensors.ToTensor(images).to(policy.Device);
-
-        using var tGen = StepSeeds.Torch(config.Seed, micro, StepSeeds.Stream.Timesteps);
-        using var nGen = StepSeeds.Torch(config.Seed, micro, StepSeeds.Stream.Noise);
-        var t = policy.Schedule.SampleTimesteps(b, tGen).to(policy.Device);
-        var noise = randn(new long[] { b, x0.shape[1], x0.shape[2], x0.shape[3] }, generator: nGen).to(policy.Device);
-        var t2 = cat(new[] { t, t }, 0);
-        var noise2 = cat(new[] { noise, noise }, 0);
-        var noisy = policy.Schedule.AddNoise(x0, noise2, t2);
-        var target = policy.Schedule.TrainingTarget(x0, noise2, t2);
-
-        Tensor text;
-        using (no_grad())
-        {
-            var states = policy.EncodeText(prompts);
-            text = cat(new[] { states, states }, 0);
-        }
-        var prediction = policy.Predict(noisy, t2, text);
+        var inputs = PairInputs.Build(policy, batch, config, micro);
+        var prediction = policy.Predict(inputs.Noisy, inputs.Timesteps, inputs.Text);
         Tensor? referencePrediction = null;
         if (reference is not null)
         {
             using var _ = no_grad();
-            referencePrediction = reference.Predict(noisy, t2, text);
+            referencePrediction = reference.Predict(inputs.Noisy, inputs.Timesteps, inputs.Text);
         }
-        return objective.Compute(prediction, referencePrediction, target);
-    }
-
-    private static RgbImage Flip(RgbImage image, bool flip)
-    {
-        if (!flip) return image;
-        var result = new RgbImage(image.Width, image.Height);
-        for (int y = 0; y < image.Height; y++)
-            for (int x = 0; x < image.Width; x++)
-                for (int c = 0; c < 3; c++)
-                    result[x, y, c] = image[image.Width - 1 - x, y, c];
-        return result;
+        return objective.Compute(prediction, referencePrediction, inputs.Target);
     }
 
     private static void Accumulate(Dictionary<string, Tensor> sums, string name, Tensor value, int accum)
