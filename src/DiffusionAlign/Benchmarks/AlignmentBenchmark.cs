@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DiffusionAlign.Data;
+using DiffusionAlign.Data.Generation;
 using DiffusionAlign.Imaging;
 using DiffusionAlign.Objectives;
 using DiffusionAlign.Pipelines;
@@ -32,7 +33,7 @@ public static class AlignmentBenchmark
         double flopsPerImage = FlopCounter.UNetForward(policy.Unet, policy.Tokenizer.MaxLength);
         log?.Invoke($"UNet forward: {flopsPerImage / 1e9:F3} GFLOP per 32×32 image, {policy.Unet.parameters().Sum(p => p.numel()):N0} parameters");
 
-        var pairs = RendererPairs(world, config.PairsPerStep, size);
+        var pairs = ShapesPairGenerator.CleanVersusFlawed(world, config.PairsPerStep, size, seed: 0);
         var timings = new List<TrainingStepTiming>();
         foreach (var method in new[] { AlignMethod.Dspo, AlignMethod.Dpo })
         {
@@ -154,17 +155,5 @@ public static class AlignmentBenchmark
         double achieved = flopsPerStep / stepSeconds / 1e9;
         return new TrainingStepTiming(method.ToString().ToLowerInvariant(), b, stepSeconds, b / stepSeconds, fwd / n, bwd / n, refFwd / n, opt / n,
             Math.Max(0, stepSeconds - (fwd + bwd + refFwd + opt) / n), refFwd / total, achieved, achieved / gemm);
-    }
-
-    private static List<PreferencePair> RendererPairs(ShapesWorld world, int count, int size)
-    {
-        var rng = new Random(0);
-        return Enumerable.Range(0, count).Select(_ =>
-        {
-            var prompt = world.Split.Train[rng.Next(world.Split.Train.Count)];
-            return new PreferencePair(prompt.ToString(),
-                world.Renderer.Render(world.Renderer.SampleParams(prompt, rng, 0.0), size),
-                world.Renderer.Render(world.Renderer.SampleParams(prompt, rng, 1.0), size));
-        }).ToList();
     }
 }

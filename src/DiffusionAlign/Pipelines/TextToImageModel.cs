@@ -63,7 +63,11 @@ public sealed class TextToImageModel : IDisposable
 
     public NoiseSchedule Schedule { get; }
 
-    /// <summary>Builds a freshly initialised model; <paramref name="seed"/> fixes the initial weights.</summary>
+    /// <summary>
+    /// Builds a freshly initialised model; <paramref name="seed"/> fixes the initial weights. Seeding goes
+    /// through LibTorch's process-wide generator, so another thread drawing random numbers at the same
+    /// time changes the result: use <see cref="Copy"/> when several identical models are needed.
+    /// </summary>
     public static TextToImageModel Create(ModelConfig config, long seed, Device? device = null)
     {
         torch.manual_seed(seed);

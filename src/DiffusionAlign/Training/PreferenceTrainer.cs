@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using DiffusionAlign.Data;
-using DiffusionAlign.Imaging;
 using DiffusionAlign.Objectives;
 using DiffusionAlign.Pipelines;
 using TorchSharp;

@@ -13,7 +13,7 @@ public sealed class AlignmentEvaluatorTests
     public void ResultsHaveTheDocumentedLayoutAndAModelTiesWithItself()
     {
         using var a = TestModels.Micro(seed: 1);
-        using var b = TestModels.Micro(seed: 1); // identical weights: every comparison is a tie
+        using var b = a.Copy(); // identical weights: every comparison is a tie
         a.Freeze();
         b.Freeze();
         var models = new Dictionary<string, TextToImageModel> { ["base"] = a, ["same"] = b };

@@ -1,4 +1,5 @@
 using DiffusionAlign.Data;
+using DiffusionAlign.Data.Generation;
 using DiffusionAlign.Training;
 using DiffusionAlign.Worlds.Shapes;
 using static TorchSharp.torch;
@@ -8,20 +9,9 @@ namespace DiffusionAlign.Tests.Training;
 public sealed class PreferenceTrainerTests
 {
     /// <summary>Renderer pairs at the micro model's 16×16: a clean render preferred over a flawed one.</summary>
-    public static PreferenceDataset RendererPairs(int count, int seed = 3)
-    {
-        var world = new ShapesWorld();
-        var rng = new Random(seed);
-        var pairs = new List<PreferencePair>();
-        for (int i = 0; i < count; i++)
-        {
-            var prompt = world.Split.Train[rng.Next(world.Split.Train.Count)];
-            var good = world.Renderer.Render(world.Renderer.SampleParams(prompt, rng, 0.0), 16);
-            var bad = world.Renderer.Render(world.Renderer.SampleParams(prompt, rng, 1.0), 16);
-            pairs.Add(new PreferencePair(prompt.ToString(), good, bad));
-        }
-        return new PreferenceDataset(pairs);
-    }
+    /// <summary>Clean-vs-flawed renderer pairs at the micro model's 16×16.</summary>
+    public static PreferenceDataset RendererPairs(int count, int seed = 3) =>
+        new(ShapesPairGenerator.CleanVersusFlawed(new ShapesWorld(), count, 16, seed));
 
     private static Dictionary<string, float[]> Weights(DiffusionAlign.Pipelines.TextToImageModel model) =>
         model.StateTensors().ToDictionary(kv => kv.Key, kv => kv.Value.contiguous().data<float>().ToArray());
@@ -36,23 +26,25 @@ public sealed class PreferenceTrainerTests
         using var dirA = new TestModels.TempDir();
         using var dirB = new TestModels.TempDir();
 
-        using var straight = TestModels.Micro(seed: 1);
+        // Copies of one model, not three Micro(seed: 1) calls: seeding goes through LibTorch's global
+        // generator, which tests running in parallel also draw from.
+        using var start = TestModels.Micro(seed: 1);
+        using var straight = start.Copy();
         PreferenceTrainer.Run(straight, pairs, config, Path.Combine(dirA.Path, "ckpt"), Path.Combine(dirA.Path, "metrics.jsonl"), resume: false);
 
-        using (var interrupted = TestModels.Micro(seed: 1))
+        using (var interrupted = start.Copy())
         {
             int done = PreferenceTrainer.Run(interrupted, pairs, config with { StopAfter = 2 }, Path.Combine(dirB.Path, "ckpt"), Path.Combine(dirB.Path, "metrics.jsonl"), resume: false);
             Assert.Equal(2, done);
         }
         // A new process would start from the original base weights and the checkpoint only.
-        using var resumed = TestModels.Micro(seed: 1);
+        using var resumed = start.Copy();
         int finished = PreferenceTrainer.Run(resumed, pairs, config, Path.Combine(dirB.Path, "ckpt"), Path.Combine(dirB.Path, "metrics.jsonl"), resume: true);
         Assert.Equal(4, finished);
 
         var a = Weights(straight);
         var b = Weights(resumed);
-        using var fresh = TestModels.Micro(seed: 1);
-        var initial = Weights(fresh);
+        var initial = Weights(start);
         Assert.Contains(a.Keys, k => !a[k].SequenceEqual(initial[k])); // training moved the weights
         foreach (var key in a.Keys) Assert.Equal(a[key], b[key]);
         Assert.Equal(File.ReadAllLines(Path.Combine(dirA.Path, "metrics.jsonl")).Length, File.ReadAllLines(Path.Combine(dirB.Path, "metrics.jsonl")).Length);

@@ -54,6 +54,24 @@ public static class ShapesPairGenerator
         return new PairGenerationResult(pairs, tau, agreement / config.Count, expected / config.Count, meanReward);
     }
 
+    /// <summary>
+    /// Pairs whose winner is a clean render and whose loser is a flawed render of the same training
+    /// prompt: unambiguous preferences for tests and benchmarks, at any image size.
+    /// </summary>
+    public static List<PreferencePair> CleanVersusFlawed(ShapesWorld world, int count, int size, int seed)
+    {
+        var rng = new Random(seed);
+        var pairs = new List<PreferencePair>(count);
+        for (int i = 0; i < count; i++)
+        {
+            var prompt = world.Split.Train[rng.Next(world.Split.Train.Count)];
+            var clean = world.Renderer.Render(world.Renderer.SampleParams(prompt, rng, 0.0), size);
+            var flawed = world.Renderer.Render(world.Renderer.SampleParams(prompt, rng, 1.0), size);
+            pairs.Add(new PreferencePair(prompt.ToString(), clean, flawed));
+        }
+        return pairs;
+    }
+
     private static void SampleFromModel(TextToImageModel model, IReadOnlyList<ShapesPrompt> prompts, PairGenerationConfig config, RgbImage[] first, RgbImage[] second, IProgress<int>? progress)
     {
         // Both images of a pair come from the same prompt with different initial noise; noise index
