@@ -45,6 +45,9 @@ public sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
 
     public int HeadDim { get; }
 
+    /// <summary>Which attention computation <see cref="forward"/> uses; the result is the same up to rounding.</summary>
+    public AttentionKernel Kernel { get; set; } = AttentionKernel.ScaledDotProduct;
+
     /// <summary>Maps <c>hidden</c> <c>[B, Lq, query]</c> (and <c>context</c> <c>[B, Lk, cross]</c>) to <c>[B, Lq, query]</c>.</summary>
     public override Tensor forward(Tensor hidden, Tensor? context)
     {
@@ -52,7 +55,9 @@ public sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
         var query = SplitHeads(to_q.forward(hidden));
         var key = SplitHeads(to_k.forward(source));
         var value = SplitHeads(to_v.forward(source));
-        var attended = nn.functional.scaled_dot_product_attention(query, key, value);
+        var attended = Kernel == AttentionKernel.ScaledDotProduct
+            ? nn.functional.scaled_dot_product_attention(query, key, value)
+            : matmul(softmax(matmul(query, key.transpose(-2, -1)) * (1.0 / Math.Sqrt(HeadDim)), -1), value);
         var output = MergeHeads(attended);
         foreach (var layer in to_out) output = layer.forward(output);
         return output;

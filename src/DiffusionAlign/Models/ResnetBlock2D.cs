@@ -55,12 +55,15 @@ public sealed class ResnetBlock2D : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>Maps <c>[B, in, H, W]</c> and a time embedding <c>[B, temb]</c> to <c>[B, out, H, W]</c>.</summary>
     public override Tensor forward(Tensor input, Tensor temb)
     {
+        // Intermediates die with this scope; autograd keeps its own references to what backward
+        // needs. Without it the step's scope holds every intermediate until the step ends.
+        using var scope = NewDisposeScope();
         var hidden = conv1.forward(nonlinearity(norm1.forward(input)));
         var time = time_emb_proj.forward(nonlinearity(temb));
         hidden = hidden + time.unsqueeze(-1).unsqueeze(-1);
         hidden = conv2.forward(dropout.forward(nonlinearity(norm2.forward(hidden))));
         var shortcut = conv_shortcut is null ? input : conv_shortcut.forward(input);
         var output = shortcut + hidden;
-        return outputScaleFactor == 1.0 ? output : output / outputScaleFactor;
+        return (outputScaleFactor == 1.0 ? output : output / outputScaleFactor).MoveToOuterDisposeScope();
     }
 }

@@ -61,6 +61,8 @@ public sealed class Transformer2DModel : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>Maps a feature map <c>[B, C, H, W]</c> and prompt <c>[B, Lc, cross]</c> to <c>[B, C, H, W]</c>.</summary>
     public override Tensor forward(Tensor input, Tensor context)
     {
+        // As in ResnetBlock2D: free intermediates at block exit; autograd keeps what it saved.
+        using var scope = NewDisposeScope();
         var (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3]);
         var hidden = norm.forward(input);
         if (!useLinearProjection) hidden = proj_in.forward(hidden);
@@ -74,6 +76,6 @@ public sealed class Transformer2DModel : nn.Module<Tensor, Tensor, Tensor>
         inner = hidden.shape[2];
         hidden = hidden.reshape(batch, height, width, inner).permute(0, 3, 1, 2).contiguous();
         if (!useLinearProjection) hidden = proj_out.forward(hidden);
-        return hidden + input;
+        return (hidden + input).MoveToOuterDisposeScope();
     }
 }

@@ -108,6 +108,7 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
             throw new ArgumentException($"encoder hidden states must be [B, L, dim], got [{string.Join(", ", encoderHiddenStates.shape)}]", nameof(encoderHiddenStates));
 
         if (Config.CenterInputSample) sample = sample * 2.0 - 1.0;
+        if (ChannelsLast) sample = MemoryLayout.ToChannelsLast(sample);
 
         // One timestep may serve the whole batch, as in diffusers.
         var timesteps = timestep.dim() == 0 ? timestep.unsqueeze(0) : timestep;
@@ -136,6 +137,36 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
         }
 
         return conv_out.forward(conv_act(conv_norm_out.forward(hidden)));
+    }
+
+    /// <summary>Whether convolution weights and the input are kept in NHWC order (see <see cref="UseChannelsLast"/>).</summary>
+    public bool ChannelsLast { get; private set; }
+
+    /// <summary>
+    /// Restrides every convolution weight in place (the same <c>Parameter</c> objects, so an
+    /// optimizer built before or after still sees them) and feeds the input NHWC, so oneDNN runs
+    /// its channels-last kernels. Numerically the same model; whether it is faster depends on
+    /// the machine, which is why the benchmark measures it.
+    /// </summary>
+    public void UseChannelsLast(bool on)
+    {
+        using var _ = no_grad();
+        foreach (var module in modules())
+        {
+            if (module is not TorchSharp.Modules.Conv2d conv || conv.weight is not { } weight) continue;
+            if (MemoryLayout.IsChannelsLast(weight) == on || weight.shape[2] * weight.shape[3] == 1) continue;
+            // set_ shares the new storage; disposing our handle leaves the parameter's reference.
+            using var restrided = on ? weight.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : weight.contiguous();
+            weight.set_(restrided);
+        }
+        ChannelsLast = on;
+    }
+
+    /// <summary>Switches every attention layer to <paramref name="kernel"/>.</summary>
+    public void UseAttentionKernel(AttentionKernel kernel)
+    {
+        foreach (var module in modules())
+            if (module is Attention attention) attention.Kernel = kernel;
     }
 
     /// <summary>Number of scalar parameters.</summary>
