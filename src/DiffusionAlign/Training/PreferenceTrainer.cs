@@ -125,16 +125,12 @@ public sealed class PreferenceTrainer
     /// axis and share t and ε pair by pair (REFERENCE.md), and the prompt states are repeated.
     /// </summary>
     public static ObjectiveOutput MicroBatch(TextToImageModel policy, TextToImageModel? reference, IPreferenceObjective objective,
-        IReadOnlyList<PreferencePair> batch, AlignConfig config, long micro)
+        IReadOnlyList<PreferencePair> batch, AlignConfig config, long micro, StepExecution? execution = null)
     {
+        execution ??= StepExecution.Default;
         var inputs = PairInputs.Build(policy, batch, config, micro);
-        var prediction = policy.Predict(inputs.Noisy, inputs.Timesteps, inputs.Text);
-        Tensor? referencePrediction = null;
-        if (reference is not null)
-        {
-            using var _ = no_grad();
-            referencePrediction = reference.Predict(inputs.Noisy, inputs.Timesteps, inputs.Text);
-        }
+        var prediction = AlignmentStep.PolicyPrediction(policy, inputs, execution);
+        var referencePrediction = reference is null ? null : AlignmentStep.ReferencePrediction(reference, inputs, execution);
         return objective.Compute(prediction, referencePrediction, inputs.Target);
     }
 

@@ -8,7 +8,6 @@ namespace DiffusionAlign.Tests.Training;
 
 public sealed class PreferenceTrainerTests
 {
-    /// <summary>Renderer pairs at the micro model's 16×16: a clean render preferred over a flawed one.</summary>
     /// <summary>Clean-vs-flawed renderer pairs at the micro model's 16×16.</summary>
     public static PreferenceDataset RendererPairs(int count, int seed = 3) =>
         new(ShapesPairGenerator.CleanVersusFlawed(new ShapesWorld(), count, 16, seed));
