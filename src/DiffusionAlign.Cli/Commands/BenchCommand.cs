@@ -10,21 +10,34 @@ public static class BenchCommand
     {
         var defaults = new BenchmarkConfig();
         var outPath = new Option<string>("--out") { Description = "bench.json path", DefaultValueFactory = _ => "bench.json" };
+        var plot = new Option<string?>("--plot") { Description = "Scaling-sweep plot (PNG); default: scaling.png beside --out" };
         var pairs = new Option<int>("--pairs") { Description = "Pairs per training step", DefaultValueFactory = _ => defaults.PairsPerStep };
         var steps = new Option<int>("--timed-steps") { Description = "Timed training steps per method", DefaultValueFactory = _ => defaults.TimedSteps };
+        var noLevers = new Option<bool>("--skip-levers") { Description = "Do not measure each lever on and off" };
+        var noSweep = new Option<bool>("--skip-sweep") { Description = "Do not run the image size × batch sweep" };
         var threads = CommonOptions.Threads();
-        var command = new Command("bench", "Benchmark alignment steps (DSPO, DPO) and sampling at the demo's size; writes bench.json");
-        foreach (var o in new Option[] { outPath, pairs, steps, threads }) command.Options.Add(o);
+        var command = new Command("bench", "Benchmark alignment steps (DSPO, DPO) and sampling at the demo's size against the machine's GEMM throughput; writes bench.json and a scaling plot");
+        foreach (var o in new Option[] { outPath, plot, pairs, steps, noLevers, noSweep, threads }) command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
         {
             int? n = result.GetValue(threads);
             if (n is < 1) throw new DiffusionAlignException($"--threads must be at least 1, got {n}");
             Runtime.ComputeDevice.ConfigureThreads(n);
-            var config = defaults with { PairsPerStep = result.GetValue(pairs), TimedSteps = result.GetValue(steps) };
+            string path = result.GetValue(outPath)!;
+            string plotPath = result.GetValue(plot) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", "scaling.png");
+            var config = defaults with
+            {
+                PairsPerStep = result.GetValue(pairs),
+                TimedSteps = result.GetValue(steps),
+                Levers = !result.GetValue(noLevers),
+                SweepSizes = result.GetValue(noSweep) ? [] : defaults.SweepSizes,
+                SweepPlotPath = plotPath,
+            };
             if (config.PairsPerStep < 1 || config.TimedSteps < 1) throw new DiffusionAlignException("--pairs and --timed-steps must be at least 1");
             var results = AlignmentBenchmark.Run(config, Console.WriteLine);
-            string path = result.GetValue(outPath)!;
             results.Save(path);
+            foreach (var t in results.Targets)
+                Console.WriteLine($"target {t.Target} {t.Comparison} {t.Threshold}: {t.Measured:F2} {(t.Met ? "met" : $"MISSED by {t.Shortfall:F2}")} ({t.WhereItGoes})");
             Console.WriteLine($"peak RSS {results.PeakRssMiB:F0} MiB; wrote {path}");
             return 0;
         }));

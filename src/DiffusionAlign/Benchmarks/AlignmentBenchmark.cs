@@ -13,48 +13,95 @@ using static TorchSharp.torch;
 namespace DiffusionAlign.Benchmarks;
 
 /// <summary>Sizes of a benchmark run; defaults are the demo's model and batch.</summary>
-public sealed record BenchmarkConfig(int PairsPerStep = 8, int TimedSteps = 10, int WarmupSteps = 2, int SamplingBatch = 32, int SamplingSteps = 10, double GuidanceScale = 3.0, int GemmSize = 1024);
+public sealed record BenchmarkConfig(int PairsPerStep = 8, int TimedSteps = 10, int WarmupSteps = 2, int SamplingBatch = 32, int SamplingSteps = 10, double GuidanceScale = 3.0, int GemmSize = 1024)
+{
+    /// <summary>Measure each lever of <see cref="StepLevers"/> on and off.</summary>
+    public bool Levers { get; init; } = true;
+
+    /// <summary>Image sizes of the scaling sweep (empty: no sweep).</summary>
+    public IReadOnlyList<int> SweepSizes { get; init; } = [16, 32, 64];
+
+    /// <summary>Pairs per step of the scaling sweep.</summary>
+    public IReadOnlyList<int> SweepBatches { get; init; } = [4, 16, 64];
+
+    /// <summary>Timed steps per sweep point (after one warm-up step).</summary>
+    public int SweepTimedSteps { get; init; } = 3;
+
+    /// <summary>Where to write the sweep's plot (null: no plot).</summary>
+    public string? SweepPlotPath { get; init; }
+}
 
 /// <summary>
-/// Measures, in one process, the machine's dense GEMM throughput and DiffusionAlign's alignment
-/// step (DSPO, DPO) and sampling throughput at the demo configuration, with each step's time
-/// split into policy forward, backward, reference forward and optimizer.
+/// Measures, in one process: the machine's dense GEMM throughput; DiffusionAlign's alignment step
+/// (DSPO, DPO) and sampling at the demo configuration, each step split into policy forward,
+/// backward, reference forward and optimizer; each performance lever on and off; the step's memory
+/// against what it must hold; and a sweep over image size × batch.
 /// </summary>
 public static class AlignmentBenchmark
 {
     public static BenchmarkResults Run(BenchmarkConfig config, Action<string>? log = null)
     {
         var world = new ShapesWorld();
+        // LibTorch, its thread pool and oneDNN are loaded by the first op: the process's fixed cost.
+        using (var warm = ones(64, 64)) matmul(warm, warm).Dispose();
+        double? baselineRss = ProcessMemory.CurrentRssMiB();
+        log?.Invoke($"process RSS before any model: {baselineRss:F0} MiB (.NET runtime + LibTorch)");
+
         double gemm = GemmGflops(config.GemmSize);
         log?.Invoke($"GEMM {config.GemmSize}³ fp32: {gemm:F1} GFLOP/s on {get_num_threads()} threads");
 
         using var policy = TextToImageModel.Create(EmbeddedModel.Config(world), seed: 0);
         int size = policy.Config.ImageSize;
         double flopsPerImage = FlopCounter.UNetForward(policy.Unet, policy.Tokenizer.MaxLength);
-        log?.Invoke($"UNet forward: {flopsPerImage / 1e9:F3} GFLOP per 32×32 image, {policy.Unet.parameters().Sum(p => p.numel()):N0} parameters");
+        log?.Invoke($"UNet forward: {flopsPerImage / 1e9:F3} GFLOP per {size}×{size} image, {policy.Unet.parameters().Sum(p => p.numel()):N0} parameters");
 
         var pairs = ShapesPairGenerator.CleanVersusFlawed(world, config.PairsPerStep, size, seed: 0);
         var timings = new List<TrainingStepTiming>();
         foreach (var method in new[] { AlignMethod.Dspo, AlignMethod.Dpo })
         {
-            var timing = TimeTraining(policy, pairs, method, config, flopsPerImage, gemm);
+            var timing = TrainingStepBenchmark.Time(policy, pairs, method, StepLevers.Fast, config.WarmupSteps, config.TimedSteps, flopsPerImage, gemm);
             timings.Add(timing);
-            log?.Invoke($"{method}: {timing.PairsPerSecond:F1} pairs/s, {timing.GflopsPerSecond:F1} GFLOP/s ({timing.FractionOfGemm:P0} of GEMM), reference forward {timing.ReferenceShare:P0} of the step");
+            log?.Invoke($"{method}: {timing.PairsPerSecond:F1} pairs/s, {timing.GflopsPerSecond:F1} GFLOP/s ({timing.FractionOfGemm:P0} of GEMM), reference forward {timing.ReferenceShare:P0} of the step" +
+                (timing.PeakRssMiB is double rss ? $", peak RSS {rss:F0} MiB" : ""));
         }
 
-        policy.Freeze();
-        var prompts = Enumerable.Range(0, config.SamplingBatch).Select(i => world.Split.HeldOut[i % world.Split.HeldOut.Count].ToString()).ToList();
-        var options = new SamplingOptions(config.SamplingSteps, config.GuidanceScale);
-        using (var warm = TextToImageSampler.InitialNoise(config.SamplingBatch, size, 1))
-            TextToImageSampler.Generate(policy, prompts, warm, options with { Steps = 2 }).Dispose();
-        var clock = Stopwatch.StartNew();
-        using (var noise = TextToImageSampler.InitialNoise(config.SamplingBatch, size, 2))
-            TextToImageSampler.Generate(policy, prompts, noise, options).Dispose();
-        double seconds = clock.Elapsed.TotalSeconds;
-        int passes = options.GuidanceScale == 1.0 ? 1 : 2;
-        double forwards = (double)config.SamplingBatch * config.SamplingSteps * passes;
-        double samplingGflops = forwards * flopsPerImage / seconds / 1e9;
-        log?.Invoke($"sampling: {config.SamplingBatch / seconds:F1} images/s ({config.SamplingSteps} DDIM steps, guidance {config.GuidanceScale}), {samplingGflops:F1} GFLOP/s ({samplingGflops / gemm:P0} of GEMM)");
+        double activationBytes = ActivationMemory.UNetSavedBytesPerImage(policy.Unet, policy.Tokenizer.MaxLength);
+        var memory = MemoryBudget.For(policy, config.PairsPerStep, activationBytes) with
+        {
+            BaselineRssMiB = baselineRss,
+            PeakRssMiB = timings.Select(t => t.PeakRssMiB).Max(),
+        };
+        log?.Invoke($"memory: must hold {memory.BudgetMiB:F1} MiB (weights {memory.WeightsMiB:F1}, gradients {memory.GradientsMiB:F1}, AdamW {memory.OptimizerStateMiB:F1}, activations {memory.ActivationsMiB:F1}); " +
+            $"alignment peak RSS {memory.PeakRssMiB:F0} MiB = {memory.PeakOverBudget:F1}× (target ≤ {memory.TargetRatio}); above the process baseline {memory.GrowthOverBudget:F1}×");
+
+        var levers = new List<LeverResult>();
+        if (config.Levers)
+        {
+            log?.Invoke("levers (DSPO step, fast setting against each lever off):");
+            levers = LeverBenchmark.Run(policy, pairs, AlignMethod.Dspo, StepLevers.Fast, config.WarmupSteps, config.TimedSteps, flopsPerImage, gemm, log);
+        }
+
+        var sampling = TimeSampling(policy, world, config, flopsPerImage, gemm, log);
+
+        var sweep = new List<ScalingPoint>();
+        if (config.SweepSizes.Count > 0 && config.SweepBatches.Count > 0)
+        {
+            log?.Invoke("scaling sweep (DSPO step):");
+            sweep = ScalingSweep.Run(world, config.SweepSizes, config.SweepBatches, gemm, 1, config.SweepTimedSteps, log);
+            if (config.SweepPlotPath is string plotPath)
+            {
+                ScalingPlot.Save(plotPath, sweep, gemm);
+                log?.Invoke($"wrote {plotPath}");
+            }
+        }
+
+        var targets = new List<TargetCheck>();
+        foreach (var t in timings)
+            targets.Add(TargetCheck.AtLeast($"{t.Method}_step_fraction_of_gemm", 0.5, t.FractionOfGemm, WhereTheTimeGoes(t)));
+        targets.Add(TargetCheck.AtLeast("sampling_fraction_of_gemm", 0.5, sampling.FractionOfGemm, "DDIM steps are UNet forwards on 2×batch (guidance) images; scheduler arithmetic is the rest"));
+        if (memory.PeakOverBudget is double ratio)
+            targets.Add(TargetCheck.AtMost("alignment_peak_rss_over_budget", memory.TargetRatio, ratio,
+                $"process baseline {memory.BaselineRssMiB:F0} MiB (.NET + LibTorch) against a {memory.BudgetMiB:F1} MiB budget; the step itself adds {memory.PeakRssMiB - memory.BaselineRssMiB:F0} MiB = {memory.GrowthOverBudget:F1}× the budget"));
 
         return new BenchmarkResults
         {
@@ -71,11 +118,15 @@ public static class AlignmentBenchmark
             UnetGflopsPerForward = flopsPerImage / 1e9,
             UnetParameters = policy.Unet.parameters().Sum(p => p.numel()),
             Training = timings,
-            SamplingImagesPerSecond = config.SamplingBatch / seconds,
-            SamplingForwardsPerSecond = forwards / seconds,
-            SamplingGflopsPerSecond = samplingGflops,
-            SamplingFractionOfGemm = samplingGflops / gemm,
+            SamplingImagesPerSecond = sampling.ImagesPerSecond,
+            SamplingForwardsPerSecond = sampling.ForwardsPerSecond,
+            SamplingGflopsPerSecond = sampling.GflopsPerSecond,
+            SamplingFractionOfGemm = sampling.FractionOfGemm,
             PeakRssMiB = ProcessMemory.PeakRssMiB(),
+            Memory = memory,
+            Levers = levers,
+            Scaling = sweep,
+            Targets = targets,
             Settings = new Dictionary<string, string>
             {
                 ["pairs_per_step"] = config.PairsPerStep.ToString(),
@@ -84,6 +135,8 @@ public static class AlignmentBenchmark
                 ["sampling_steps"] = config.SamplingSteps.ToString(),
                 ["guidance_scale"] = config.GuidanceScale.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["image_size"] = size.ToString(),
+                ["sweep_sizes"] = string.Join(",", config.SweepSizes),
+                ["sweep_batches"] = string.Join(",", config.SweepBatches),
             },
         };
     }
@@ -107,53 +160,28 @@ public static class AlignmentBenchmark
         return best;
     }
 
-    private static TrainingStepTiming TimeTraining(TextToImageModel start, IReadOnlyList<PreferencePair> pairs, AlignMethod method, BenchmarkConfig config, double flopsPerImage, double gemm)
+    private sealed record SamplingTiming(double ImagesPerSecond, double ForwardsPerSecond, double GflopsPerSecond, double FractionOfGemm);
+
+    private static SamplingTiming TimeSampling(TextToImageModel model, ShapesWorld world, BenchmarkConfig config, double flopsPerImage, double gemm, Action<string>? log)
     {
-        using var policy = start.Copy();
-        using var reference = start.Copy();
-        reference.Freeze();
-        foreach (var p in policy.TextEncoder.parameters()) p.requires_grad = false;
-        var alignConfig = AlignConfig.DefaultsFor(method);
-        var objective = PreferenceTrainer.ObjectiveFor(alignConfig);
-        var parameters = policy.Unet.parameters().ToList();
-        using var optimizer = optim.AdamW(parameters, 1e-5);
-        double fwd = 0, bwd = 0, refFwd = 0, opt = 0, total = 0;
-        int b = pairs.Count;
-        for (int step = 0; step < config.WarmupSteps + config.TimedSteps; step++)
-        {
-            bool timed = step >= config.WarmupSteps;
-            using var scope = NewDisposeScope();
-            var stepClock = Stopwatch.StartNew();
-            var inputs = PairInputs.Build(policy, pairs, alignConfig, step);
-            var c = Stopwatch.StartNew();
-            var prediction = policy.Predict(inputs.Noisy, inputs.Timesteps, inputs.Text);
-            double f = c.Elapsed.TotalSeconds;
-            c.Restart();
-            Tensor referencePrediction;
-            using (no_grad()) referencePrediction = reference.Predict(inputs.Noisy, inputs.Timesteps, inputs.Text);
-            double r = c.Elapsed.TotalSeconds;
-            c.Restart();
-            optimizer.zero_grad();
-            var output = objective.Compute(prediction, referencePrediction, inputs.Target);
-            output.Loss.backward();
-            double bw = c.Elapsed.TotalSeconds;
-            c.Restart();
-            nn.utils.clip_grad_norm_(parameters, 1.0);
-            optimizer.step();
-            double o = c.Elapsed.TotalSeconds;
-            if (!timed) continue;
-            fwd += f;
-            refFwd += r;
-            bwd += bw;
-            opt += o;
-            total += stepClock.Elapsed.TotalSeconds;
-        }
-        int n = config.TimedSteps;
-        double stepSeconds = total / n;
-        // Policy forward + backward ≈ 3 forwards on 2B images, reference 1 forward on 2B images.
-        double flopsPerStep = (3.0 + 1.0) * 2 * b * flopsPerImage;
-        double achieved = flopsPerStep / stepSeconds / 1e9;
-        return new TrainingStepTiming(method.ToString().ToLowerInvariant(), b, stepSeconds, b / stepSeconds, fwd / n, bwd / n, refFwd / n, opt / n,
-            Math.Max(0, stepSeconds - (fwd + bwd + refFwd + opt) / n), refFwd / total, achieved, achieved / gemm);
+        using var policy = model.Copy();
+        policy.Freeze();
+        int size = policy.Config.ImageSize;
+        var prompts = Enumerable.Range(0, config.SamplingBatch).Select(i => world.Split.HeldOut[i % world.Split.HeldOut.Count].ToString()).ToList();
+        var options = new SamplingOptions(config.SamplingSteps, config.GuidanceScale);
+        using (var warm = TextToImageSampler.InitialNoise(config.SamplingBatch, size, 1))
+            TextToImageSampler.Generate(policy, prompts, warm, options with { Steps = 2 }).Dispose();
+        var clock = Stopwatch.StartNew();
+        using (var noise = TextToImageSampler.InitialNoise(config.SamplingBatch, size, 2))
+            TextToImageSampler.Generate(policy, prompts, noise, options).Dispose();
+        double seconds = clock.Elapsed.TotalSeconds;
+        int passes = options.GuidanceScale == 1.0 ? 1 : 2;
+        double forwards = (double)config.SamplingBatch * config.SamplingSteps * passes;
+        double gflops = forwards * flopsPerImage / seconds / 1e9;
+        log?.Invoke($"sampling: {config.SamplingBatch / seconds:F1} images/s ({config.SamplingSteps} DDIM steps, guidance {config.GuidanceScale}), {gflops:F1} GFLOP/s ({gflops / gemm:P0} of GEMM)");
+        return new SamplingTiming(config.SamplingBatch / seconds, forwards / seconds, gflops, gflops / gemm);
     }
+
+    private static string WhereTheTimeGoes(TrainingStepTiming t) =>
+        FormattableString.Invariant($"policy forward {t.PolicyForwardSeconds / t.StepSeconds:P0}, backward {t.BackwardSeconds / t.StepSeconds:P0}, reference forward {t.ReferenceForwardSeconds / t.StepSeconds:P0}, optimizer {t.OptimizerSeconds / t.StepSeconds:P0}, other (inputs, text encoder) {t.OtherSeconds / t.StepSeconds:P0}");
 }

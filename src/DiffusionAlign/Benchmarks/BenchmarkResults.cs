@@ -16,7 +16,15 @@ public sealed record TrainingStepTiming(
     [property: JsonPropertyName("other_seconds")] double OtherSeconds,
     [property: JsonPropertyName("reference_share")] double ReferenceShare,
     [property: JsonPropertyName("gflops_per_second")] double GflopsPerSecond,
-    [property: JsonPropertyName("fraction_of_gemm")] double FractionOfGemm);
+    [property: JsonPropertyName("fraction_of_gemm")] double FractionOfGemm)
+{
+    [JsonPropertyName("image_size")]
+    public int ImageSize { get; init; }
+
+    /// <summary>Peak RSS of the timed steps alone (null where the peak cannot be reset).</summary>
+    [JsonPropertyName("peak_rss_mib")]
+    public double? PeakRssMiB { get; init; }
+}
 
 /// <summary><c>bench.json</c>: one run's measurements, with the machine and settings they came from.</summary>
 public sealed record BenchmarkResults
@@ -50,6 +58,18 @@ public sealed record BenchmarkResults
 
     [JsonPropertyName("peak_rss_mib")]
     public double? PeakRssMiB { get; init; }
+
+    [JsonPropertyName("memory")]
+    public MemoryBudget? Memory { get; init; }
+
+    [JsonPropertyName("levers")]
+    public List<LeverResult> Levers { get; init; } = new();
+
+    [JsonPropertyName("scaling")]
+    public List<ScalingPoint> Scaling { get; init; } = new();
+
+    [JsonPropertyName("targets")]
+    public List<TargetCheck> Targets { get; init; } = new();
 
     [JsonPropertyName("settings")]
     public Dictionary<string, string> Settings { get; init; } = new();

@@ -44,7 +44,7 @@ public static class FlopCounter
     }
 
     /// <summary>Side of the feature map a named layer works on.</summary>
-    private static int SideOf(string name, int size, int levels)
+    internal static int SideOf(string name, int size, int levels)
     {
         string[] parts = name.Split('.');
         if (parts.Length >= 2 && parts[0] == "down_blocks" && int.TryParse(parts[1], out int d))

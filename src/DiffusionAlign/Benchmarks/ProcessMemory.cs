@@ -6,6 +6,23 @@ public static class ProcessMemory
     /// <summary>Peak resident set size in MiB (VmHWM), including LibTorch's native allocations.</summary>
     public static double? PeakRssMiB() => ReadKb("VmHWM:") / 1024.0;
 
+    /// <summary>
+    /// Starts a new peak: writing 5 to <c>/proc/self/clear_refs</c> resets VmHWM to the current RSS
+    /// (Linux ≥ 4.0), so one phase of a run can be measured on its own. False where unsupported.
+    /// </summary>
+    public static bool ResetPeak()
+    {
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Current resident set size in MiB (VmRSS).</summary>
     public static double? CurrentRssMiB() => ReadKb("VmRSS:") / 1024.0;
 

@@ -47,4 +47,19 @@ public static class ImageGrid
                     large[x, y, c] = image[x / factor, y / factor, c];
         return large;
     }
+
+    /// <summary>Panels placed left to right, top-aligned, on white (e.g. plot panels of one figure).</summary>
+    public static RgbImage SideBySide(params RgbImage[] panels)
+    {
+        var figure = new RgbImage(panels.Sum(p => p.Width), panels.Max(p => p.Height));
+        Array.Fill(figure.Pixels, 1f);
+        int offsetX = 0;
+        foreach (var panel in panels)
+        {
+            for (int y = 0; y < panel.Height; y++)
+                Array.Copy(panel.Pixels, y * panel.Width * 3, figure.Pixels, (y * figure.Width + offsetX) * 3, panel.Width * 3);
+            offsetX += panel.Width;
+        }
+        return figure;
+    }
 }

@@ -30,10 +30,7 @@ public static class TrainingCurvesPlot
     {
         var left = Panel(metricsFiles, "loss", "Training loss", "loss (each method's own objective)", panelWidth, height);
         var right = Panel(metricsFiles, "implicit_acc", "Implicit accuracy (u > 0)", "fraction of pairs", panelWidth, height);
-        var figure = new RgbImage(left.Width + right.Width, Math.Max(left.Height, right.Height));
-        Blit(left, figure, 0);
-        Blit(right, figure, left.Width);
-        ImageCodec.SavePng(figure, path);
+        ImageCodec.SavePng(ImageGrid.SideBySide(left, right), path);
     }
 
     private static RgbImage Panel(IReadOnlyDictionary<string, string> files, string metric, string title, string yLabel, int width, int height)
@@ -71,11 +68,5 @@ public static class TrainingCurvesPlot
             result[i] = sum / Math.Min(i + 1, window);
         }
         return result;
-    }
-
-    private static void Blit(RgbImage source, RgbImage target, int offsetX)
-    {
-        for (int y = 0; y < source.Height; y++)
-            Array.Copy(source.Pixels, y * source.Width * 3, target.Pixels, (y * target.Width + offsetX) * 3, source.Width * 3);
     }
 }

@@ -1,0 +1,18 @@
+using DiffusionAlign.Models;
+using DiffusionAlign.Training;
+
+namespace DiffusionAlign.Benchmarks;
+
+/// <summary>
+/// The performance levers of an alignment step, each of which the benchmark turns off one at a
+/// time. <see cref="Fast"/> is what <c>dalign align</c> runs.
+/// </summary>
+/// <param name="Execution">Reference mode and winners/losers batching.</param>
+/// <param name="Kernel">Attention kernel of every attention layer.</param>
+/// <param name="ChannelsLast">NHWC convolution weights and input.</param>
+/// <param name="SyncEveryStep">Read the loss and every metric back to the host after each step (a naive loop's logging).</param>
+/// <param name="Threads">LibTorch intra-op threads.</param>
+public sealed record StepLevers(StepExecution Execution, AttentionKernel Kernel, bool ChannelsLast, bool SyncEveryStep, int Threads)
+{
+    public static StepLevers Fast => new(StepExecution.Default, AttentionKernel.ScaledDotProduct, ChannelsLast: false, SyncEveryStep: false, Threads: Environment.ProcessorCount);
+}
