@@ -47,12 +47,13 @@ public static class TrainingStepBenchmark
                 using var scope = NewDisposeScope();
                 var stepClock = Stopwatch.StartNew();
                 var inputs = PairInputs.Build(policy, pairs, alignConfig, step);
+                // Reference first, as the trainer does (PreferenceTrainer.MicroBatch).
                 var c = Stopwatch.StartNew();
-                var prediction = AlignmentStep.PolicyPrediction(policy, inputs, levers.Execution);
-                double f = c.Elapsed.TotalSeconds;
-                c.Restart();
                 var referencePrediction = AlignmentStep.ReferencePrediction(reference, inputs, levers.Execution);
                 double r = c.Elapsed.TotalSeconds;
+                c.Restart();
+                var prediction = AlignmentStep.PolicyPrediction(policy, inputs, levers.Execution);
+                double f = c.Elapsed.TotalSeconds;
                 c.Restart();
                 optimizer.zero_grad();
                 var output = objective.Compute(prediction, referencePrediction, inputs.Target);

@@ -107,6 +107,9 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
         if (encoderHiddenStates.dim() != 3)
             throw new ArgumentException($"encoder hidden states must be [B, L, dim], got [{string.Join(", ", encoderHiddenStates.shape)}]", nameof(encoderHiddenStates));
 
+        // Skips, block outputs and concatenations die here unless autograd saved them; a frozen
+        // reference's forward then leaves nothing behind but its output.
+        using var scope = NewDisposeScope();
         if (Config.CenterInputSample) sample = sample * 2.0 - 1.0;
         if (ChannelsLast) sample = MemoryLayout.ToChannelsLast(sample);
 
@@ -136,7 +139,7 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
             hidden = block.forward(hidden, blockSkips, emb, encoderHiddenStates, upsampleSize);
         }
 
-        return conv_out.forward(conv_act(conv_norm_out.forward(hidden)));
+        return conv_out.forward(conv_act(conv_norm_out.forward(hidden))).MoveToOuterDisposeScope();
     }
 
     /// <summary>Whether convolution weights and the input are kept in NHWC order (see <see cref="UseChannelsLast"/>).</summary>

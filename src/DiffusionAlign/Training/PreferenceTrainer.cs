@@ -129,8 +129,10 @@ public sealed class PreferenceTrainer
     {
         execution ??= StepExecution.Default;
         var inputs = PairInputs.Build(policy, batch, config, micro);
-        var prediction = AlignmentStep.PolicyPrediction(policy, inputs, execution);
+        // Reference first: its activations are transient, and freeing them before the policy's
+        // kept activations exist lowers the step's peak memory by the reference's working set.
         var referencePrediction = reference is null ? null : AlignmentStep.ReferencePrediction(reference, inputs, execution);
+        var prediction = AlignmentStep.PolicyPrediction(policy, inputs, execution);
         return objective.Compute(prediction, referencePrediction, inputs.Target);
     }
 
