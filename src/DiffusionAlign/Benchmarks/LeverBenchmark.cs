@@ -38,6 +38,8 @@ public static class LeverBenchmark
             fast with { SyncEveryStep = true }),
         ("threads_from_machine", "1 LibTorch thread instead of one per core",
             fast with { Threads = 1 }),
+        ("malloc_mmap_threshold", "the other glibc mmap threshold (64 KiB: freed tensors go back to the system ↔ 32 MiB: kept for reuse)",
+            fast with { MmapThresholdBytes = fast.MmapThresholdBytes == Runtime.NativeAllocator.SmallThresholdBytes ? Runtime.NativeAllocator.GlibcDynamicCeilingBytes : Runtime.NativeAllocator.SmallThresholdBytes }),
     ];
 
     public static List<LeverResult> Run(TextToImageModel model, IReadOnlyList<PreferencePair> pairs, AlignMethod method, StepLevers fast,

@@ -19,6 +19,7 @@ public static class TrainingStepBenchmark
     {
         int threadsBefore = get_num_threads();
         set_num_threads(levers.Threads);
+        Runtime.NativeAllocator.UseMmapThreshold(levers.MmapThresholdBytes);
         try
         {
             using var policy = start.Copy();
@@ -43,7 +44,12 @@ public static class TrainingStepBenchmark
             for (int step = 0; step < warmupSteps + timedSteps; step++)
             {
                 bool timed = step >= warmupSteps;
-                if (timed && !peakReset) peakReset = ProcessMemory.ResetPeak();
+                if (timed && !peakReset)
+                {
+                    // Free heap pages left by earlier measurements first, so the peak is this step's.
+                    Runtime.NativeAllocator.Trim();
+                    peakReset = ProcessMemory.ResetPeak();
+                }
                 using var scope = NewDisposeScope();
                 var stepClock = Stopwatch.StartNew();
                 var inputs = PairInputs.Build(policy, pairs, alignConfig, step);
