@@ -549,6 +549,7 @@ def machine_info(threads):
         "blas_library": blas_library,
         "mkldnn": bool(torch.backends.mkldnn.is_available()),
         "attention": "matmul-softmax",
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
     }
 
 

@@ -35,6 +35,9 @@ public sealed record PeerStepTiming
     /// <summary>How the peer computes attention: <c>matmul-softmax</c> (torch 1.13 has no fused scaled-dot-product attention).</summary>
     [JsonPropertyName("attention")] public string Attention { get; init; } = "";
 
+    /// <summary><c>OMP_WAIT_POLICY</c> the peer ran with (null: OpenMP's default, spinning); see bench/peer/README.md.</summary>
+    [JsonPropertyName("omp_wait_policy")] public string? OmpWaitPolicy { get; init; }
+
     /// <summary>Parameters of the peer's UNet; equal to ours, or <see cref="PeerBenchmark.TryRun"/> rejects the run.</summary>
     [JsonPropertyName("parameters")] public long Parameters { get; init; }
 
