@@ -42,9 +42,9 @@ def parse_args(argv):
     p.add_argument("--text-tokens", type=int, default=10, help="prompt length L of the text states [2B, L, cross_dim]")
     p.add_argument("--cross-dim", type=int, default=None, help="text state width (default: the config's cross_attention_dim)")
     p.add_argument("--beta", type=float, default=None, help="beta of the loss (default: DiffusionAlign's AlignConfig.DefaultsFor: dspo 0.001, dpo 2000)")
-    p.add_argument("--lr", type=float, default=1e-5, help="AdamW learning rate (AlignmentBenchmark uses 1e-5)")
-    p.add_argument("--weight-decay", type=float, default=0.0,
-                   help="AdamW weight decay (AlignmentBenchmark's optim.AdamW(parameters, 1e-5) leaves TorchSharp's default, 0)")
+    p.add_argument("--lr", type=float, default=2e-5, help="AdamW learning rate (dalign bench passes AlignConfig's default)")
+    p.add_argument("--weight-decay", type=float, default=0.01,
+                   help="AdamW weight decay (dalign bench passes AlignConfig's default, 0.01, as the trainer uses)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--weights", default=None, help="safetensors file with the UNet weights (names as diffusers; a 'unet.' prefix is stripped)")
     p.add_argument("--check", default=None, help="safetensors file of inputs and expected outputs; verify instead of timing")

@@ -15,9 +15,10 @@ public static class BenchCommand
         var steps = new Option<int>("--timed-steps") { Description = "Timed training steps per method", DefaultValueFactory = _ => defaults.TimedSteps };
         var noLevers = new Option<bool>("--skip-levers") { Description = "Do not measure each lever on and off" };
         var noSweep = new Option<bool>("--skip-sweep") { Description = "Do not run the image size × batch sweep" };
+        var noPeer = new Option<bool>("--skip-peer") { Description = "Do not run the PyTorch peer (bench/peer/peer_step.py) even if python3-torch is installed" };
         var threads = CommonOptions.Threads();
         var command = new Command("bench", "Benchmark alignment steps (DSPO, DPO) and sampling at the demo's size against the machine's GEMM throughput; writes bench.json and a scaling plot");
-        foreach (var o in new Option[] { outPath, plot, pairs, steps, noLevers, noSweep, threads }) command.Options.Add(o);
+        foreach (var o in new Option[] { outPath, plot, pairs, steps, noLevers, noSweep, noPeer, threads }) command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
         {
             int? n = result.GetValue(threads);
@@ -30,6 +31,7 @@ public static class BenchCommand
                 PairsPerStep = result.GetValue(pairs),
                 TimedSteps = result.GetValue(steps),
                 Levers = !result.GetValue(noLevers),
+                Peer = !result.GetValue(noPeer),
                 SweepSizes = result.GetValue(noSweep) ? [] : defaults.SweepSizes,
                 SweepPlotPath = plotPath,
             };

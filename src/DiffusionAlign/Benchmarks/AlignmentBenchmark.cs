@@ -27,6 +27,9 @@ public sealed record BenchmarkConfig(int PairsPerStep = 8, int TimedSteps = 10, 
     /// <summary>Timed steps per sweep point (after one warm-up step).</summary>
     public int SweepTimedSteps { get; init; } = 3;
 
+    /// <summary>Run the PyTorch peer (bench/peer/peer_step.py) when python3-torch is installed.</summary>
+    public bool Peer { get; init; } = true;
+
     /// <summary>Where to write the sweep's plot (null: no plot).</summary>
     public string? SweepPlotPath { get; init; }
 }
@@ -63,6 +66,23 @@ public static class AlignmentBenchmark
             timings.Add(timing);
             log?.Invoke($"{method}: {timing.PairsPerSecond:F1} pairs/s, {timing.GflopsPerSecond:F1} GFLOP/s ({timing.FractionOfGemm:P0} of GEMM), reference forward {timing.ReferenceShare:P0} of the step" +
                 (timing.PeakRssMiB is double rss ? $", peak RSS {rss:F0} MiB" : ""));
+        }
+
+        var peers = new List<PeerComparison>();
+        PeerCheckResult? peerCheck = null;
+        if (config.Peer)
+        {
+            peerCheck = PeerBenchmark.TryCheck(policy.Unet, policy.Tokenizer.MaxLength, log: log);
+            if (peerCheck is not null)
+                log?.Invoke($"peer (PyTorch {peerCheck.TorchVersion}) runs the same UNet: {peerCheck.Parameters:N0} parameters, outputs within {peerCheck.OutputMaxAbsDiff:E1} of ours");
+            foreach (var ours in timings)
+            {
+                var method = ours.Method == "dspo" ? AlignMethod.Dspo : AlignMethod.Dpo;
+                var peer = PeerBenchmark.TryRun(policy.Config.Unet, method, config.PairsPerStep, config.TimedSteps, config.WarmupSteps, get_num_threads(), policy.Tokenizer.MaxLength, log: log);
+                if (peer is null) continue;
+                peers.Add(new PeerComparison(ours.Method, ours.StepSeconds, peer.StepSeconds, ours.StepSeconds / peer.StepSeconds, peer));
+                log?.Invoke($"{ours.Method}: ours {ours.StepSeconds * 1000:F0} ms/step, PyTorch {peer.TorchVersion} {peer.StepSeconds * 1000:F0} ms/step → ours/peer {ours.StepSeconds / peer.StepSeconds:F2}");
+            }
         }
 
         double activationBytes = ActivationMemory.UNetSavedBytesPerImage(policy.Unet, policy.Tokenizer.MaxLength);
@@ -127,6 +147,8 @@ public static class AlignmentBenchmark
             Levers = levers,
             Scaling = sweep,
             Targets = targets,
+            PeerCheck = peerCheck,
+            Peer = peers,
             Settings = new Dictionary<string, string>
             {
                 ["pairs_per_step"] = config.PairsPerStep.ToString(),

@@ -26,6 +26,14 @@ public sealed record TrainingStepTiming(
     public double? PeakRssMiB { get; init; }
 }
 
+/// <summary>Our step against the PyTorch peer's identical step, timed in the same run.</summary>
+public sealed record PeerComparison(
+    [property: JsonPropertyName("method")] string Method,
+    [property: JsonPropertyName("ours_step_seconds")] double OursStepSeconds,
+    [property: JsonPropertyName("peer_step_seconds")] double PeerStepSeconds,
+    [property: JsonPropertyName("ours_over_peer")] double OursOverPeer,
+    [property: JsonPropertyName("peer_run")] PeerStepTiming PeerRun);
+
 /// <summary><c>bench.json</c>: one run's measurements, with the machine and settings they came from.</summary>
 public sealed record BenchmarkResults
 {
@@ -67,6 +75,12 @@ public sealed record BenchmarkResults
 
     [JsonPropertyName("scaling")]
     public List<ScalingPoint> Scaling { get; init; } = new();
+
+    [JsonPropertyName("peer_check")]
+    public PeerCheckResult? PeerCheck { get; init; }
+
+    [JsonPropertyName("peer")]
+    public List<PeerComparison> Peer { get; init; } = new();
 
     [JsonPropertyName("targets")]
     public List<TargetCheck> Targets { get; init; } = new();

@@ -137,7 +137,8 @@ public static class PeerBenchmark
         if (Locate(scriptPath, log) is not { } script || FindPython(log) is not { } python) return null;
 
         var methodName = method == AlignMethod.Dspo ? "dspo" : "dpo";
-        var beta = AlignConfig.DefaultsFor(method).Beta;
+        var defaults = AlignConfig.DefaultsFor(method);
+        var beta = defaults.Beta;
         var configPath = Path.Combine(Path.GetTempPath(), $"dalign-peer-{Guid.NewGuid():N}.json");
         try
         {
@@ -146,7 +147,9 @@ public static class PeerBenchmark
                 "--config", configPath, "--method", methodName,
                 "--pairs", Invariant(pairs), "--steps", Invariant(steps), "--warmup", Invariant(warmup),
                 "--threads", Invariant(threads), "--text-tokens", Invariant(textTokens), "--cross-dim", Invariant(crossDims[0]),
-                "--beta", beta.ToString("R", CultureInfo.InvariantCulture));
+                "--beta", beta.ToString("R", CultureInfo.InvariantCulture),
+                "--lr", defaults.LearningRate.ToString("R", CultureInfo.InvariantCulture),
+                "--weight-decay", defaults.WeightDecay.ToString("R", CultureInfo.InvariantCulture));
             if (stdout is null) return null;
 
             var timing = Parse<PeerStepTiming>(stdout);

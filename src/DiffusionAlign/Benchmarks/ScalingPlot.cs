@@ -44,8 +44,10 @@ public static class ScalingPlot
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(batches.Select(b => Math.Log2(b)).ToArray(), batches.Select(b => b.ToString()).ToArray());
         if (logY)
         {
-            var decades = Enumerable.Range(-3, 6).Select(e => (double)e).ToArray();
-            plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(decades, decades.Select(e => Math.Pow(10, e).ToString("G3", System.Globalization.CultureInfo.InvariantCulture)).ToArray());
+            // 1-2-5 steps per decade, labelled in seconds, at their log10 positions.
+            var seconds = Enumerable.Range(-3, 6).SelectMany(e => new[] { 1.0, 2.0, 5.0 }.Select(m => m * Math.Pow(10, e))).ToArray();
+            plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(seconds.Select(Math.Log10).ToArray(),
+                seconds.Select(v => v.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)).ToArray());
         }
         else
         {

@@ -37,7 +37,8 @@ public static class TrainingStepBenchmark
             var alignConfig = AlignConfig.DefaultsFor(method);
             var objective = PreferenceTrainer.ObjectiveFor(alignConfig);
             var parameters = policy.Unet.parameters().ToList();
-            using var optimizer = optim.AdamW(parameters, 1e-5);
+            // The trainer's optimizer settings (PreferenceTrainer.Run).
+            using var optimizer = optim.AdamW(parameters, alignConfig.LearningRate, 0.9, 0.999, 1e-8, alignConfig.WeightDecay);
             double fwd = 0, bwd = 0, refFwd = 0, opt = 0, total = 0;
             int b = pairs.Count;
             bool peakReset = false;
@@ -66,7 +67,7 @@ public static class TrainingStepBenchmark
                 output.Loss.backward();
                 double bw = c.Elapsed.TotalSeconds;
                 c.Restart();
-                nn.utils.clip_grad_norm_(parameters, 1.0);
+                nn.utils.clip_grad_norm_(parameters, alignConfig.GradClipNorm);
                 optimizer.step();
                 double o = c.Elapsed.TotalSeconds;
                 if (levers.SyncEveryStep)
