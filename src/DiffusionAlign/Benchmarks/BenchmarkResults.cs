@@ -43,6 +43,10 @@ public sealed record BenchmarkResults
     [JsonPropertyName("gemm_gflops_per_second")]
     public double GemmGflopsPerSecond { get; init; }
 
+    /// <summary>GFLOP/s of each square GEMM size tried; <see cref="GemmGflopsPerSecond"/> is their best.</summary>
+    [JsonPropertyName("gemm_gflops_by_size")]
+    public Dictionary<string, double> GemmBySize { get; init; } = new();
+
     [JsonPropertyName("unet_gflops_per_forward")]
     public double UnetGflopsPerForward { get; init; }
 
