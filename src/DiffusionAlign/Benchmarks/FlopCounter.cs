@@ -1,3 +1,4 @@
+using System.Globalization;
 using DiffusionAlign.Models;
 using TorchSharp.Modules;
 
@@ -29,18 +30,37 @@ public static class FlopCounter
                     flops += 2.0 * pixels * w[0] * w[1] * w[2] * w[3];
                     break;
                 case Linear linear:
-                    long tokens = name.StartsWith("time_embedding", StringComparison.Ordinal) ? 1
-                        : name.Contains(".attn2.to_k", StringComparison.Ordinal) || name.Contains(".attn2.to_v", StringComparison.Ordinal) ? textTokens
+                    // The timestep embedding and each resnet's projection of it act once per image.
+                    long tokens = name.StartsWith("time_embedding", StringComparison.Ordinal) || name.EndsWith(".time_emb_proj", StringComparison.Ordinal) ? 1
+                        : (name.EndsWith(".to_k", StringComparison.Ordinal) || name.EndsWith(".to_v", StringComparison.Ordinal)) && AttendsToPrompt(name[..name.LastIndexOf('.')], config) ? textTokens
                         : pixels;
                     flops += 2.0 * tokens * linear.weight!.shape[0] * linear.weight!.shape[1];
                     break;
                 case Attention attention:
-                    long keys = name.EndsWith(".attn2", StringComparison.Ordinal) ? textTokens : pixels;
+                    long keys = AttendsToPrompt(name, config) ? textTokens : pixels;
                     flops += 2.0 * 2.0 * pixels * keys * attention.Heads * attention.HeadDim;
                     break;
             }
         }
         return flops;
+    }
+
+    /// <summary>
+    /// Whether the named attention (<c>….attn1</c> or <c>….attn2</c>) takes its keys and values from the
+    /// prompt: always for <c>attn2</c>; for <c>attn1</c> only under <c>only_cross_attention</c>, which
+    /// diffusers never passes to the middle block.
+    /// </summary>
+    private static bool AttendsToPrompt(string attention, UNet2DConditionConfig config)
+    {
+        if (attention.EndsWith(".attn2", StringComparison.Ordinal)) return true;
+        if (!attention.EndsWith(".attn1", StringComparison.Ordinal)) return false;
+        string[] parts = attention.Split('.');
+        return parts[0] switch
+        {
+            "down_blocks" => config.OnlyCrossAttention.For(int.Parse(parts[1], CultureInfo.InvariantCulture)),
+            "up_blocks" => config.OnlyCrossAttention.For(config.BlockCount - 1 - int.Parse(parts[1], CultureInfo.InvariantCulture)),
+            _ => false,
+        };
     }
 
     /// <summary>Side of the feature map a named layer works on.</summary>

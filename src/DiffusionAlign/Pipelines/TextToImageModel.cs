@@ -115,12 +115,15 @@ public sealed class TextToImageModel : IDisposable
             foreach (var (k, v) in provenance) merged[k] = v;
             Config = Config with { Provenance = merged };
         }
-        SafetensorsFile.Write(Path.Combine(dir, WeightsFileName), StateTensors());
+        using (NewDisposeScope()) SafetensorsFile.Write(Path.Combine(dir, WeightsFileName), StateTensors());
         string configPath = Path.Combine(dir, ConfigFileName);
         AtomicFile.Write(configPath, stream => JsonSerializer.Serialize(stream, Config, JsonOptions));
     }
 
-    /// <summary>All weights by checkpoint name (<c>unet.*</c>, <c>text_encoder.*</c>), CPU contiguous views for saving.</summary>
+    /// <summary>
+    /// All weights by checkpoint name (<c>unet.*</c>, <c>text_encoder.*</c>), CPU contiguous views for saving.
+    /// The views are new tensors the caller disposes (a dispose scope around the call will do).
+    /// </summary>
     public Dictionary<string, Tensor> StateTensors()
     {
         return Modules.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach());
@@ -147,8 +150,7 @@ public sealed class TextToImageModel : IDisposable
     public TextToImageModel Copy()
     {
         var copy = new TextToImageModel(Config, Device);
-        var state = StateTensors();
-        copy.LoadStateTensors(state, "copy");
+        using (NewDisposeScope()) copy.LoadStateTensors(StateTensors(), "copy");
         return copy;
     }
 

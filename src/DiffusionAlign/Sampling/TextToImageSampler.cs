@@ -28,12 +28,17 @@ public static class TextToImageSampler
         return device is null || device.type == DeviceType.CPU ? noise : noise.to(device);
     }
 
-    /// <summary>Samples images in [-1, 1], shape [B, 3, H, W], for the prompts starting from <paramref name="initialNoise"/>.</summary>
+    /// <summary>
+    /// Samples images in [-1, 1], shape [B, 3, H, W], for the prompts starting from <paramref name="initialNoise"/>.
+    /// Every other tensor made on the way is freed before returning, inside a dispose scope or not.
+    /// </summary>
     public static Tensor Generate(TextToImageModel model, IReadOnlyList<string> prompts, Tensor initialNoise, SamplingOptions options, long seed = 0, IProgress<int>? progress = null)
     {
         options.Validate();
         if (initialNoise.shape[0] != prompts.Count)
             throw new ArgumentException($"{prompts.Count} prompts but {initialNoise.shape[0]} noise samples");
+        // The text encoder's intermediates and the unconditional prompt states are not disposed one by one.
+        using var scope = NewDisposeScope();
         using var _ = no_grad();
         bool guided = options.GuidanceScale != 1.0;
         int batch = prompts.Count;
@@ -54,6 +59,6 @@ public static class TextToImageSampler
 
         using var x0 = initialNoise.to(model.Device);
         var result = DenoisingLoop.Run(Model, x0, sampler, options.Steps, options.Eta, generator, progress);
-        return result.clamp_(-1, 1);
+        return result.clamp_(-1, 1).MoveToOuterDisposeScope();
     }
 }

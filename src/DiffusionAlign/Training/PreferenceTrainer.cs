@@ -80,7 +80,8 @@ public sealed class PreferenceTrainer
             if (config.StopAfter is int stop && step - start >= stop) break;
             double lr = schedule.At(step);
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-            optimizer.zero_grad();
+            // TorchSharp's zero_grad leaves a wrapper of every gradient to the garbage collector.
+            using (NewDisposeScope()) optimizer.zero_grad();
             for (int k = 0; k < config.GradAccum; k++)
             {
                 using var scope = NewDisposeScope();
@@ -188,6 +189,7 @@ public sealed class PreferenceTrainer
 
     private static void SaveCheckpoint(TextToImageModel policy, TextToImageModel? reference, TorchSharp.Modules.OptimizerHelper optimizer, AlignConfig config, string dir, int step)
     {
+        using var scope = NewDisposeScope(); // frees the detached weight views
         var tensors = new Dictionary<string, Tensor>();
         foreach (var (k, v) in policy.StateTensors()) tensors["policy." + k] = v;
         if (reference is not null)

@@ -112,6 +112,7 @@ public static class ShapesPretrainer
 
     private static void SaveCheckpoint(TextToImageModel model, ExponentialMovingAverage ema, TorchSharp.Modules.OptimizerHelper optimizer, PretrainConfig config, string dir, int step)
     {
+        using var scope = NewDisposeScope(); // frees the detached weight views
         var tensors = new Dictionary<string, Tensor>(model.StateTensors());
         foreach (var (name, shadow) in ema.Shadows) tensors["ema." + name] = shadow;
         var settings = JsonSerializer.SerializeToElement(config);
