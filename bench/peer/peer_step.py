@@ -24,6 +24,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import struct
 import subprocess
 import sys
@@ -591,7 +592,7 @@ def time_steps(model, config, scheduler, args, beta):
     # Winners and losers: fixed images in [-1, 1] (the bench uses fixed clean-vs-flawed pairs too).
     x0 = torch.rand(2 * b, config["in_channels"], size, size) * 2 - 1
 
-    sums = dict(policy_forward=0.0, reference_forward=0.0, backward=0.0, optimizer=0.0, step=0.0)
+    times = dict(policy_forward=[], reference_forward=[], backward=[], optimizer=[], step=[])
     loss_value = float("nan")
     for step in range(args.warmup + args.steps):
         step_start = time.perf_counter()
@@ -606,13 +607,15 @@ def time_steps(model, config, scheduler, args, beta):
         states = torch.randn(b, args.text_tokens, cross_dim)
         text = torch.cat([states, states])
 
+        # Reference first under inference mode, as AlignmentStep/PreferenceTrainer.MicroBatch do.
+        c = time.perf_counter()
+        with torch.inference_mode():
+            reference_prediction = reference(noisy, t2, text)
+        reference_prediction = reference_prediction.clone()
+        r = time.perf_counter() - c
         c = time.perf_counter()
         prediction = model(noisy, t2, text)
         f = time.perf_counter() - c
-        c = time.perf_counter()
-        with torch.no_grad():
-            reference_prediction = reference(noisy, t2, text)
-        r = time.perf_counter() - c
         c = time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
         loss = loss_fn(prediction, reference_prediction, target, beta)
@@ -625,22 +628,23 @@ def time_steps(model, config, scheduler, args, beta):
         total = time.perf_counter() - step_start
         if step >= args.warmup:
             for key, value in zip(("policy_forward", "reference_forward", "backward", "optimizer", "step"), (f, r, bw, o, total)):
-                sums[key] += value
+                times[key].append(value)
         loss_value = float(loss.detach())
         log(f"{args.method} step {step}{' (warm-up)' if step < args.warmup else ''}: {total:.3f} s, loss {loss_value:.6g}")
 
-    n = args.steps
-    step_seconds = sums["step"] / n
-    parts = sums["policy_forward"] + sums["reference_forward"] + sums["backward"] + sums["optimizer"]
+    # Medians, as TrainingStepBenchmark reports: one preempted step can double a mean on 2 cores.
+    med = {key: statistics.median(values) for key, values in times.items()}
+    step_seconds = med["step"]
+    parts = med["policy_forward"] + med["reference_forward"] + med["backward"] + med["optimizer"]
     return {
         "step_seconds": step_seconds,
         "pairs_per_second": b / step_seconds,
-        "policy_forward_seconds": sums["policy_forward"] / n,
-        "reference_forward_seconds": sums["reference_forward"] / n,
-        "backward_seconds": sums["backward"] / n,
-        "optimizer_seconds": sums["optimizer"] / n,
-        "other_seconds": max(0.0, (sums["step"] - parts) / n),
-        "reference_share": sums["reference_forward"] / sums["step"],
+        "policy_forward_seconds": med["policy_forward"],
+        "reference_forward_seconds": med["reference_forward"],
+        "backward_seconds": med["backward"],
+        "optimizer_seconds": med["optimizer"],
+        "other_seconds": max(0.0, step_seconds - parts),
+        "reference_share": med["reference_forward"] / step_seconds,
         "final_loss": loss_value,
         "beta": beta,
         "text_tokens": args.text_tokens,

@@ -6,7 +6,13 @@ namespace DiffusionAlign.Cli;
 /// <summary>The <c>dalign</c> entry point: parse, validate, call the library, print.</summary>
 public static class Program
 {
-    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+    public static int Main(string[] args)
+    {
+        // Before LibTorch allocates anything: reuse freed tensor memory instead of page-faulting
+        // fresh mappings every step (DALIGN_MALLOC=glibc keeps glibc's behaviour).
+        DiffusionAlign.Runtime.NativeAllocator.ConfigureFromEnvironment();
+        return BuildRoot().Parse(args).Invoke();
+    }
 
     public static RootCommand BuildRoot()
     {

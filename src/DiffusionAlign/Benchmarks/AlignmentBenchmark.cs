@@ -13,7 +13,7 @@ using static TorchSharp.torch;
 namespace DiffusionAlign.Benchmarks;
 
 /// <summary>Sizes of a benchmark run; defaults are the demo's model and batch.</summary>
-public sealed record BenchmarkConfig(int PairsPerStep = 8, int TimedSteps = 10, int WarmupSteps = 2, int SamplingBatch = 32, int SamplingSteps = 10, double GuidanceScale = 3.0)
+public sealed record BenchmarkConfig(int PairsPerStep = 8, int TimedSteps = 10, int WarmupSteps = 3, int SamplingBatch = 32, int SamplingSteps = 10, double GuidanceScale = 3.0)
 {
     /// <summary>Square fp32 GEMM sizes tried for the ceiling; the best throughput is the ceiling.</summary>
     public IReadOnlyList<int> GemmSizes { get; init; } = [512, 1024, 2048];
@@ -29,6 +29,9 @@ public sealed record BenchmarkConfig(int PairsPerStep = 8, int TimedSteps = 10, 
 
     /// <summary>Timed steps per sweep point (after one warm-up step).</summary>
     public int SweepTimedSteps { get; init; } = 3;
+
+    /// <summary>Pairs per step of the allocator lever's large-batch measurement.</summary>
+    public int LargeBatchPairs { get; init; } = 64;
 
     /// <summary>Run the PyTorch peer (bench/peer/peer_step.py) when python3-torch is installed.</summary>
     public bool Peer { get; init; } = true;
@@ -53,9 +56,11 @@ public static class AlignmentBenchmark
         double? baselineRss = ProcessMemory.CurrentRssMiB();
         log?.Invoke($"process RSS before any model: {baselineRss:F0} MiB (.NET runtime + LibTorch)");
 
-        var gemmBySize = config.GemmSizes.ToDictionary(n => n, n => GemmGflops(n));
+        var gemmBySize = config.GemmSizes.ToDictionary(n => $"matmul_{n}", n => GemmGflops(n));
+        gemmBySize["onednn_1x1_conv_1024"] = ConvGflops(1, 1024, 1);
         double gemm = gemmBySize.Values.Max();
-        log?.Invoke($"GEMM fp32 on {get_num_threads()} threads: " + string.Join(", ", gemmBySize.Select(kv => $"{kv.Key}³ {kv.Value:F1}")) + $" GFLOP/s; ceiling {gemm:F1}");
+        double conv = ConvGflops(32, 128, 3);
+        log?.Invoke($"dense fp32 GEMM on {get_num_threads()} threads: " + string.Join(", ", gemmBySize.Select(kv => $"{kv.Key} {kv.Value:F1}")) + $" GFLOP/s; ceiling {gemm:F1}. (A 3×3 convolution 32×128×32×32: {conv:F1} GFLOP/s nominal.)");
 
         using var policy = TextToImageModel.Create(EmbeddedModel.Config(world), seed: 0);
         int size = policy.Config.ImageSize;
@@ -103,6 +108,10 @@ public static class AlignmentBenchmark
         {
             log?.Invoke("levers (DSPO step, fast setting against each lever off):");
             levers = LeverBenchmark.Run(policy, pairs, AlignMethod.Dspo, StepLevers.Fast, config.WarmupSteps, config.TimedSteps, flopsPerImage, gemm, log);
+            // Page faults grow with the tensors: at the demo's batch the allocator hardly matters, at 64 pairs it does.
+            var bigPairs = ShapesPairGenerator.CleanVersusFlawed(world, config.LargeBatchPairs, size, seed: 0);
+            levers.Add(LeverBenchmark.RunOne($"malloc_reuse_freed_memory_at_{config.LargeBatchPairs}_pairs", "glibc's default malloc behaviour, at a large batch",
+                StepLevers.Fast with { Malloc = Runtime.MallocMode.GlibcDefault }, policy, bigPairs, AlignMethod.Dspo, StepLevers.Fast, 1, 4, flopsPerImage, gemm, log));
         }
 
         var sampling = TimeSampling(policy, world, config, flopsPerImage, gemm, log);
@@ -139,7 +148,8 @@ public static class AlignmentBenchmark
                 ["date_utc"] = DateTime.UtcNow.ToString("u"),
             },
             GemmGflopsPerSecond = gemm,
-            GemmBySize = gemmBySize.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value),
+            GemmBySize = gemmBySize,
+            ConvGflopsPerSecond = conv,
             UnetGflopsPerForward = flopsPerImage / 1e9,
             UnetParameters = policy.Unet.parameters().Sum(p => p.numel()),
             Training = timings,
@@ -183,6 +193,32 @@ public static class AlignmentBenchmark
             var clock = Stopwatch.StartNew();
             for (int i = 0; i < repeats; i++) matmul(a, b).Dispose();
             best = Math.Max(best, 2.0 * n * n * n * repeats / clock.Elapsed.TotalSeconds / 1e9);
+        }
+        return best;
+    }
+
+    /// <summary>
+    /// GFLOP/s of a convolution through oneDNN (LibTorch's CPU convolution library), best of
+    /// <paramref name="trials"/>. A 1×1 convolution of [1, n, 32, 32] by [n, n, 1, 1] is an n×n×1024
+    /// GEMM done by oneDNN rather than by the sgemm behind <c>matmul</c>: on this AMD CPU it ran
+    /// ~30% faster, so the ceiling takes the better of the two. A 3×3 convolution is reported
+    /// beside them because its nominal rate can exceed both (oneDNN may use fewer multiplies).
+    /// </summary>
+    public static double ConvGflops(int batch, int channels, int kernel, int side = 32, int repeats = 5, int trials = 5)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var x = randn(batch, channels, side, side);
+        var w = randn(channels, channels, kernel, kernel);
+        long pad = kernel / 2;
+        for (int i = 0; i < 2; i++) nn.functional.conv2d(x, w, padding: [pad, pad]).Dispose();
+        double flops = 2.0 * batch * channels * channels * kernel * kernel * side * side;
+        double best = 0;
+        for (int trial = 0; trial < trials; trial++)
+        {
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < repeats; i++) nn.functional.conv2d(x, w, padding: [pad, pad]).Dispose();
+            best = Math.Max(best, flops * repeats / clock.Elapsed.TotalSeconds / 1e9);
         }
         return best;
     }

@@ -43,9 +43,13 @@ public sealed record BenchmarkResults
     [JsonPropertyName("gemm_gflops_per_second")]
     public double GemmGflopsPerSecond { get; init; }
 
-    /// <summary>GFLOP/s of each square GEMM size tried; <see cref="GemmGflopsPerSecond"/> is their best.</summary>
+    /// <summary>GFLOP/s of each dense GEMM tried (matmul sizes, oneDNN's 1×1 convolution); <see cref="GemmGflopsPerSecond"/> is their best.</summary>
     [JsonPropertyName("gemm_gflops_by_size")]
     public Dictionary<string, double> GemmBySize { get; init; } = new();
+
+    /// <summary>A large 3×3 convolution's nominal GFLOP/s (2·MACs of the direct algorithm), for reference.</summary>
+    [JsonPropertyName("conv3x3_gflops_per_second")]
+    public double ConvGflopsPerSecond { get; init; }
 
     [JsonPropertyName("unet_gflops_per_forward")]
     public double UnetGflopsPerForward { get; init; }

@@ -38,23 +38,25 @@ public static class LeverBenchmark
             fast with { SyncEveryStep = true }),
         ("threads_from_machine", "1 LibTorch thread instead of one per core",
             fast with { Threads = 1 }),
-        ("malloc_mmap_threshold", "the other glibc mmap threshold (64 KiB: freed tensors go back to the system ↔ 32 MiB: kept for reuse)",
-            fast with { MmapThresholdBytes = fast.MmapThresholdBytes == Runtime.NativeAllocator.SmallThresholdBytes ? Runtime.NativeAllocator.GlibcDynamicCeilingBytes : Runtime.NativeAllocator.SmallThresholdBytes }),
+        ("malloc_reuse_freed_memory", "glibc's default malloc behaviour (big tensors mmapped and unmapped every step)",
+            fast with { Malloc = Runtime.MallocMode.GlibcDefault }),
+        ("malloc_reuse_vs_return_to_system", "malloc returning every freed block from 64 KiB up to the system (lowest RSS)",
+            fast with { Malloc = Runtime.MallocMode.ReturnFreedMemory }),
     ];
 
     public static List<LeverResult> Run(TextToImageModel model, IReadOnlyList<PreferencePair> pairs, AlignMethod method, StepLevers fast,
+        int warmupSteps, int timedSteps, double flopsPerImage, double gemm, Action<string>? log = null) =>
+        Levers(fast).Select(lever => RunOne(lever.Name, lever.OffMeans, lever.Off, model, pairs, method, fast, warmupSteps, timedSteps, flopsPerImage, gemm, log)).ToList();
+
+    /// <summary>One lever: the fast setting, then the same step with <paramref name="off"/>.</summary>
+    public static LeverResult RunOne(string name, string offMeans, StepLevers off, TextToImageModel model, IReadOnlyList<PreferencePair> pairs, AlignMethod method, StepLevers fast,
         int warmupSteps, int timedSteps, double flopsPerImage, double gemm, Action<string>? log = null)
     {
-        var results = new List<LeverResult>();
-        foreach (var (name, offMeans, off) in Levers(fast))
-        {
-            var on = TrainingStepBenchmark.Time(model, pairs, method, fast, warmupSteps, timedSteps, flopsPerImage, gemm);
-            var without = TrainingStepBenchmark.Time(model, pairs, method, off, warmupSteps, timedSteps, flopsPerImage, gemm);
-            var result = new LeverResult(name, offMeans, on.StepSeconds, without.StepSeconds, without.StepSeconds / on.StepSeconds, on.PeakRssMiB, without.PeakRssMiB);
-            results.Add(result);
-            log?.Invoke($"  lever {name}: on {on.StepSeconds * 1000:F0} ms, off {without.StepSeconds * 1000:F0} ms → ×{result.Speedup:F2}" +
-                (on.PeakRssMiB is double a && without.PeakRssMiB is double z ? $"; peak RSS {a:F0} vs {z:F0} MiB" : ""));
-        }
-        return results;
+        var on = TrainingStepBenchmark.Time(model, pairs, method, fast, warmupSteps, timedSteps, flopsPerImage, gemm);
+        var without = TrainingStepBenchmark.Time(model, pairs, method, off, warmupSteps, timedSteps, flopsPerImage, gemm);
+        var result = new LeverResult(name, offMeans, on.StepSeconds, without.StepSeconds, without.StepSeconds / on.StepSeconds, on.PeakRssMiB, without.PeakRssMiB);
+        log?.Invoke($"  lever {name}: on {on.StepSeconds * 1000:F0} ms, off {without.StepSeconds * 1000:F0} ms → ×{result.Speedup:F2}" +
+            (on.PeakRssMiB is double a && without.PeakRssMiB is double z ? $"; peak RSS {a:F0} vs {z:F0} MiB" : ""));
+        return result;
     }
 }

@@ -9,7 +9,8 @@ namespace DiffusionAlign.Benchmarks;
 /// <summary>
 /// Times alignment steps of one method on fixed pairs with the trainer's own pieces
 /// (<see cref="PairInputs"/>, <see cref="AlignmentStep"/>, the objective, AdamW with clipping),
-/// split into policy forward, reference forward, backward (with the loss) and optimizer.
+/// split into policy forward, reference forward, backward (with the loss) and optimizer; each the
+/// median over the timed steps.
 /// The peak RSS is of these steps alone where the OS lets the peak be reset.
 /// </summary>
 public static class TrainingStepBenchmark
@@ -19,7 +20,7 @@ public static class TrainingStepBenchmark
     {
         int threadsBefore = get_num_threads();
         set_num_threads(levers.Threads);
-        Runtime.NativeAllocator.UseMmapThreshold(levers.MmapThresholdBytes);
+        Runtime.NativeAllocator.Use(levers.Malloc);
         try
         {
             using var policy = start.Copy();
@@ -39,7 +40,11 @@ public static class TrainingStepBenchmark
             var parameters = policy.Unet.parameters().ToList();
             // The trainer's optimizer settings (PreferenceTrainer.Run).
             using var optimizer = optim.AdamW(parameters, alignConfig.LearningRate, 0.9, 0.999, 1e-8, alignConfig.WeightDecay);
-            double fwd = 0, bwd = 0, refFwd = 0, opt = 0, total = 0;
+            var fwd = new List<double>();
+            var bwd = new List<double>();
+            var refFwd = new List<double>();
+            var opt = new List<double>();
+            var total = new List<double>();
             int b = pairs.Count;
             bool peakReset = false;
             for (int step = 0; step < warmupSteps + timedSteps; step++)
@@ -76,20 +81,21 @@ public static class TrainingStepBenchmark
                     foreach (var value in output.Metrics.Values) _ = value.item<float>();
                 }
                 if (!timed) continue;
-                fwd += f;
-                refFwd += r;
-                bwd += bw;
-                opt += o;
-                total += stepClock.Elapsed.TotalSeconds;
+                fwd.Add(f);
+                refFwd.Add(r);
+                bwd.Add(bw);
+                opt.Add(o);
+                total.Add(stepClock.Elapsed.TotalSeconds);
             }
-            int n = timedSteps;
-            double stepSeconds = total / n;
+            // Medians: on a shared 2-core machine one preempted step can double a mean.
+            double stepSeconds = Median(total);
+            double phases = Median(fwd) + Median(bwd) + Median(refFwd) + Median(opt);
             int images = 2 * b;
             // Policy forward + backward ≈ 3 forwards on 2B images, reference 1 forward on 2B images.
             double flopsPerStep = (3.0 + 1.0) * images * flopsPerImage;
             double achieved = flopsPerStep / stepSeconds / 1e9;
-            return new TrainingStepTiming(method.ToString().ToLowerInvariant(), b, stepSeconds, b / stepSeconds, fwd / n, bwd / n, refFwd / n, opt / n,
-                Math.Max(0, stepSeconds - (fwd + bwd + refFwd + opt) / n), refFwd / total, achieved, achieved / gemm)
+            return new TrainingStepTiming(method.ToString().ToLowerInvariant(), b, stepSeconds, b / stepSeconds, Median(fwd), Median(bwd), Median(refFwd), Median(opt),
+                Math.Max(0, stepSeconds - phases), Median(refFwd) / stepSeconds, achieved, achieved / gemm)
             {
                 ImageSize = start.Config.ImageSize,
                 PeakRssMiB = peakReset ? ProcessMemory.PeakRssMiB() : null,
@@ -98,6 +104,14 @@ public static class TrainingStepBenchmark
         finally
         {
             set_num_threads(threadsBefore);
+            Runtime.NativeAllocator.Use(StepLevers.Fast.Malloc);
         }
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        int mid = sorted.Count / 2;
+        return sorted.Count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 }

@@ -3,24 +3,41 @@ using System.Runtime.InteropServices;
 namespace DiffusionAlign.Runtime;
 
 /// <summary>
-/// glibc malloc settings for LibTorch's CPU tensors. By default glibc raises its mmap threshold
-/// to the largest block freed so far (up to 32 MiB), after which freed activation buffers stay in
-/// the heap for reuse and the process's RSS never shrinks. A fixed threshold makes every large
-/// tensor its own mapping, returned to the system when freed; the benchmark measures what that
-/// costs in time and saves in peak RSS. No-ops (returning false) off glibc.
+/// glibc malloc settings for LibTorch's CPU tensors (LibTorch allocates them with plain
+/// posix_memalign, no caching allocator). With glibc's defaults, tensors above the mmap threshold
+/// get a fresh mapping each time, so every step pays page faults (the kernel zeroes every page)
+/// for its big activations; at 64×64 images and 64 pairs that made a DSPO step 3× slower
+/// (`dalign bench`'s sweep). <see cref="MallocMode.ReuseFreedMemory"/> keeps freed memory for reuse.
+/// No-ops (returning false) off glibc.
 /// </summary>
 public static class NativeAllocator
 {
-    private const int MmapThreshold = -3; // M_MMAP_THRESHOLD in malloc.h
+    // Parameter numbers from glibc's malloc.h.
+    private const int MTrimThreshold = -1;
+    private const int MMmapThreshold = -3;
+    private const int MMmapMax = -4;
+    private const int GlibcMmapMaxDefault = 65536;
 
-    /// <summary>glibc's largest dynamic threshold on 64-bit: what the default drifts to once big blocks are freed.</summary>
-    public const int GlibcDynamicCeilingBytes = 32 << 20;
+    /// <summary>Environment variable that, set to <c>glibc</c>, keeps glibc's own settings in <c>dalign</c>.</summary>
+    public const string EnvironmentVariable = "DALIGN_MALLOC";
 
-    /// <summary>Blocks of at least this size get their own mapping when <see cref="UseMmapThreshold"/> is called with it.</summary>
-    public const int SmallThresholdBytes = 64 << 10;
+    public static bool Use(MallocMode mode) => Call(() => mode switch
+    {
+        MallocMode.ReuseFreedMemory => mallopt(MMmapMax, 0) == 1 && mallopt(MTrimThreshold, int.MaxValue) == 1,
+        MallocMode.GlibcDefault => mallopt(MMmapMax, GlibcMmapMaxDefault) == 1 && mallopt(MMmapThreshold, 32 << 20) == 1 && mallopt(MTrimThreshold, 64 << 20) == 1,
+        _ => mallopt(MMmapMax, GlibcMmapMaxDefault) == 1 && mallopt(MMmapThreshold, 64 << 10) == 1 && mallopt(MTrimThreshold, 128 << 10) == 1,
+    });
 
-    /// <summary>Fixes glibc's mmap threshold (which also stops it from drifting upward).</summary>
-    public static bool UseMmapThreshold(int bytes) => Call(() => mallopt(MmapThreshold, bytes) == 1);
+    /// <summary>
+    /// What <c>dalign</c> does at start: <see cref="MallocMode.ReuseFreedMemory"/>, unless
+    /// <see cref="EnvironmentVariable"/> is <c>glibc</c> (then glibc's defaults and its own
+    /// <c>MALLOC_*_</c> variables rule). Returns the mode in force, or null for glibc's own.
+    /// </summary>
+    public static MallocMode? ConfigureFromEnvironment()
+    {
+        if (string.Equals(Environment.GetEnvironmentVariable(EnvironmentVariable), "glibc", StringComparison.OrdinalIgnoreCase)) return null;
+        return Use(MallocMode.ReuseFreedMemory) ? MallocMode.ReuseFreedMemory : null;
+    }
 
     /// <summary>Returns free heap pages to the system (malloc_trim(0)), e.g. before measuring a peak.</summary>
     public static bool Trim() => Call(() =>

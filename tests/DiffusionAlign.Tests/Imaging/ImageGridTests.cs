@@ -80,4 +80,17 @@ public sealed class ImageGridTests
             for (int x = 3; x < 6; x++) Assert.Equal(0.6f, large[x, y, 2]);
         }
     }
+
+    [Fact]
+    public void SideBySidePlacesPanelsLeftToRightOnWhite()
+    {
+        var left = new RgbImage(2, 1, [0, 0, 0, 0.5f, 0.5f, 0.5f]);
+        var right = new RgbImage(1, 2, [1, 0, 0, 0, 1, 0]);
+
+        var figure = ImageGrid.SideBySide(left, right);
+
+        Assert.Equal((3, 2), (figure.Width, figure.Height));
+        Assert.Equal(new float[] { 0, 0, 0, 0.5f, 0.5f, 0.5f, 1, 0, 0 }, figure.Pixels[..9]);
+        Assert.Equal(new float[] { 1, 1, 1, 1, 1, 1, 0, 1, 0 }, figure.Pixels[9..]);
+    }
 }
