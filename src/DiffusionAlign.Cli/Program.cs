@@ -8,9 +8,9 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        // Before LibTorch allocates anything: reuse freed tensor memory instead of page-faulting
-        // fresh mappings every step (DALIGN_MALLOC=glibc keeps glibc's behaviour).
-        DiffusionAlign.Runtime.NativeAllocator.ConfigureFromEnvironment();
+        // Before LibTorch allocates anything: reuse freed tensor memory (DALIGN_MALLOC=glibc|return
+        // to change; see NativeAllocator). The bench sets it itself, after measuring glibc's defaults.
+        if (args.FirstOrDefault() != "bench") DiffusionAlign.Runtime.NativeAllocator.ConfigureFromEnvironment();
         return BuildRoot().Parse(args).Invoke();
     }
 

@@ -13,7 +13,7 @@ public static class BenchCommand
         var plot = new Option<string?>("--plot") { Description = "Scaling-sweep plot (PNG); default: scaling.png beside --out" };
         var pairs = new Option<int>("--pairs") { Description = "Pairs per training step", DefaultValueFactory = _ => defaults.PairsPerStep };
         var steps = new Option<int>("--timed-steps") { Description = "Timed training steps per method", DefaultValueFactory = _ => defaults.TimedSteps };
-        var noLevers = new Option<bool>("--skip-levers") { Description = "Do not measure each lever on and off" };
+        var noLevers = new Option<bool>("--skip-levers") { Description = "Do not measure each lever on and off (nor the malloc modes)" };
         var noSweep = new Option<bool>("--skip-sweep") { Description = "Do not run the image size × batch sweep" };
         var noPeer = new Option<bool>("--skip-peer") { Description = "Do not run the PyTorch peer (bench/peer/peer_step.py) even if python3-torch is installed" };
         var threads = CommonOptions.Threads();
@@ -31,6 +31,7 @@ public static class BenchCommand
                 PairsPerStep = result.GetValue(pairs),
                 TimedSteps = result.GetValue(steps),
                 Levers = !result.GetValue(noLevers),
+                Allocator = !result.GetValue(noLevers),
                 Peer = !result.GetValue(noPeer),
                 SweepSizes = result.GetValue(noSweep) ? [] : defaults.SweepSizes,
                 SweepPlotPath = plotPath,

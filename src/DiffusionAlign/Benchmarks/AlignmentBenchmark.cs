@@ -30,8 +30,14 @@ public sealed record BenchmarkConfig(int PairsPerStep = 8, int TimedSteps = 10, 
     /// <summary>Timed steps per sweep point (after one warm-up step).</summary>
     public int SweepTimedSteps { get; init; } = 3;
 
-    /// <summary>Pairs per step of the allocator lever's large-batch measurement.</summary>
+    /// <summary>Measure the malloc modes (<see cref="Runtime.MallocMode"/>) first.</summary>
+    public bool Allocator { get; init; } = true;
+
+    /// <summary>Pairs per step of the allocator measurement's large step.</summary>
     public int LargeBatchPairs { get; init; } = 64;
+
+    /// <summary>Image size of the allocator measurement's large step.</summary>
+    public int LargeImageSize { get; init; } = 64;
 
     /// <summary>Run the PyTorch peer (bench/peer/peer_step.py) when python3-torch is installed.</summary>
     public bool Peer { get; init; } = true;
@@ -68,6 +74,34 @@ public static class AlignmentBenchmark
         log?.Invoke($"UNet forward: {flopsPerImage / 1e9:F3} GFLOP per {size}×{size} image, {policy.Unet.parameters().Sum(p => p.numel()):N0} parameters");
 
         var pairs = ShapesPairGenerator.CleanVersusFlawed(world, config.PairsPerStep, size, seed: 0);
+        // First, because mallopt changes the process for good: glibc's own defaults, then each
+        // mode, at the demo's batch and at a large one (64×64 images) where tensors pass glibc's
+        // 32 MiB mmap ceiling. Afterwards the run uses dalign's mode (NativeAllocator.DalignDefault).
+        var allocator = new List<AllocatorTiming>();
+        if (config.Allocator)
+        {
+            log?.Invoke("malloc modes (DSPO step; glibc's defaults first):");
+            var largeConfig = policy.Config with { ImageSize = config.LargeImageSize, Unet = policy.Config.Unet with { SampleSize = config.LargeImageSize } };
+            using var large = TextToImageModel.Create(largeConfig, seed: 0);
+            double largeFlops = FlopCounter.UNetForward(large.Unet, large.Tokenizer.MaxLength);
+            var largePairs = ShapesPairGenerator.CleanVersusFlawed(world, config.LargeBatchPairs, config.LargeImageSize, seed: 0);
+            foreach (var mode in new Runtime.MallocMode?[] { null, Runtime.MallocMode.ReuseFreedMemory, Runtime.MallocMode.ReturnFreedMemory })
+            {
+                var modeLevers = StepLevers.Fast with { Malloc = mode };
+                var small = TrainingStepBenchmark.Time(policy, pairs, AlignMethod.Dspo, modeLevers, config.WarmupSteps, config.TimedSteps, flopsPerImage, gemm);
+                var big = TrainingStepBenchmark.Time(large, largePairs, AlignMethod.Dspo, modeLevers, 1, 2, largeFlops, gemm);
+                string name = mode is null ? "glibc_default" : mode.ToString()!;
+                foreach (var (t, sizeUsed) in new[] { (small, size), (big, config.LargeImageSize) })
+                {
+                    allocator.Add(new AllocatorTiming(name, sizeUsed, t.PairsPerStep, t.StepSeconds, t.PeakRssMiB));
+                    log?.Invoke($"  {name}, {sizeUsed}×{sizeUsed}, {t.PairsPerStep} pairs: {t.StepSeconds * 1000:F0} ms/step, peak RSS {t.PeakRssMiB:F0} MiB");
+                }
+            }
+        }
+        var dalignMode = Runtime.NativeAllocator.DalignDefault();
+        if (dalignMode is { } m) Runtime.NativeAllocator.Use(m);
+        log?.Invoke($"malloc mode for the rest of the run: {dalignMode?.ToString() ?? "glibc's defaults"}");
+
         var timings = new List<TrainingStepTiming>();
         foreach (var method in new[] { AlignMethod.Dspo, AlignMethod.Dpo })
         {
@@ -108,10 +142,6 @@ public static class AlignmentBenchmark
         {
             log?.Invoke("levers (DSPO step, fast setting against each lever off):");
             levers = LeverBenchmark.Run(policy, pairs, AlignMethod.Dspo, StepLevers.Fast, config.WarmupSteps, config.TimedSteps, flopsPerImage, gemm, log);
-            // Page faults grow with the tensors: at the demo's batch the allocator hardly matters, at 64 pairs it does.
-            var bigPairs = ShapesPairGenerator.CleanVersusFlawed(world, config.LargeBatchPairs, size, seed: 0);
-            levers.Add(LeverBenchmark.RunOne($"malloc_reuse_freed_memory_at_{config.LargeBatchPairs}_pairs", "glibc's default malloc behaviour, at a large batch",
-                StepLevers.Fast with { Malloc = Runtime.MallocMode.GlibcDefault }, policy, bigPairs, AlignMethod.Dspo, StepLevers.Fast, 1, 4, flopsPerImage, gemm, log));
         }
 
         var sampling = TimeSampling(policy, world, config, flopsPerImage, gemm, log);
@@ -160,6 +190,7 @@ public static class AlignmentBenchmark
             PeakRssMiB = ProcessMemory.PeakRssMiB(),
             Memory = memory,
             Levers = levers,
+            Allocator = allocator,
             Scaling = sweep,
             Targets = targets,
             PeerCheck = peerCheck,
@@ -172,6 +203,7 @@ public static class AlignmentBenchmark
                 ["sampling_steps"] = config.SamplingSteps.ToString(),
                 ["guidance_scale"] = config.GuidanceScale.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["image_size"] = size.ToString(),
+            ["malloc_mode"] = dalignMode?.ToString() ?? "glibc_default",
                 ["sweep_sizes"] = string.Join(",", config.SweepSizes),
                 ["sweep_batches"] = string.Join(",", config.SweepBatches),
             },

@@ -26,6 +26,14 @@ public sealed record TrainingStepTiming(
     public double? PeakRssMiB { get; init; }
 }
 
+/// <summary>A DSPO step under one glibc malloc mode (<c>glibc_default</c>: untouched).</summary>
+public sealed record AllocatorTiming(
+    [property: JsonPropertyName("mode")] string Mode,
+    [property: JsonPropertyName("image_size")] int ImageSize,
+    [property: JsonPropertyName("pairs_per_step")] int PairsPerStep,
+    [property: JsonPropertyName("step_seconds")] double StepSeconds,
+    [property: JsonPropertyName("peak_rss_mib")] double? PeakRssMiB);
+
 /// <summary>Our step against the PyTorch peer's identical step, timed in the same run.</summary>
 public sealed record PeerComparison(
     [property: JsonPropertyName("method")] string Method,
@@ -80,6 +88,9 @@ public sealed record BenchmarkResults
 
     [JsonPropertyName("levers")]
     public List<LeverResult> Levers { get; init; } = new();
+
+    [JsonPropertyName("allocator")]
+    public List<AllocatorTiming> Allocator { get; init; } = new();
 
     [JsonPropertyName("scaling")]
     public List<ScalingPoint> Scaling { get; init; } = new();

@@ -38,10 +38,6 @@ public static class LeverBenchmark
             fast with { SyncEveryStep = true }),
         ("threads_from_machine", "1 LibTorch thread instead of one per core",
             fast with { Threads = 1 }),
-        ("malloc_reuse_freed_memory", "glibc's default malloc behaviour (big tensors mmapped and unmapped every step)",
-            fast with { Malloc = Runtime.MallocMode.GlibcDefault }),
-        ("malloc_reuse_vs_return_to_system", "malloc returning every freed block from 64 KiB up to the system (lowest RSS)",
-            fast with { Malloc = Runtime.MallocMode.ReturnFreedMemory }),
     ];
 
     public static List<LeverResult> Run(TextToImageModel model, IReadOnlyList<PreferencePair> pairs, AlignMethod method, StepLevers fast,

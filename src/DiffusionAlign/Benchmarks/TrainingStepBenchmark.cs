@@ -20,7 +20,8 @@ public static class TrainingStepBenchmark
     {
         int threadsBefore = get_num_threads();
         set_num_threads(levers.Threads);
-        Runtime.NativeAllocator.Use(levers.Malloc);
+        // mallopt cannot restore glibc's adaptive defaults, so a mode, once set, stays for the process.
+        if (levers.Malloc is { } malloc) Runtime.NativeAllocator.Use(malloc);
         try
         {
             using var policy = start.Copy();
@@ -104,7 +105,6 @@ public static class TrainingStepBenchmark
         finally
         {
             set_num_threads(threadsBefore);
-            Runtime.NativeAllocator.Use(StepLevers.Fast.Malloc);
         }
     }
 

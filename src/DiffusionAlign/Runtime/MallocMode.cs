@@ -10,8 +10,8 @@ public enum MallocMode
     ReuseFreedMemory,
 
     /// <summary>
-    /// glibc's steady state after warm-up: blocks above 32 MiB get their own mapping (page faults
-    /// every time), the heap top is trimmed beyond 64 MiB free.
+    /// An approximation of glibc's steady state (which mallopt cannot restore once changed): blocks
+    /// above 32 MiB get their own mapping, the heap top is trimmed beyond 64 MiB free.
     /// </summary>
     GlibcDefault,
 

@@ -4,11 +4,12 @@ namespace DiffusionAlign.Runtime;
 
 /// <summary>
 /// glibc malloc settings for LibTorch's CPU tensors (LibTorch allocates them with plain
-/// posix_memalign, no caching allocator). With glibc's defaults, tensors above the mmap threshold
-/// get a fresh mapping each time, so every step pays page faults (the kernel zeroes every page)
-/// for its big activations; at 64×64 images and 64 pairs that made a DSPO step 3× slower
-/// (`dalign bench`'s sweep). <see cref="MallocMode.ReuseFreedMemory"/> keeps freed memory for reuse.
-/// No-ops (returning false) off glibc.
+/// posix_memalign, no caching allocator). With glibc's adaptive defaults, tensors above its mmap
+/// ceiling (32 MiB) are mapped afresh, page fault by page fault, at every allocation: at 64×64
+/// images and 64 pairs a DSPO step took 16.0–16.8 s, against 6.8–8.5 s with mmap off and freed
+/// memory reused (two <c>dalign bench</c> runs, allocator section), for ~10–20% more peak RSS. A
+/// fixed 64 KiB threshold measured 9.3 s once and 14.7 s the next time, so it is not the default.
+/// <c>dalign</c> therefore uses <see cref="MallocMode.ReuseFreedMemory"/>. No-ops (returning false) off glibc.
 /// </summary>
 public static class NativeAllocator
 {
@@ -18,7 +19,7 @@ public static class NativeAllocator
     private const int MMmapMax = -4;
     private const int GlibcMmapMaxDefault = 65536;
 
-    /// <summary>Environment variable that, set to <c>glibc</c>, keeps glibc's own settings in <c>dalign</c>.</summary>
+    /// <summary>Environment variable selecting <c>dalign</c>'s mode: <c>reuse</c> (default), <c>return</c>, <c>glibc</c>.</summary>
     public const string EnvironmentVariable = "DALIGN_MALLOC";
 
     public static bool Use(MallocMode mode) => Call(() => mode switch
@@ -29,15 +30,20 @@ public static class NativeAllocator
     });
 
     /// <summary>
-    /// What <c>dalign</c> does at start: <see cref="MallocMode.ReuseFreedMemory"/>, unless
-    /// <see cref="EnvironmentVariable"/> is <c>glibc</c> (then glibc's defaults and its own
-    /// <c>MALLOC_*_</c> variables rule). Returns the mode in force, or null for glibc's own.
+    /// The mode <c>dalign</c> runs with: <see cref="MallocMode.ReuseFreedMemory"/>, or what
+    /// <see cref="EnvironmentVariable"/> says (<c>glibc</c>: null, glibc's own adaptive defaults;
+    /// <c>return</c>: <see cref="MallocMode.ReturnFreedMemory"/>).
     /// </summary>
-    public static MallocMode? ConfigureFromEnvironment()
-    {
-        if (string.Equals(Environment.GetEnvironmentVariable(EnvironmentVariable), "glibc", StringComparison.OrdinalIgnoreCase)) return null;
-        return Use(MallocMode.ReuseFreedMemory) ? MallocMode.ReuseFreedMemory : null;
-    }
+    public static MallocMode? DalignDefault() =>
+        Environment.GetEnvironmentVariable(EnvironmentVariable)?.Trim().ToLowerInvariant() switch
+        {
+            "glibc" => null,
+            "return" => MallocMode.ReturnFreedMemory,
+            _ => MallocMode.ReuseFreedMemory,
+        };
+
+    /// <summary>Applies <see cref="DalignDefault"/>; returns the mode set, or null when glibc's defaults stay.</summary>
+    public static MallocMode? ConfigureFromEnvironment() => DalignDefault() is { } mode && Use(mode) ? mode : null;
 
     /// <summary>Returns free heap pages to the system (malloc_trim(0)), e.g. before measuring a peak.</summary>
     public static bool Trim() => Call(() =>
