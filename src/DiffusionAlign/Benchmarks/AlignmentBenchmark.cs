@@ -1,8 +1,5 @@
 using System.Diagnostics;
-using DiffusionAlign.Data;
 using DiffusionAlign.Data.Generation;
-using DiffusionAlign.Imaging;
-using DiffusionAlign.Objectives;
 using DiffusionAlign.Pipelines;
 using DiffusionAlign.Sampling;
 using DiffusionAlign.Training;
@@ -74,30 +71,10 @@ public static class AlignmentBenchmark
         log?.Invoke($"UNet forward: {flopsPerImage / 1e9:F3} GFLOP per {size}×{size} image, {policy.Unet.parameters().Sum(p => p.numel()):N0} parameters");
 
         var pairs = ShapesPairGenerator.CleanVersusFlawed(world, config.PairsPerStep, size, seed: 0);
-        // First, because mallopt changes the process for good: glibc's own defaults, then each
-        // mode, at the demo's batch and at a large one (64×64 images) where tensors pass glibc's
-        // 32 MiB mmap ceiling. Afterwards the run uses dalign's mode (NativeAllocator.DalignDefault).
-        var allocator = new List<AllocatorTiming>();
-        if (config.Allocator)
-        {
-            log?.Invoke("malloc modes (DSPO step; glibc's defaults first):");
-            var largeConfig = policy.Config with { ImageSize = config.LargeImageSize, Unet = policy.Config.Unet with { SampleSize = config.LargeImageSize } };
-            using var large = TextToImageModel.Create(largeConfig, seed: 0);
-            double largeFlops = FlopCounter.UNetForward(large.Unet, large.Tokenizer.MaxLength);
-            var largePairs = ShapesPairGenerator.CleanVersusFlawed(world, config.LargeBatchPairs, config.LargeImageSize, seed: 0);
-            foreach (var mode in new Runtime.MallocMode?[] { null, Runtime.MallocMode.ReuseFreedMemory, Runtime.MallocMode.ReturnFreedMemory })
-            {
-                var modeLevers = StepLevers.Fast with { Malloc = mode };
-                var small = TrainingStepBenchmark.Time(policy, pairs, AlignMethod.Dspo, modeLevers, config.WarmupSteps, config.TimedSteps, flopsPerImage, gemm);
-                var big = TrainingStepBenchmark.Time(large, largePairs, AlignMethod.Dspo, modeLevers, 1, 2, largeFlops, gemm);
-                string name = mode is null ? "glibc_default" : mode.ToString()!;
-                foreach (var (t, sizeUsed) in new[] { (small, size), (big, config.LargeImageSize) })
-                {
-                    allocator.Add(new AllocatorTiming(name, sizeUsed, t.PairsPerStep, t.StepSeconds, t.PeakRssMiB));
-                    log?.Invoke($"  {name}, {sizeUsed}×{sizeUsed}, {t.PairsPerStep} pairs: {t.StepSeconds * 1000:F0} ms/step, peak RSS {t.PeakRssMiB:F0} MiB");
-                }
-            }
-        }
+        // First, because mallopt changes the process for good; afterwards dalign's own mode.
+        var allocator = config.Allocator
+            ? AllocatorBenchmark.Run(world, policy, pairs, flopsPerImage, gemm, config, log)
+            : new List<AllocatorTiming>();
         var dalignMode = Runtime.NativeAllocator.DalignDefault();
         if (dalignMode is { } m) Runtime.NativeAllocator.Use(m);
         log?.Invoke($"malloc mode for the rest of the run: {dalignMode?.ToString() ?? "glibc's defaults"}");

@@ -6,9 +6,9 @@ namespace DiffusionAlign.Runtime;
 /// glibc malloc settings for LibTorch's CPU tensors (LibTorch allocates them with plain
 /// posix_memalign, no caching allocator). With glibc's adaptive defaults, tensors above its mmap
 /// ceiling (32 MiB) are mapped afresh, page fault by page fault, at every allocation: at 64×64
-/// images and 64 pairs a DSPO step took 16.0–16.8 s, against 6.8–8.5 s with mmap off and freed
-/// memory reused (two <c>dalign bench</c> runs, allocator section), for ~10–20% more peak RSS. A
-/// fixed 64 KiB threshold measured 9.3 s once and 14.7 s the next time, so it is not the default.
+/// images and 64 pairs a DSPO step took 15.1–16.8 s, against 6.8–8.5 s with mmap off and freed
+/// memory reused (four <c>dalign bench</c> runs, allocator section), for ~10–20% more peak RSS. A
+/// fixed 64 KiB threshold took 9.3 s once and 14.7–16.3 s three times, so it is not the default.
 /// <c>dalign</c> therefore uses <see cref="MallocMode.ReuseFreedMemory"/>. No-ops (returning false) off glibc.
 /// </summary>
 public static class NativeAllocator
