@@ -5,8 +5,8 @@ namespace DiffusionAlign.Benchmarks;
 
 /// <summary>
 /// Analytic estimate of the activation bytes one UNet forward must keep for backward, per image:
-/// the tensors autograd saves, each counted once. Walks the diffusers-named layers like
-/// <see cref="FlopCounter"/>:
+/// the tensors autograd saves, each counted once. Walks the diffusers-named layers with
+/// <see cref="UNetLayerGeometry"/>, as <see cref="FlopCounter"/> does:
 /// <list type="bullet">
 /// <item>convolutions, linear layers, group and layer norms keep their input (a resnet's
 /// <c>conv_shortcut</c> shares <c>norm1</c>'s input, and an attention's <c>to_k</c>/<c>to_v</c> share
@@ -24,13 +24,9 @@ public static class ActivationMemory
     public static double UNetSavedBytesPerImage(UNet2DConditionModel unet, int textTokens, AttentionKernel kernel = AttentionKernel.ScaledDotProduct, int bytesPerElement = 4)
     {
         var config = unet.Config;
-        int levels = config.BlockOutChannels.Count;
-        int size = config.SampleSize ?? throw new DiffusionAlignException("the UNet config has no sample_size, so its activation memory per image is undefined");
         double elements = 0;
-        foreach (var (name, module) in unet.named_modules())
+        foreach (var (name, module, pixels) in UNetLayerGeometry.Layers(unet, "activation memory"))
         {
-            int side = FlopCounter.SideOf(name, size, levels);
-            long pixels = (long)side * side;
             switch (module)
             {
                 case Conv2d conv when !name.EndsWith("conv_shortcut", StringComparison.Ordinal):
@@ -48,14 +44,14 @@ public static class ActivationMemory
                     break;
                 case Linear linear:
                     if (name.Contains(".to_k", StringComparison.Ordinal) || name.Contains(".to_v", StringComparison.Ordinal)) break;
-                    long tokens = name.StartsWith("time_embedding", StringComparison.Ordinal) || name.EndsWith("time_emb_proj", StringComparison.Ordinal) ? 1 : pixels;
+                    long tokens = UNetLayerGeometry.ActsOncePerImage(name) ? 1 : pixels;
                     long inFeatures = linear.weight!.shape[1];
                     elements += (double)tokens * inFeatures;
                     if (name.EndsWith("ff.net.0.proj", StringComparison.Ordinal))
                         elements += tokens * (linear.weight!.shape[0] + linear.weight!.shape[0] / 2.0); // GEGLU: projection and GELU output
                     break;
                 case Attention attention:
-                    long keys = name.EndsWith(".attn2", StringComparison.Ordinal) ? textTokens : pixels;
+                    long keys = UNetLayerGeometry.AttendsToPrompt(name, config) ? textTokens : pixels;
                     long inner = (long)attention.Heads * attention.HeadDim;
                     elements += (2.0 * pixels + 2.0 * keys) * inner; // Q, output; K, V
                     elements += kernel == AttentionKernel.MatmulSoftmax ? (double)attention.Heads * pixels * keys : attention.Heads * pixels;
