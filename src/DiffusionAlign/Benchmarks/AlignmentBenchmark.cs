@@ -193,24 +193,17 @@ public static class AlignmentBenchmark
     /// </summary>
     public static double GemmGflops(int n, int repeats = 10, int trials = 5)
     {
-        using var a = randn(n, n);
-        using var b = randn(n, n);
-        for (int i = 0; i < 3; i++) matmul(a, b).Dispose();
-        double best = 0;
-        for (int trial = 0; trial < trials; trial++)
-        {
-            var clock = Stopwatch.StartNew();
-            for (int i = 0; i < repeats; i++) matmul(a, b).Dispose();
-            best = Math.Max(best, 2.0 * n * n * n * repeats / clock.Elapsed.TotalSeconds / 1e9);
-        }
-        return best;
+        using var scope = NewDisposeScope();
+        var a = randn(n, n);
+        var b = randn(n, n);
+        return BestGflops(() => matmul(a, b), 2.0 * n * n * n, warmup: 3, repeats, trials);
     }
 
     /// <summary>
     /// GFLOP/s of a convolution through oneDNN (LibTorch's CPU convolution library), best of
     /// <paramref name="trials"/>. A 1×1 convolution of [1, n, 32, 32] by [n, n, 1, 1] is an n×n×1024
     /// GEMM done by oneDNN rather than by the sgemm behind <c>matmul</c>: on this AMD CPU it ran
-    /// ~30% faster, so the ceiling takes the better of the two. A 3×3 convolution is reported
+    /// about twice as fast (378–413 against 189–207 GFLOP/s), so the ceiling takes the better of the two. A 3×3 convolution is reported
     /// beside them because its nominal rate can exceed both (oneDNN may use fewer multiplies).
     /// </summary>
     public static double ConvGflops(int batch, int channels, int kernel, int side = 32, int repeats = 5, int trials = 5)
@@ -220,14 +213,20 @@ public static class AlignmentBenchmark
         var x = randn(batch, channels, side, side);
         var w = randn(channels, channels, kernel, kernel);
         long pad = kernel / 2;
-        for (int i = 0; i < 2; i++) nn.functional.conv2d(x, w, padding: [pad, pad]).Dispose();
         double flops = 2.0 * batch * channels * channels * kernel * kernel * side * side;
+        return BestGflops(() => nn.functional.conv2d(x, w, padding: [pad, pad]), flops, warmup: 2, repeats, trials);
+    }
+
+    /// <summary>Best GFLOP/s over <paramref name="trials"/> timings of <paramref name="repeats"/> calls, after <paramref name="warmup"/> untimed ones.</summary>
+    private static double BestGflops(Func<Tensor> op, double flopsPerCall, int warmup, int repeats, int trials)
+    {
+        for (int i = 0; i < warmup; i++) op().Dispose();
         double best = 0;
         for (int trial = 0; trial < trials; trial++)
         {
             var clock = Stopwatch.StartNew();
-            for (int i = 0; i < repeats; i++) nn.functional.conv2d(x, w, padding: [pad, pad]).Dispose();
-            best = Math.Max(best, flops * repeats / clock.Elapsed.TotalSeconds / 1e9);
+            for (int i = 0; i < repeats; i++) op().Dispose();
+            best = Math.Max(best, flopsPerCall * repeats / clock.Elapsed.TotalSeconds / 1e9);
         }
         return best;
     }
