@@ -20,7 +20,7 @@ public static class AllocatorBenchmark
     {
         log?.Invoke("malloc modes (DSPO step; glibc's defaults first):");
         int size = model.Config.ImageSize;
-        var largeConfig = model.Config with { ImageSize = config.LargeImageSize, Unet = model.Config.Unet with { SampleSize = config.LargeImageSize } };
+        var largeConfig = model.Config.AtImageSize(config.LargeImageSize);
         using var large = TextToImageModel.Create(largeConfig, seed: 0);
         double largeFlops = FlopCounter.UNetForward(large.Unet, large.Tokenizer.MaxLength);
         var largePairs = ShapesPairGenerator.CleanVersusFlawed(world, config.LargeBatchPairs, config.LargeImageSize, seed: 0);

@@ -36,7 +36,7 @@ public static class ScalingSweep
         var baseConfig = EmbeddedModel.Config(world);
         foreach (int size in sizes)
         {
-            var config = baseConfig with { ImageSize = size, Unet = baseConfig.Unet with { SampleSize = size } };
+            var config = baseConfig.AtImageSize(size);
             using var model = TextToImageModel.Create(config, seed: 0);
             double flopsPerImage = FlopCounter.UNetForward(model.Unet, model.Tokenizer.MaxLength);
             double activationBytes = ActivationMemory.UNetSavedBytesPerImage(model.Unet, model.Tokenizer.MaxLength);

@@ -37,4 +37,10 @@ public sealed record ModelConfig
     public Dictionary<string, string> Provenance { get; init; } = new();
 
     public const string CurrentFormat = "dalign-pixel-diffusion-v1";
+
+    /// <summary>
+    /// The same architecture for <paramref name="size"/>×<paramref name="size"/> images: the UNet is
+    /// fully convolutional, so only <c>image_size</c> and the UNet's <c>sample_size</c> change.
+    /// </summary>
+    public ModelConfig AtImageSize(int size) => this with { ImageSize = size, Unet = Unet with { SampleSize = size } };
 }
