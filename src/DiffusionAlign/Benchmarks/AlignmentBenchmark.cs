@@ -90,15 +90,16 @@ public static class AlignmentBenchmark
 
         var peers = new List<PeerComparison>();
         PeerCheckResult? peerCheck = null;
-        if (config.Peer)
+        // One probe for the interpreter (it imports torch) serves the check and both timed runs.
+        if (config.Peer && PeerBenchmark.FindPython(log) is { } python)
         {
-            peerCheck = PeerBenchmark.TryCheck(policy.Unet, policy.Tokenizer.MaxLength, log: log);
+            peerCheck = PeerBenchmark.TryCheck(policy.Unet, policy.Tokenizer.MaxLength, log: log, python: python);
             if (peerCheck is not null)
                 log?.Invoke($"peer (PyTorch {peerCheck.TorchVersion}) runs the same UNet: {peerCheck.Parameters:N0} parameters, outputs within {peerCheck.OutputMaxAbsDiff:E1} of ours");
             foreach (var ours in timings)
             {
                 var method = ours.Method == "dspo" ? AlignMethod.Dspo : AlignMethod.Dpo;
-                var peer = PeerBenchmark.TryRun(policy.Config.Unet, method, config.PairsPerStep, config.TimedSteps, config.WarmupSteps, get_num_threads(), policy.Tokenizer.MaxLength, log: log);
+                var peer = PeerBenchmark.TryRun(policy.Config.Unet, method, config.PairsPerStep, config.TimedSteps, config.WarmupSteps, get_num_threads(), policy.Tokenizer.MaxLength, log: log, python: python);
                 if (peer is null) continue;
                 peers.Add(new PeerComparison(ours.Method, ours.StepSeconds, peer.StepSeconds, ours.StepSeconds / peer.StepSeconds, peer));
                 log?.Invoke($"{ours.Method}: ours {ours.StepSeconds * 1000:F0} ms/step, PyTorch {peer.TorchVersion} {peer.StepSeconds * 1000:F0} ms/step → ours/peer {ours.StepSeconds / peer.StepSeconds:F2}");

@@ -114,9 +114,10 @@ public static class PeerBenchmark
     /// <param name="scriptPath">The peer script; null to look for it with <see cref="FindScript"/>.</param>
     /// <param name="log">Receives why the peer did not run, if it did not.</param>
     /// <param name="timeout">Wall-clock limit for the peer process (default 10 minutes).</param>
+    /// <param name="python">The interpreter, when the caller already found it with <see cref="FindPython"/> (each probe imports torch, seconds).</param>
     /// <returns>The peer's timing, or null when the peer is unavailable or failed (the reason is logged).</returns>
     public static PeerStepTiming? TryRun(UNet2DConditionConfig config, AlignMethod method, int pairs, int steps, int warmup, int threads, int textTokens,
-        string? scriptPath = null, Action<string>? log = null, TimeSpan? timeout = null)
+        string? scriptPath = null, Action<string>? log = null, TimeSpan? timeout = null, string? python = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         if (method is not (AlignMethod.Dspo or AlignMethod.Dpo)) throw new ArgumentOutOfRangeException(nameof(method), method, "the peer implements DSPO and Diffusion-DPO");
@@ -134,7 +135,7 @@ public static class PeerBenchmark
             return null;
         }
 
-        if (Locate(scriptPath, log) is not { } script || FindPython(log) is not { } python) return null;
+        if (Locate(scriptPath, log) is not { } script || (python ?? FindPython(log)) is not { } interpreter) return null;
 
         var methodName = method == AlignMethod.Dspo ? "dspo" : "dpo";
         var defaults = AlignConfig.DefaultsFor(method);
@@ -143,7 +144,7 @@ public static class PeerBenchmark
         try
         {
             File.WriteAllText(configPath, config.ToJson());
-            var stdout = RunScript(python, script, log, timeout ?? DefaultTimeout,
+            var stdout = RunScript(interpreter, script, log, timeout ?? DefaultTimeout,
                 "--config", configPath, "--method", methodName,
                 "--pairs", Invariant(pairs), "--steps", Invariant(steps), "--warmup", Invariant(warmup),
                 "--threads", Invariant(threads), "--text-tokens", Invariant(textTokens), "--cross-dim", Invariant(crossDims[0]),
@@ -178,11 +179,12 @@ public static class PeerBenchmark
     /// β = 2000) to temporary safetensors files, and lets the peer recompute all of them.
     /// </summary>
     /// <returns>The differences, or null when the peer is unavailable or failed (the reason is logged).</returns>
+    /// <param name="python">As for <see cref="TryRun"/>.</param>
     public static PeerCheckResult? TryCheck(UNet2DConditionModel unet, int textTokens = 10, long seed = 0,
-        string? scriptPath = null, Action<string>? log = null, TimeSpan? timeout = null)
+        string? scriptPath = null, Action<string>? log = null, TimeSpan? timeout = null, string? python = null)
     {
         ArgumentNullException.ThrowIfNull(unet);
-        if (Locate(scriptPath, log) is not { } script || FindPython(log) is not { } python) return null;
+        if (Locate(scriptPath, log) is not { } script || (python ?? FindPython(log)) is not { } interpreter) return null;
 
         var dir = Path.Combine(Path.GetTempPath(), $"dalign-peer-check-{Guid.NewGuid():N}");
         try
@@ -193,7 +195,7 @@ public static class PeerBenchmark
             var checkPath = Path.Combine(dir, "check.safetensors");
             File.WriteAllText(configPath, unet.Config.ToJson());
             WriteCheckFiles(unet, weightsPath, checkPath, textTokens, seed);
-            var stdout = RunScript(python, script, log, timeout ?? DefaultTimeout,
+            var stdout = RunScript(interpreter, script, log, timeout ?? DefaultTimeout,
                 "--config", configPath, "--weights", weightsPath, "--check", checkPath, "--threads", Invariant(Math.Max(1, get_num_threads())));
             return stdout is null ? null : Parse<PeerCheckResult>(stdout);
         }
