@@ -24,7 +24,7 @@ public static class LeverBenchmark
 {
     public static IReadOnlyList<(string Name, string OffMeans, StepLevers Off)> Levers(StepLevers fast) =>
     [
-        ("reference_inference_mode", "reference forward with autograd on and its weights trainable (graph kept, backward through it)",
+        ("reference_inference_mode", "reference forward with autograd on and its weights trainable (graph kept; backward through it unless the loss detaches it, as DSPO's does)",
             fast with { Execution = fast.Execution with { Reference = ReferenceMode.Graph } }),
         ("reference_inference_vs_no_grad", "reference forward under no_grad instead of inference mode",
             fast with { Execution = fast.Execution with { Reference = ReferenceMode.NoGrad } }),
@@ -45,7 +45,7 @@ public static class LeverBenchmark
         Levers(fast).Select(lever => RunOne(lever.Name, lever.OffMeans, lever.Off, model, pairs, method, fast, warmupSteps, timedSteps, flopsPerImage, gemm, log)).ToList();
 
     /// <summary>One lever: the fast setting, then the same step with <paramref name="off"/>.</summary>
-    public static LeverResult RunOne(string name, string offMeans, StepLevers off, TextToImageModel model, IReadOnlyList<PreferencePair> pairs, AlignMethod method, StepLevers fast,
+    private static LeverResult RunOne(string name, string offMeans, StepLevers off, TextToImageModel model, IReadOnlyList<PreferencePair> pairs, AlignMethod method, StepLevers fast,
         int warmupSteps, int timedSteps, double flopsPerImage, double gemm, Action<string>? log = null)
     {
         var on = TrainingStepBenchmark.Time(model, pairs, method, fast, warmupSteps, timedSteps, flopsPerImage, gemm);

@@ -27,7 +27,8 @@ public static class TrainingStepBenchmark
             using var policy = start.Copy();
             using var reference = start.Copy();
             reference.Freeze();
-            // A reference that is not frozen is what makes the "graph" mode cost a backward too.
+            // "Graph" mode as a naive loop runs it: a trainable reference whose graph is kept (and
+            // back-propagated through wherever the loss does not detach the reference).
             if (levers.Execution.Reference == ReferenceMode.Graph)
                 foreach (var p in reference.Unet.parameters()) p.requires_grad = true;
             foreach (var model in new[] { policy, reference })

@@ -25,7 +25,6 @@ public static class NativeAllocator
     public static bool Use(MallocMode mode) => Call(() => mode switch
     {
         MallocMode.ReuseFreedMemory => mallopt(MMmapMax, 0) == 1 && mallopt(MTrimThreshold, int.MaxValue) == 1,
-        MallocMode.GlibcDefault => mallopt(MMmapMax, GlibcMmapMaxDefault) == 1 && mallopt(MMmapThreshold, 32 << 20) == 1 && mallopt(MTrimThreshold, 64 << 20) == 1,
         _ => mallopt(MMmapMax, GlibcMmapMaxDefault) == 1 && mallopt(MMmapThreshold, 64 << 10) == 1 && mallopt(MTrimThreshold, 128 << 10) == 1,
     });
 

@@ -15,7 +15,7 @@ public sealed class NativeAllocatorTests
         }
         finally
         {
-            NativeAllocator.Use(MallocMode.GlibcDefault);
+            NativeAllocator.Use(MallocMode.ReuseFreedMemory); // dalign's own mode
         }
     }
 }
