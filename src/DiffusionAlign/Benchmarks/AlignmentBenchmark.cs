@@ -204,7 +204,7 @@ public static class AlignmentBenchmark
     /// GFLOP/s of a convolution through oneDNN (LibTorch's CPU convolution library), best of
     /// <paramref name="trials"/>. A 1×1 convolution of [1, n, 32, 32] by [n, n, 1, 1] is an n×n×1024
     /// GEMM done by oneDNN rather than by the sgemm behind <c>matmul</c>: on this AMD CPU it ran
-    /// about twice as fast (377–414 against 176–208 GFLOP/s for matmul at 512³–2048³, over the
+    /// about twice as fast (377–423 against 176–208 GFLOP/s for matmul at 512³–2048³, over the
     /// bench runs of issue 4), so the ceiling takes the better of the two. A 3×3 convolution is
     /// reported beside them because its nominal rate can exceed both (oneDNN may use fewer multiplies).
     /// </summary>
