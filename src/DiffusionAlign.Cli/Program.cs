@@ -10,7 +10,15 @@ public static class Program
     {
         // Before LibTorch allocates anything: reuse freed tensor memory (DALIGN_MALLOC=glibc|return
         // to change; see NativeAllocator). The bench sets it itself, after measuring glibc's defaults.
-        if (args.FirstOrDefault() != "bench") DiffusionAlign.Runtime.NativeAllocator.ConfigureFromEnvironment();
+        if (args.FirstOrDefault() != "bench")
+        {
+            int status = CommandRunner.Run(() =>
+            {
+                DiffusionAlign.Runtime.NativeAllocator.ConfigureFromEnvironment();
+                return 0;
+            });
+            if (status != 0) return status;
+        }
         return BuildRoot().Parse(args).Invoke();
     }
 

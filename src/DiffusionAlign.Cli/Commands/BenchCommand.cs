@@ -24,6 +24,7 @@ public static class BenchCommand
             int? n = result.GetValue(threads);
             if (n is < 1) throw new DiffusionAlignException($"--threads must be at least 1, got {n}");
             Runtime.ComputeDevice.ConfigureThreads(n);
+            Runtime.NativeAllocator.DalignDefault(); // a bad DALIGN_MALLOC fails now, not after the allocator section
             string path = result.GetValue(outPath)!;
             string plotPath = result.GetValue(plot) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", "scaling.png");
             var config = defaults with

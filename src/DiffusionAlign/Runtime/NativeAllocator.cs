@@ -33,12 +33,14 @@ public static class NativeAllocator
     /// <see cref="EnvironmentVariable"/> says (<c>glibc</c>: null, glibc's own adaptive defaults;
     /// <c>return</c>: <see cref="MallocMode.ReturnFreedMemory"/>).
     /// </summary>
+    /// <exception cref="DiffusionAlignException">Any other value of the variable.</exception>
     public static MallocMode? DalignDefault() =>
         Environment.GetEnvironmentVariable(EnvironmentVariable)?.Trim().ToLowerInvariant() switch
         {
-            "glibc" => null,
+            null or "" or "reuse" => MallocMode.ReuseFreedMemory,
             "return" => MallocMode.ReturnFreedMemory,
-            _ => MallocMode.ReuseFreedMemory,
+            "glibc" => null,
+            var other => throw new DiffusionAlignException($"{EnvironmentVariable} must be reuse, return or glibc, got '{other}'"),
         };
 
     /// <summary>Applies <see cref="DalignDefault"/>; returns the mode set, or null when glibc's defaults stay.</summary>
