@@ -34,6 +34,8 @@ public static class LeverBenchmark
             fast with { Kernel = AttentionKernel.MatmulSoftmax }),
         ("channels_last", "the opposite memory format of the fast setting (NHWC ↔ NCHW)",
             fast with { ChannelsLast = !fast.ChannelsLast }),
+        ("flat_optimizer", "TorchSharp's per-parameter AdamW and clip_grad_norm_ instead of one flat buffer",
+            fast with { FlatOptimizer = false }),
         ("log_every_k", "loss and every metric read back to the host after each step",
             fast with { SyncEveryStep = true }),
         ("threads_from_machine", "1 LibTorch thread instead of one per core",

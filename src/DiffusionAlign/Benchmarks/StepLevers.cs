@@ -12,8 +12,9 @@ namespace DiffusionAlign.Benchmarks;
 /// <param name="ChannelsLast">NHWC convolution weights and input.</param>
 /// <param name="SyncEveryStep">Read the loss and every metric back to the host after each step (a naive loop's logging).</param>
 /// <param name="Threads">LibTorch intra-op threads.</param>
+/// <param name="FlatOptimizer">AdamW and clipping over one flat buffer (<see cref="FlatAdamW"/>) instead of per parameter tensor.</param>
 /// <param name="Malloc">glibc malloc mode for the step (see <see cref="Runtime.NativeAllocator"/>); null leaves the process's own.</param>
-public sealed record StepLevers(StepExecution Execution, AttentionKernel Kernel, bool ChannelsLast, bool SyncEveryStep, int Threads, Runtime.MallocMode? Malloc)
+public sealed record StepLevers(StepExecution Execution, AttentionKernel Kernel, bool ChannelsLast, bool SyncEveryStep, int Threads, Runtime.MallocMode? Malloc, bool FlatOptimizer = true)
 {
     public static StepLevers Fast => new(StepExecution.Default, AttentionKernel.ScaledDotProduct, ChannelsLast: false, SyncEveryStep: false,
         Threads: Environment.ProcessorCount, Malloc: null);

@@ -40,8 +40,10 @@ public static class TrainingStepBenchmark
             var alignConfig = AlignConfig.DefaultsFor(method);
             var objective = PreferenceTrainer.ObjectiveFor(alignConfig);
             var parameters = policy.Unet.parameters().ToList();
-            // The trainer's optimizer settings (PreferenceTrainer.Run).
-            using var optimizer = optim.AdamW(parameters, alignConfig.LearningRate, 0.9, 0.999, 1e-8, alignConfig.WeightDecay);
+            // The trainer's optimizer and settings (PreferenceTrainer.Run), or the per-parameter one
+            // it replaced; built after the memory format is set (FlatAdamW keeps the storage).
+            var settings = PreferenceTrainer.OptimizerSettings(alignConfig);
+            using var optimizer = new StepOptimizer(parameters, settings, levers.FlatOptimizer);
             var fwd = new List<double>();
             var bwd = new List<double>();
             var refFwd = new List<double>();
@@ -69,13 +71,12 @@ public static class TrainingStepBenchmark
                 var prediction = AlignmentStep.PolicyPrediction(policy, inputs, levers.Execution);
                 double f = c.Elapsed.TotalSeconds;
                 c.Restart();
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 var output = objective.Compute(prediction, referencePrediction, inputs.Target);
                 output.Loss.backward();
                 double bw = c.Elapsed.TotalSeconds;
                 c.Restart();
-                nn.utils.clip_grad_norm_(parameters, alignConfig.GradClipNorm);
-                optimizer.step();
+                optimizer.ClipAndStep(alignConfig.GradClipNorm);
                 double o = c.Elapsed.TotalSeconds;
                 if (levers.SyncEveryStep)
                 {
@@ -106,6 +107,38 @@ public static class TrainingStepBenchmark
         finally
         {
             set_num_threads(threadsBefore);
+        }
+    }
+
+    /// <summary>The trainer's <see cref="FlatAdamW"/>, or TorchSharp's per-parameter AdamW with <c>clip_grad_norm_</c> (the lever off).</summary>
+    private sealed class StepOptimizer(IReadOnlyList<TorchSharp.Modules.Parameter> parameters, AdamWSettings settings, bool flat) : IDisposable
+    {
+        private readonly FlatAdamW? _flat = flat ? new FlatAdamW(parameters, settings) : null;
+        private readonly optim.Optimizer? _perParameter = flat ? null
+            : optim.AdamW(parameters, settings.LearningRate, settings.Beta1, settings.Beta2, settings.Epsilon, settings.WeightDecay);
+
+        public void ZeroGrad()
+        {
+            if (_flat is not null) _flat.ZeroGrad();
+            else using (NewDisposeScope()) _perParameter!.zero_grad(); // its gradient wrappers go with the scope
+        }
+
+        public void ClipAndStep(double maxNorm)
+        {
+            if (_flat is not null)
+            {
+                _flat.ClipGradNorm(maxNorm);
+                _flat.Step();
+                return;
+            }
+            nn.utils.clip_grad_norm_(parameters, maxNorm);
+            _perParameter!.step();
+        }
+
+        public void Dispose()
+        {
+            _flat?.Dispose();
+            _perParameter?.Dispose();
         }
     }
 

@@ -146,9 +146,9 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
     public bool ChannelsLast { get; private set; }
 
     /// <summary>
-    /// Restrides every convolution weight in place (the same <c>Parameter</c> objects, so an
-    /// optimizer built before or after still sees them) and feeds the input NHWC, so oneDNN runs
-    /// its channels-last kernels. Numerically the same model; whether it is faster depends on
+    /// Restrides every convolution weight (the same <c>Parameter</c> objects on new storage: call
+    /// it before building a <see cref="Training.FlatAdamW"/>, which keeps parameters in its own
+    /// buffer) and feeds the input NHWC, so oneDNN runs its channels-last kernels. Numerically the same model; whether it is faster depends on
     /// the machine, which is why the benchmark measures it.
     /// </summary>
     public void UseChannelsLast(bool on)

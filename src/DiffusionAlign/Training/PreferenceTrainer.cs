@@ -12,7 +12,8 @@ namespace DiffusionAlign.Training;
 /// Fine-tunes a policy UNet on preference pairs against a frozen copy of itself (the reference),
 /// with any <see cref="IPreferenceObjective"/>. One step reads top to bottom: pairs → shared
 /// (t, ε) per pair → one policy forward on [winners; losers] → one reference forward under
-/// no_grad → objective → backward; after the accumulated micro-batches: clip → AdamW step.
+/// no_grad → objective → backward; after the accumulated micro-batches: clip → AdamW step
+/// (<see cref="FlatAdamW"/>).
 /// The text encoder stays frozen, as in Diffusion-DPO.
 /// </summary>
 public sealed class PreferenceTrainer
@@ -43,7 +44,7 @@ public sealed class PreferenceTrainer
         policy.TextEncoder.eval();
         policy.Unet.train();
         var parameters = policy.Unet.parameters().ToList();
-        using var optimizer = optim.AdamW(parameters, config.LearningRate, 0.9, 0.999, 1e-8, config.WeightDecay);
+        using var optimizer = new FlatAdamW(parameters, OptimizerSettings(config));
         var schedule = new LearningRateSchedule(config.LearningRate, config.WarmupSteps, config.Steps);
         var batches = new PairBatchSchedule(pairs.Count, config.BatchSize, config.Seed);
 
@@ -79,9 +80,8 @@ public sealed class PreferenceTrainer
             cancel.ThrowIfCancellationRequested();
             if (config.StopAfter is int stop && step - start >= stop) break;
             double lr = schedule.At(step);
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-            // TorchSharp's zero_grad leaves a wrapper of every gradient to the garbage collector.
-            using (NewDisposeScope()) optimizer.zero_grad();
+            optimizer.LearningRate = lr;
+            optimizer.ZeroGrad();
             for (int k = 0; k < config.GradAccum; k++)
             {
                 using var scope = NewDisposeScope();
@@ -92,8 +92,8 @@ public sealed class PreferenceTrainer
                 Accumulate(sums, "loss", output.Loss, config.GradAccum);
                 foreach (var (name, value) in output.Metrics) Accumulate(sums, name, value, config.GradAccum);
             }
-            nn.utils.clip_grad_norm_(parameters, config.GradClipNorm);
-            optimizer.step();
+            optimizer.ClipGradNorm(config.GradClipNorm);
+            optimizer.Step();
             stepsInSums++;
             pairsSinceReport += config.EffectiveBatch;
             last = step + 1;
@@ -120,6 +120,9 @@ public sealed class PreferenceTrainer
         if (last < config.Steps) SaveCheckpoint(policy, reference, optimizer, config, checkpointDir, last);
         return last;
     }
+
+    /// <summary>The trainer's AdamW: the run's peak learning rate and weight decay, torch's betas and ε.</summary>
+    public static AdamWSettings OptimizerSettings(AlignConfig config) => new(config.LearningRate, WeightDecay: config.WeightDecay);
 
     /// <summary>
     /// The objective on one micro-batch of pairs. Winners and losers are concatenated on the batch
@@ -187,7 +190,7 @@ public sealed class PreferenceTrainer
     private static Dictionary<string, Tensor> Strip(Dictionary<string, Tensor> tensors, string prefix) =>
         tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
 
-    private static void SaveCheckpoint(TextToImageModel policy, TextToImageModel? reference, TorchSharp.Modules.OptimizerHelper optimizer, AlignConfig config, string dir, int step)
+    private static void SaveCheckpoint(TextToImageModel policy, TextToImageModel? reference, FlatAdamW optimizer, AlignConfig config, string dir, int step)
     {
         using var scope = NewDisposeScope(); // frees the detached weight views
         var tensors = new Dictionary<string, Tensor>();

@@ -27,7 +27,7 @@ public static class ShapesPretrainer
     {
         config.Validate();
         var parameters = model.Modules.parameters().ToList();
-        using var optimizer = optim.AdamW(parameters, config.LearningRate, 0.9, 0.999, 1e-8, config.WeightDecay);
+        using var optimizer = new FlatAdamW(parameters, new AdamWSettings(config.LearningRate, WeightDecay: config.WeightDecay));
         using var ema = new ExponentialMovingAverage(ModuleOf(model), config.EmaDecay);
         var schedule = new LearningRateSchedule(config.LearningRate, config.WarmupSteps, config.Steps, config.Decay);
 
@@ -50,15 +50,15 @@ public static class ShapesPretrainer
         {
             cancel.ThrowIfCancellationRequested();
             double lr = schedule.At(step);
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+            optimizer.LearningRate = lr;
 
             using (var scope = NewDisposeScope())
             {
                 var loss = StepLoss(model, world, config, step);
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 loss.backward();
-                nn.utils.clip_grad_norm_(parameters, config.GradClipNorm);
-                optimizer.step();
+                optimizer.ClipGradNorm(config.GradClipNorm);
+                optimizer.Step();
                 bool log = (step + 1) % config.LogEvery == 0 || step + 1 == config.Steps;
                 if (log)
                 {
@@ -110,7 +110,7 @@ public static class ShapesPretrainer
         return nn.functional.mse_loss(prediction, target);
     }
 
-    private static void SaveCheckpoint(TextToImageModel model, ExponentialMovingAverage ema, TorchSharp.Modules.OptimizerHelper optimizer, PretrainConfig config, string dir, int step)
+    private static void SaveCheckpoint(TextToImageModel model, ExponentialMovingAverage ema, FlatAdamW optimizer, PretrainConfig config, string dir, int step)
     {
         using var scope = NewDisposeScope(); // frees the detached weight views
         var tensors = new Dictionary<string, Tensor>(model.StateTensors());

@@ -7,27 +7,29 @@ namespace DiffusionAlign.Training;
 
 /// <summary>
 /// A resumable training state in a folder: tensors (weights, moving averages) in
-/// <c>state.safetensors</c>, the optimizer's moments in <c>optimizer.bin</c>, and the step plus
-/// run settings in <c>state.json</c>. Written to a sibling temp folder and swapped in, so a crash
+/// <c>state.safetensors</c>, the optimizer's moments and step count in <c>optimizer.safetensors</c>
+/// (<see cref="FlatAdamW.StateTensors"/>), and the step plus run settings in <c>state.json</c>. Written to a sibling temp folder and swapped in, so a crash
 /// while saving leaves the previous checkpoint intact.
 /// </summary>
 public static class TrainingCheckpoint
 {
     private const string StateFile = "state.json";
     private const string TensorsFile = "state.safetensors";
-    private const string OptimizerFile = "optimizer.bin";
+    private const string OptimizerFile = "optimizer.safetensors";
+    // Checkpoints of earlier versions kept TorchSharp's per-parameter AdamW state here.
+    private const string LegacyOptimizerFile = "optimizer.bin";
 
     /// <summary>What a checkpoint records besides tensors.</summary>
     public sealed record Info(int Step, string Kind, JsonElement Settings);
 
-    public static void Save(string dir, Info info, IReadOnlyDictionary<string, Tensor> tensors, TorchSharp.Modules.OptimizerHelper optimizer)
+    public static void Save(string dir, Info info, IReadOnlyDictionary<string, Tensor> tensors, FlatAdamW optimizer)
     {
         string full = Path.GetFullPath(dir);
         string tmp = full + ".tmp";
         if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
         Directory.CreateDirectory(tmp);
         SafetensorsFile.Write(Path.Combine(tmp, TensorsFile), tensors);
-        optimizer.save_state_dict(Path.Combine(tmp, OptimizerFile));
+        using (NewDisposeScope()) SafetensorsFile.Write(Path.Combine(tmp, OptimizerFile), optimizer.StateTensors());
         File.WriteAllText(Path.Combine(tmp, StateFile), JsonSerializer.Serialize(info, new JsonSerializerOptions { WriteIndented = true }));
         string old = full + ".old";
         if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
@@ -36,10 +38,14 @@ public static class TrainingCheckpoint
         if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
     }
 
-    /// <summary>True if <paramref name="dir"/> holds a complete checkpoint (or its previous copy survived a crash mid-swap).</summary>
+    /// <summary>
+    /// True if <paramref name="dir"/> holds a checkpoint (or its previous copy survived a crash
+    /// mid-swap), including one of an earlier version, which <see cref="Load"/> then refuses
+    /// with a reason rather than a resume silently starting over.
+    /// </summary>
     public static bool Exists(string dir) => ResolveExisting(dir) is not null;
 
-    public static (Info Info, Dictionary<string, Tensor> Tensors) Load(string dir, TorchSharp.Modules.OptimizerHelper optimizer, string expectedKind)
+    public static (Info Info, Dictionary<string, Tensor> Tensors) Load(string dir, FlatAdamW optimizer, string expectedKind)
     {
         string found = ResolveExisting(dir) ?? throw new DiffusionAlignException($"no checkpoint to resume in {dir}");
         Info info;
@@ -54,9 +60,19 @@ public static class TrainingCheckpoint
         }
         if (info.Kind != expectedKind)
             throw new DiffusionAlignException($"checkpoint in {found} is from a '{info.Kind}' run, not '{expectedKind}'");
-        var tensors = SafetensorsFile.Read(Path.Combine(found, TensorsFile));
-        optimizer.load_state_dict(Path.Combine(found, OptimizerFile));
-        return (info, tensors);
+        string optimizerPath = Path.Combine(found, OptimizerFile);
+        if (!File.Exists(optimizerPath))
+            throw new DiffusionAlignException($"the checkpoint in {found} was written by an earlier version of dalign (its optimizer state is in {LegacyOptimizerFile}) and cannot be resumed by this one; start again with a new --out");
+        var optimizerState = SafetensorsFile.Read(optimizerPath);
+        try
+        {
+            optimizer.LoadState(optimizerState, source: optimizerPath);
+        }
+        finally
+        {
+            foreach (var t in optimizerState.Values) t.Dispose();
+        }
+        return (info, SafetensorsFile.Read(Path.Combine(found, TensorsFile)));
     }
 
     private static string? ResolveExisting(string dir)
@@ -64,7 +80,8 @@ public static class TrainingCheckpoint
         string full = Path.GetFullPath(dir);
         foreach (string candidate in new[] { full, full + ".old" })
         {
-            if (File.Exists(Path.Combine(candidate, StateFile)) && File.Exists(Path.Combine(candidate, TensorsFile)) && File.Exists(Path.Combine(candidate, OptimizerFile)))
+            if (File.Exists(Path.Combine(candidate, StateFile)) && File.Exists(Path.Combine(candidate, TensorsFile))
+                && (File.Exists(Path.Combine(candidate, OptimizerFile)) || File.Exists(Path.Combine(candidate, LegacyOptimizerFile))))
                 return candidate;
         }
         return null;

@@ -63,6 +63,22 @@ public sealed class PreferenceTrainerTests
     }
 
     [Fact]
+    public void ResumingAnEarlierVersionsCheckpointIsRefusedNotRestarted()
+    {
+        var pairs = RendererPairs(8);
+        var config = AlignConfig.DefaultsFor(AlignMethod.Dspo) with { Steps = 3, BatchSize = 2, CheckpointEvery = 1 };
+        using var dir = new TestModels.TempDir();
+        string ckpt = Path.Combine(dir.Path, "ckpt");
+        using (var m = TestModels.Micro()) PreferenceTrainer.Run(m, pairs, config with { StopAfter = 1 }, ckpt, Path.Combine(dir.Path, "m.jsonl"), false);
+        // Earlier versions kept TorchSharp's optimizer state in optimizer.bin.
+        File.Move(Path.Combine(ckpt, "optimizer.safetensors"), Path.Combine(ckpt, "optimizer.bin"));
+        using var again = TestModels.Micro();
+        var e = Assert.Throws<DiffusionAlignException>(() =>
+            PreferenceTrainer.Run(again, pairs, config, ckpt, Path.Combine(dir.Path, "m.jsonl"), true));
+        Assert.Contains("earlier version", e.Message);
+    }
+
+    [Fact]
     public void DpoTrainingRaisesImplicitAccuracyOnTrainingPairs()
     {
         // Clean-vs-flawed renders are easy to tell apart: a few DPO steps must push u > 0 on most pairs.
