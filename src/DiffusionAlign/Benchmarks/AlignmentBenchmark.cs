@@ -10,8 +10,11 @@ using static TorchSharp.torch;
 namespace DiffusionAlign.Benchmarks;
 
 /// <summary>Sizes of a benchmark run; defaults are the demo's model and batch.</summary>
-public sealed record BenchmarkConfig(int PairsPerStep = 8, int TimedSteps = 10, int WarmupSteps = 3, int SamplingBatch = 32, int SamplingSteps = 10, double GuidanceScale = 3.0)
+public sealed record BenchmarkConfig(int PairsPerStep = 8, int TimedSteps = 20, int WarmupSteps = 3, int SamplingBatch = 32, int SamplingSteps = 10, double GuidanceScale = 3.0)
 {
+    /// <summary>Timed sampling runs (each <see cref="SamplingBatch"/> images); the median is reported.</summary>
+    public int SamplingRuns { get; init; } = 3;
+
     /// <summary>Square fp32 GEMM sizes tried for the ceiling; the best throughput is the ceiling.</summary>
     public IReadOnlyList<int> GemmSizes { get; init; } = [512, 1024, 2048];
 
@@ -57,6 +60,9 @@ public static class AlignmentBenchmark
         // LibTorch, its thread pool and oneDNN are loaded by the first op: the process's fixed cost.
         using (var warm = ones(64, 64)) matmul(warm, warm).Dispose();
         double? baselineRss = ProcessMemory.CurrentRssMiB();
+        double? baselineFile = ProcessMemory.FileBackedRssMiB();
+        double? baselineAnon = ProcessMemory.AnonymousRssMiB();
+        var baselineHeap = Runtime.NativeAllocator.HeapStatistics();
         log?.Invoke($"process RSS before any model: {baselineRss:F0} MiB (.NET runtime + LibTorch)");
 
         var gemmBySize = config.GemmSizes.ToDictionary(n => $"matmul_{n}", n => GemmGflops(n));
@@ -84,7 +90,7 @@ public static class AlignmentBenchmark
         {
             var timing = TrainingStepBenchmark.Time(policy, pairs, method, StepLevers.Fast, config.WarmupSteps, config.TimedSteps, flopsPerImage, gemm);
             timings.Add(timing);
-            log?.Invoke($"{method}: {timing.PairsPerSecond:F1} pairs/s, {timing.GflopsPerSecond:F1} GFLOP/s ({timing.FractionOfGemm:P0} of GEMM), reference forward {timing.ReferenceShare:P0} of the step" +
+            log?.Invoke($"{method}: {timing.StepSeconds * 1000:F0} ms/step after {timing.WarmupSteps} warm-up steps, {timing.PairsPerSecond:F1} pairs/s, {timing.GflopsPerSecond:F1} GFLOP/s ({timing.FractionOfGemm:P0} of GEMM), reference forward {timing.ReferenceShare:P0} of the step" +
                 (timing.PeakRssMiB is double rss ? $", peak RSS {rss:F0} MiB" : ""));
         }
 
@@ -107,13 +113,22 @@ public static class AlignmentBenchmark
         }
 
         double activationBytes = ActivationMemory.UNetSavedBytesPerImage(policy.Unet, policy.Tokenizer.MaxLength);
+        var peakTiming = timings.MaxBy(t => t.PeakRssMiB ?? 0);
         var memory = MemoryBudget.For(policy, config.PairsPerStep, activationBytes) with
         {
             BaselineRssMiB = baselineRss,
-            PeakRssMiB = timings.Select(t => t.PeakRssMiB).Max(),
+            PeakRssMiB = peakTiming?.PeakRssMiB,
+            BaselineFileBackedMiB = baselineFile,
+            BaselineAnonymousMiB = baselineAnon,
+            PeakFileBackedMiB = peakTiming?.FileBackedRssMiB,
+            PeakAnonymousMiB = peakTiming is { FileBackedSteady: true, PeakRssMiB: double p, FileBackedRssMiB: double f } ? p - f : null,
+            HeapBetweenSteps = peakTiming?.Heap,
+            HeapAfterPolicyForward = peakTiming?.HeapAfterPolicyForward,
+            BaselineHeap = baselineHeap,
         };
         log?.Invoke($"memory: must hold {memory.BudgetMiB:F1} MiB (weights {memory.WeightsMiB:F1}, gradients {memory.GradientsMiB:F1}, AdamW {memory.OptimizerStateMiB:F1}, activations {memory.ActivationsMiB:F1}); " +
             $"alignment peak RSS {memory.PeakRssMiB:F0} MiB = {memory.PeakOverBudget:F1}× (target ≤ {memory.TargetRatio}); above the process baseline {memory.GrowthOverBudget:F1}×");
+        log?.Invoke($"memory: {memory.Anatomy()}");
 
         var levers = new List<LeverResult>();
         if (config.Levers)
@@ -142,7 +157,7 @@ public static class AlignmentBenchmark
         targets.Add(TargetCheck.AtLeast("sampling_fraction_of_gemm", 0.5, sampling.FractionOfGemm, "DDIM steps are UNet forwards on 2×batch (guidance) images; scheduler arithmetic is the rest"));
         if (memory.PeakOverBudget is double ratio)
             targets.Add(TargetCheck.AtMost("alignment_peak_rss_over_budget", memory.TargetRatio, ratio,
-                $"process baseline {memory.BaselineRssMiB:F0} MiB (.NET + LibTorch) against a {memory.BudgetMiB:F1} MiB budget; the step itself adds {memory.PeakRssMiB - memory.BaselineRssMiB:F0} MiB = {memory.GrowthOverBudget:F1}× the budget"));
+                $"process baseline {memory.BaselineRssMiB:F0} MiB (.NET + LibTorch) against a {memory.BudgetMiB:F1} MiB budget; the step itself adds {memory.PeakRssMiB - memory.BaselineRssMiB:F0} MiB = {memory.GrowthOverBudget:F1}× the budget; {memory.Anatomy()}"));
 
         return new BenchmarkResults
         {
@@ -179,6 +194,7 @@ public static class AlignmentBenchmark
                 ["timed_steps"] = config.TimedSteps.ToString(),
                 ["sampling_batch"] = config.SamplingBatch.ToString(),
                 ["sampling_steps"] = config.SamplingSteps.ToString(),
+                ["sampling_runs"] = config.SamplingRuns.ToString(),
                 ["guidance_scale"] = config.GuidanceScale.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["image_size"] = size.ToString(),
             ["malloc_mode"] = dalignMode?.ToString() ?? "glibc_default",
@@ -244,10 +260,16 @@ public static class AlignmentBenchmark
         var options = new SamplingOptions(config.SamplingSteps, config.GuidanceScale);
         using (var warm = TextToImageSampler.InitialNoise(config.SamplingBatch, size, 1))
             TextToImageSampler.Generate(policy, prompts, warm, options with { Steps = 2 }).Dispose();
-        var clock = Stopwatch.StartNew();
-        using (var noise = TextToImageSampler.InitialNoise(config.SamplingBatch, size, 2))
+        // Median of a few runs: one run of ~2 s is as exposed to a busy moment as a single step.
+        var runs = new List<double>();
+        for (int run = 0; run < config.SamplingRuns; run++)
+        {
+            using var noise = TextToImageSampler.InitialNoise(config.SamplingBatch, size, 2 + run);
+            var clock = Stopwatch.StartNew();
             TextToImageSampler.Generate(policy, prompts, noise, options).Dispose();
-        double seconds = clock.Elapsed.TotalSeconds;
+            runs.Add(clock.Elapsed.TotalSeconds);
+        }
+        double seconds = runs.Order().ElementAt(runs.Count / 2);
         int passes = options.GuidanceScale == 1.0 ? 1 : 2;
         double forwards = (double)config.SamplingBatch * config.SamplingSteps * passes;
         double gflops = forwards * flopsPerImage / seconds / 1e9;

@@ -21,9 +21,29 @@ public sealed record TrainingStepTiming(
     [JsonPropertyName("image_size")]
     public int ImageSize { get; init; }
 
-    /// <summary>Peak RSS of the timed steps alone (null where the peak cannot be reset).</summary>
+    /// <summary>Untimed steps run first, until the process stopped growing (<see cref="SteadyState"/>).</summary>
+    [JsonPropertyName("warmup_steps")]
+    public int WarmupSteps { get; init; }
+
+    /// <summary>Peak RSS of this configuration's steps alone, warm-up included (null where the peak cannot be reset).</summary>
     [JsonPropertyName("peak_rss_mib")]
     public double? PeakRssMiB { get; init; }
+
+    /// <summary>File-backed part of the RSS after the timed steps: pages of the runtime's and LibTorch's code and data files.</summary>
+    [JsonPropertyName("file_backed_rss_mib")]
+    public double? FileBackedRssMiB { get; init; }
+
+    /// <summary>True when the file-backed RSS did not change over the timed steps, so the peak's anonymous part is peak − file-backed.</summary>
+    [JsonPropertyName("file_backed_steady")]
+    public bool? FileBackedSteady { get; init; }
+
+    /// <summary>malloc's heap after the timed steps (between steps: the step's tensors are freed).</summary>
+    [JsonPropertyName("heap_after")]
+    public Runtime.HeapStatistics? Heap { get; init; }
+
+    /// <summary>malloc's heap right after the first timed step's policy forward, when all kept activations are alive.</summary>
+    [JsonPropertyName("heap_after_policy_forward")]
+    public Runtime.HeapStatistics? HeapAfterPolicyForward { get; init; }
 }
 
 /// <summary>A DSPO step under one glibc malloc mode (<c>glibc_default</c>: untouched).</summary>

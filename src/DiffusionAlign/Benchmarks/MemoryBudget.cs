@@ -25,9 +25,56 @@ public sealed record MemoryBudget
     /// <summary>(Peak − baseline) over budget: what the step itself adds, over what it must hold.</summary>
     [JsonPropertyName("step_growth_over_budget")] public double? GrowthOverBudget => (PeakRssMiB - BaselineRssMiB) / BudgetMiB;
 
+    // Where the peak goes. File-backed pages are the mapped code of .NET and LibTorch (shared,
+    // clean, re-readable from disk); anonymous pages are what the process allocated.
+    [JsonPropertyName("baseline_file_backed_rss_mib")] public double? BaselineFileBackedMiB { get; init; }
+    [JsonPropertyName("baseline_anonymous_rss_mib")] public double? BaselineAnonymousMiB { get; init; }
+    [JsonPropertyName("peak_file_backed_rss_mib")] public double? PeakFileBackedMiB { get; init; }
+
+    /// <summary>Peak − file-backed, exact when the file-backed part stayed constant over the timed steps (else null).</summary>
+    [JsonPropertyName("peak_anonymous_rss_mib")] public double? PeakAnonymousMiB { get; init; }
+
+    /// <summary>malloc's heap between steps at the peak's configuration: its free part is kept for the next step's reuse.</summary>
+    [JsonPropertyName("heap_between_steps")] public Runtime.HeapStatistics? HeapBetweenSteps { get; init; }
+
+    /// <summary>malloc's heap before any model exists.</summary>
+    [JsonPropertyName("baseline_heap")] public Runtime.HeapStatistics? BaselineHeap { get; init; }
+
+    /// <summary>
+    /// (malloc's bytes in use after the policy forward − before any model) over budget: the live
+    /// tensors and buffers of the alignment against what it must hold, without malloc's free space.
+    /// </summary>
+    [JsonPropertyName("live_after_policy_forward_over_budget")]
+    public double? LiveOverBudget => HeapAfterPolicyForward is { } live && BaselineHeap is { } baseline
+        ? (live.InUseMiB + live.MmappedMiB - baseline.InUseMiB - baseline.MmappedMiB) / BudgetMiB
+        : null;
+
+    /// <summary>malloc's heap right after the policy forward, when the kept activations are all alive.</summary>
+    [JsonPropertyName("heap_after_policy_forward")] public Runtime.HeapStatistics? HeapAfterPolicyForward { get; init; }
+
+    /// <summary>(Peak anonymous − baseline anonymous) over budget: the memory the alignment allocated, over what it must hold.</summary>
+    [JsonPropertyName("step_anonymous_growth_over_budget")] public double? AnonymousGrowthOverBudget => (PeakAnonymousMiB - BaselineAnonymousMiB) / BudgetMiB;
+
     [JsonPropertyName("target_ratio")] public double TargetRatio => 1.5;
 
     [JsonPropertyName("target_met")] public bool? TargetMet => PeakOverBudget <= TargetRatio;
+
+    /// <summary>The peak taken apart, in one line for the bench's log and target check.</summary>
+    public string Anatomy()
+    {
+        var parts = new List<string>();
+        if (PeakRssMiB is double peak && PeakFileBackedMiB is double file)
+            parts.Add(FormattableString.Invariant($"peak {peak:F0} MiB = file-backed {file:F0} (code of .NET and LibTorch; {BaselineFileBackedMiB:F0} before any model)") +
+                (PeakAnonymousMiB is double anon ? FormattableString.Invariant($" + anonymous {anon:F0} ({BaselineAnonymousMiB:F0} before any model)") : ""));
+        if (AnonymousGrowthOverBudget is double growth)
+            parts.Add(FormattableString.Invariant($"the alignment's anonymous memory {PeakAnonymousMiB - BaselineAnonymousMiB:F0} MiB = {growth:F2}× the {BudgetMiB:F1} MiB budget"));
+        if (HeapAfterPolicyForward is { } live)
+            parts.Add(FormattableString.Invariant($"with the policy's activations alive malloc has {live.InUseMiB + live.MmappedMiB:F0} MiB in use of a {live.HeapMiB + live.MmappedMiB:F0} MiB heap") +
+                (LiveOverBudget is double ratio ? FormattableString.Invariant($" ({BaselineHeap!.InUseMiB + BaselineHeap.MmappedMiB:F0} before any model: the alignment's live memory is {ratio:F2}× the budget)") : ""));
+        if (HeapBetweenSteps is { } heap)
+            parts.Add(FormattableString.Invariant($"between steps {heap.InUseMiB + heap.MmappedMiB:F0} MiB in use, {heap.FreeInHeapMiB:F0} free kept for the next step"));
+        return string.Join("; ", parts);
+    }
 
     /// <summary>
     /// Budget of an alignment step on <paramref name="pairs"/> pairs: policy and reference weights

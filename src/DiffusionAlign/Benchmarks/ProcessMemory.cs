@@ -26,6 +26,12 @@ public static class ProcessMemory
     /// <summary>Current resident set size in MiB (VmRSS).</summary>
     public static double? CurrentRssMiB() => ReadKb("VmRSS:") / 1024.0;
 
+    /// <summary>File-backed part of the RSS in MiB (RssFile): mapped code and data files, e.g. LibTorch's.</summary>
+    public static double? FileBackedRssMiB() => ReadKb("RssFile:") / 1024.0;
+
+    /// <summary>Anonymous part of the RSS in MiB (RssAnon): heaps, stacks, the GC's memory.</summary>
+    public static double? AnonymousRssMiB() => ReadKb("RssAnon:") / 1024.0;
+
     private static double? ReadKb(string key)
     {
         const string path = "/proc/self/status";

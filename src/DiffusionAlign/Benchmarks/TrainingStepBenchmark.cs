@@ -11,7 +11,9 @@ namespace DiffusionAlign.Benchmarks;
 /// (<see cref="PairInputs"/>, <see cref="AlignmentStep"/>, the objective, AdamW with clipping),
 /// split into policy forward, reference forward, backward (with the loss) and optimizer; each the
 /// median over the timed steps.
-/// The peak RSS is of these steps alone where the OS lets the peak be reset.
+/// Timed steps start once the step is in its steady state (<see cref="SteadyState"/>): the first
+/// steps grow the heap, page fault by page fault, and on this VM that made a step up to 1.6× slower.
+/// The peak RSS is of this configuration alone (warm-up included) where the OS lets the peak be reset.
 /// </summary>
 public static class TrainingStepBenchmark
 {
@@ -49,20 +51,15 @@ public static class TrainingStepBenchmark
             var refFwd = new List<double>();
             var opt = new List<double>();
             var total = new List<double>();
+            var other = new List<double>();
             int b = pairs.Count;
-            bool peakReset = false;
-            for (int step = 0; step < warmupSteps + timedSteps; step++)
+            int step = 0;
+            Runtime.HeapStatistics? heapAtActivationPeak = null;
+            void RunStep(bool timed)
             {
-                bool timed = step >= warmupSteps;
-                if (timed && !peakReset)
-                {
-                    // Free heap pages left by earlier measurements first, so the peak is this step's.
-                    Runtime.NativeAllocator.Trim();
-                    peakReset = ProcessMemory.ResetPeak();
-                }
                 using var scope = NewDisposeScope();
                 var stepClock = Stopwatch.StartNew();
-                var inputs = PairInputs.Build(policy, pairs, alignConfig, step);
+                var inputs = PairInputs.Build(policy, pairs, alignConfig, step++);
                 // Reference first, as the trainer does (PreferenceTrainer.MicroBatch).
                 var c = Stopwatch.StartNew();
                 var referencePrediction = AlignmentStep.ReferencePrediction(reference, inputs, levers.Execution);
@@ -70,6 +67,9 @@ public static class TrainingStepBenchmark
                 c.Restart();
                 var prediction = AlignmentStep.PolicyPrediction(policy, inputs, levers.Execution);
                 double f = c.Elapsed.TotalSeconds;
+                // Once, outside the timed phases: malloc's totals when the policy's kept activations
+                // are all alive (≈ the step's peak of live tensors), to tell live memory from reserve.
+                if (timed && heapAtActivationPeak is null) heapAtActivationPeak = Runtime.NativeAllocator.HeapStatistics();
                 c.Restart();
                 optimizer.ZeroGrad();
                 var output = objective.Compute(prediction, referencePrediction, inputs.Target);
@@ -83,25 +83,42 @@ public static class TrainingStepBenchmark
                     _ = output.Loss.item<float>();
                     foreach (var value in output.Metrics.Values) _ = value.item<float>();
                 }
-                if (!timed) continue;
+                if (!timed) return;
                 fwd.Add(f);
                 refFwd.Add(r);
                 bwd.Add(bw);
                 opt.Add(o);
-                total.Add(stepClock.Elapsed.TotalSeconds);
+                double stepSeconds = stepClock.Elapsed.TotalSeconds;
+                total.Add(stepSeconds);
+                other.Add(Math.Max(0, stepSeconds - (f + r + bw + o)));
             }
+
+            // Free heap pages left by earlier measurements and start a new peak: the peak is then
+            // this configuration's, its warm-up included (which is where the heap grows).
+            Runtime.NativeAllocator.Trim();
+            bool peakReset = ProcessMemory.ResetPeak();
+            int warmup = SteadyState.WarmUp(() => RunStep(timed: false), warmupSteps);
+            double? fileBackedBefore = ProcessMemory.FileBackedRssMiB();
+            for (int i = 0; i < timedSteps; i++) RunStep(timed: true);
+            double? fileBackedAfter = ProcessMemory.FileBackedRssMiB();
             // Medians: on a shared 2-core machine one preempted step can double a mean.
             double stepSeconds = Median(total);
-            double phases = Median(fwd) + Median(bwd) + Median(refFwd) + Median(opt);
             int images = 2 * b;
             // Policy forward + backward ≈ 3 forwards on 2B images, reference 1 forward on 2B images.
             double flopsPerStep = (3.0 + 1.0) * images * flopsPerImage;
             double achieved = flopsPerStep / stepSeconds / 1e9;
             return new TrainingStepTiming(method.ToString().ToLowerInvariant(), b, stepSeconds, b / stepSeconds, Median(fwd), Median(bwd), Median(refFwd), Median(opt),
-                Math.Max(0, stepSeconds - phases), Median(refFwd) / stepSeconds, achieved, achieved / gemm)
+                Median(other), Median(refFwd) / stepSeconds, achieved, achieved / gemm)
             {
                 ImageSize = start.Config.ImageSize,
+                WarmupSteps = warmup,
                 PeakRssMiB = peakReset ? ProcessMemory.PeakRssMiB() : null,
+                // Code pages are only added while new kernels run; unchanged over the timed steps,
+                // the peak's anonymous part (heap, stacks) is exactly peak − file-backed.
+                FileBackedRssMiB = fileBackedAfter,
+                FileBackedSteady = fileBackedBefore is double x && fileBackedAfter is double y ? Math.Abs(y - x) < 1.0 : null,
+                Heap = Runtime.NativeAllocator.HeapStatistics(),
+                HeapAfterPolicyForward = heapAtActivationPeak,
             };
         }
         finally

@@ -53,6 +53,22 @@ public static class NativeAllocator
         return true;
     });
 
+    /// <summary>malloc's current totals (<c>mallinfo2</c>, glibc ≥ 2.33); null elsewhere.</summary>
+    public static HeapStatistics? HeapStatistics()
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        try
+        {
+            var info = mallinfo2();
+            const double mib = 1024.0 * 1024.0;
+            return new HeapStatistics(info.Arena / mib, info.Uordblks / mib, info.Fordblks / mib, info.Hblkhd / mib);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+    }
+
     private static bool Call(Func<bool> action)
     {
         if (!OperatingSystem.IsLinux()) return false;
@@ -73,4 +89,14 @@ public static class NativeAllocator
 
     [DllImport("libc", EntryPoint = "malloc_trim")]
     private static extern int malloc_trim(nuint pad);
+
+    // struct mallinfo2 from glibc's malloc.h: ten size_t fields, in this order.
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly struct MallInfo2
+    {
+        public readonly nuint Arena, Ordblks, Smblks, Hblks, Hblkhd, Usmblks, Fsmblks, Uordblks, Fordblks, Keepcost;
+    }
+
+    [DllImport("libc", EntryPoint = "mallinfo2")]
+    private static extern MallInfo2 mallinfo2();
 }

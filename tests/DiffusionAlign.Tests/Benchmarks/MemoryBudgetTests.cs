@@ -25,6 +25,20 @@ public sealed class MemoryBudgetTests
         Assert.Equal(3.0, measured.PeakOverBudget!.Value, 9);
         Assert.Equal(2.0, measured.GrowthOverBudget!.Value, 9);
         Assert.False(measured.TargetMet);
+
+        // The anatomy: the alignment's anonymous growth against the budget.
+        var anatomy = measured with { BaselineAnonymousMiB = 10, PeakAnonymousMiB = 10 + 1.25 * budget.BudgetMiB, BaselineFileBackedMiB = 80, PeakFileBackedMiB = 110 };
+        Assert.Equal(1.25, anatomy.AnonymousGrowthOverBudget!.Value, 9);
+        Assert.Contains("1.25×", anatomy.Anatomy());
+        Assert.Null(measured.AnonymousGrowthOverBudget); // unknown without the split
+
+        var heap = anatomy with
+        {
+            BaselineHeap = new DiffusionAlign.Runtime.HeapStatistics(50, 40, 10, 2),
+            HeapAfterPolicyForward = new DiffusionAlign.Runtime.HeapStatistics(300, 42 + 0.5 * budget.BudgetMiB, 0, 0),
+        };
+        Assert.Equal(0.5, heap.LiveOverBudget!.Value, 9);
+        Assert.Contains("0.50× the budget", heap.Anatomy());
     }
 
     [Fact]
