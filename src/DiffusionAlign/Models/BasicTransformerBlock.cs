@@ -45,8 +45,8 @@ public sealed class BasicTransformerBlock : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>Maps tokens <c>[B, L, dim]</c> and prompt <c>[B, Lc, cross]</c> to <c>[B, L, dim]</c>.</summary>
     public override Tensor forward(Tensor hidden, Tensor context)
     {
-        hidden = attn1.forward(norm1.forward(hidden), onlyCrossAttention ? context : null) + hidden;
-        hidden = attn2.forward(norm2.forward(hidden), context) + hidden;
-        return ff.forward(norm3.forward(hidden)) + hidden;
+        hidden = TensorSum.Add(attn1.forward(norm1.forward(hidden), onlyCrossAttention ? context : null), hidden);
+        hidden = TensorSum.Add(attn2.forward(norm2.forward(hidden), context), hidden);
+        return TensorSum.Add(ff.forward(norm3.forward(hidden)), hidden);
     }
 }

@@ -35,6 +35,6 @@ public sealed class ClipTextEmbeddings : nn.Module<Tensor, Tensor>
         if (length > MaxPositions)
             throw new ArgumentException($"sequence length {length} exceeds max_position_embeddings = {MaxPositions}", nameof(inputIds));
         var positions = torch.arange(length, dtype: ScalarType.Int64, device: inputIds.device).unsqueeze(0);
-        return token_embedding.forward(inputIds) + position_embedding.forward(positions);
+        return TensorSum.Add(token_embedding.forward(inputIds), position_embedding.forward(positions));
     }
 }

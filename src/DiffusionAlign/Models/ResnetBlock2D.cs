@@ -60,10 +60,10 @@ public sealed class ResnetBlock2D : nn.Module<Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         var hidden = conv1.forward(nonlinearity(norm1.forward(input)));
         var time = time_emb_proj.forward(nonlinearity(temb));
-        hidden = hidden + time.unsqueeze(-1).unsqueeze(-1);
+        hidden = TensorSum.Add(hidden, time.unsqueeze(-1).unsqueeze(-1));
         hidden = conv2.forward(dropout.forward(nonlinearity(norm2.forward(hidden))));
         var shortcut = conv_shortcut is null ? input : conv_shortcut.forward(input);
-        var output = shortcut + hidden;
+        var output = TensorSum.Add(shortcut, hidden);
         return (outputScaleFactor == 1.0 ? output : output / outputScaleFactor).MoveToOuterDisposeScope();
     }
 }

@@ -76,6 +76,6 @@ public sealed class Transformer2DModel : nn.Module<Tensor, Tensor, Tensor>
         inner = hidden.shape[2];
         hidden = hidden.reshape(batch, height, width, inner).permute(0, 3, 1, 2).contiguous();
         if (!useLinearProjection) hidden = proj_out.forward(hidden);
-        return (hidden + input).MoveToOuterDisposeScope();
+        return TensorSum.Add(hidden, input).MoveToOuterDisposeScope();
     }
 }

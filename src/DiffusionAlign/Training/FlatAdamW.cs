@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -86,8 +87,10 @@ public sealed class FlatAdamW : IDisposable
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
+        using Scalar tiny = 1e-6, max = maxNorm, one = 1.0;
         var norm = _grads.norm();
-        var coefficient = (maxNorm / (norm + 1e-6)).clamp_max(1.0);
+        // max/(norm+1e-6) as ATen's clip_grad_norm_ computes it (reciprocal, then times max).
+        var coefficient = norm.add(tiny, one).reciprocal_().mul_(max).clamp_max(one);
         _grads.mul_(coefficient);
     }
 
@@ -98,13 +101,16 @@ public sealed class FlatAdamW : IDisposable
         using var _ = no_grad();
         Steps++;
         double lr = LearningRate, b1 = _settings.Beta1, b2 = _settings.Beta2;
-        _weights.mul_(1 - lr * _settings.WeightDecay);
-        _expAvg.mul_(b1).add_(_grads, alpha: 1 - b1);
-        _expAvgSq.mul_(b2).addcmul_(_grads, _grads, value: 1 - b2);
         double biasCorrection1 = 1 - Math.Pow(b1, Steps);
         double biasCorrection2 = 1 - Math.Pow(b2, Steps);
-        var denominator = _expAvgSq.sqrt().div_(Math.Sqrt(biasCorrection2)).add_(_settings.Epsilon);
-        _weights.addcdiv_(_expAvg, denominator, value: -lr / biasCorrection1);
+        // Explicit Scalars held to the end of the step (TensorSum says why implicit ones are not).
+        using Scalar decay = 1 - lr * _settings.WeightDecay, beta1 = b1, oneMinusBeta1 = 1 - b1, beta2 = b2, oneMinusBeta2 = 1 - b2,
+            sqrtBiasCorrection2 = Math.Sqrt(biasCorrection2), epsilon = _settings.Epsilon, stepSize = -lr / biasCorrection1, one = 1.0;
+        _weights.mul_(decay);
+        _expAvg.mul_(beta1).add_(_grads, oneMinusBeta1);
+        _expAvgSq.mul_(beta2).addcmul_(_grads, _grads, oneMinusBeta2);
+        var denominator = _expAvgSq.sqrt().div_(sqrtBiasCorrection2).add_(epsilon, one);
+        _weights.addcdiv_(_expAvg, denominator, stepSize);
     }
 
     /// <summary>
