@@ -583,7 +583,8 @@ def time_steps(model, config, scheduler, args, beta):
     reference.eval()
     model.train()
     parameters = [p for p in model.parameters()]
-    optimizer = torch.optim.AdamW(parameters, lr=args.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=args.weight_decay)
+    # foreach: PyTorch's multi-tensor AdamW, its counterpart of our FlatAdamW (the per-parameter loop is its default in 1.13).
+    optimizer = torch.optim.AdamW(parameters, lr=args.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=args.weight_decay, foreach=True)
     loss_fn = LOSSES[args.method]
     acp = alphas_cumprod(scheduler)
     v_prediction = scheduler.get("prediction_type", "epsilon") == "v_prediction"
