@@ -65,11 +65,10 @@ public static class AlignmentBenchmark
         var baselineHeap = Runtime.NativeAllocator.HeapStatistics();
         log?.Invoke($"process RSS before any model: {baselineRss:F0} MiB (.NET runtime + LibTorch)");
 
-        var gemmBySize = config.GemmSizes.ToDictionary(n => $"matmul_{n}", n => GemmGflops(n));
-        gemmBySize["onednn_1x1_conv_1024"] = ConvGflops(1, 1024, 1);
-        double gemm = gemmBySize.Values.Max();
+        var firstPass = MeasureCeiling(config);
+        double gemm = firstPass.Values.Max();
         double conv = ConvGflops(32, 128, 3);
-        log?.Invoke($"dense fp32 GEMM on {get_num_threads()} threads: " + string.Join(", ", gemmBySize.Select(kv => $"{kv.Key} {kv.Value:F1}")) + $" GFLOP/s; ceiling {gemm:F1}. (A 3×3 convolution 32×128×32×32: {conv:F1} GFLOP/s nominal.)");
+        log?.Invoke($"dense fp32 GEMM on {get_num_threads()} threads: " + string.Join(", ", firstPass.Select(kv => $"{kv.Key} {kv.Value:F1}")) + $" GFLOP/s; ceiling {gemm:F1}. (A 3×3 convolution 32×128×32×32: {conv:F1} GFLOP/s nominal.)");
 
         using var policy = TextToImageModel.Create(EmbeddedModel.Config(world), seed: 0);
         int size = policy.Config.ImageSize;
@@ -144,11 +143,22 @@ public static class AlignmentBenchmark
         {
             log?.Invoke("scaling sweep (DSPO step):");
             sweep = ScalingSweep.Run(world, config.SweepSizes, config.SweepBatches, gemm, 1, config.SweepTimedSteps, log);
-            if (config.SweepPlotPath is string plotPath)
-            {
-                ScalingPlot.Save(plotPath, sweep, gemm);
-                log?.Invoke($"wrote {plotPath}");
-            }
+        }
+
+        // The ceiling again, at the end: a first pass right after start-up can be slowed by the
+        // launcher still exiting (one run measured matmul at 85–138 instead of ~195 GFLOP/s). The
+        // best of both passes is the ceiling, and every fraction is taken against it.
+        var lastPass = MeasureCeiling(config);
+        var gemmBySize = firstPass.Keys.ToDictionary(k => k, k => Math.Max(firstPass[k], lastPass[k]));
+        gemm = gemmBySize.Values.Max();
+        log?.Invoke($"dense fp32 GEMM again: " + string.Join(", ", lastPass.Select(kv => $"{kv.Key} {kv.Value:F1}")) + $" GFLOP/s; ceiling (best of both passes) {gemm:F1}; the fractions below are against it");
+        timings = timings.Select(t => t with { FractionOfGemm = t.GflopsPerSecond / gemm }).ToList();
+        sampling = sampling with { FractionOfGemm = sampling.GflopsPerSecond / gemm };
+        sweep = sweep.Select(p => p with { FractionOfGemm = p.GflopsPerSecond / gemm }).ToList();
+        if (sweep.Count > 0 && config.SweepPlotPath is string plotPath)
+        {
+            ScalingPlot.Save(plotPath, sweep, gemm);
+            log?.Invoke($"wrote {plotPath}");
         }
 
         var targets = new List<TargetCheck>();
@@ -172,6 +182,8 @@ public static class AlignmentBenchmark
             },
             GemmGflopsPerSecond = gemm,
             GemmBySize = gemmBySize,
+            GemmFirstPass = firstPass,
+            GemmLastPass = lastPass,
             ConvGflopsPerSecond = conv,
             UnetGflopsPerForward = flopsPerImage / 1e9,
             UnetParameters = policy.Unet.parameters().Sum(p => p.numel()),
@@ -202,6 +214,14 @@ public static class AlignmentBenchmark
                 ["sweep_batches"] = string.Join(",", config.SweepBatches),
             },
         };
+    }
+
+    /// <summary>The ceiling's candidates: matmul at each of <see cref="BenchmarkConfig.GemmSizes"/> and oneDNN's 1024³ GEMM.</summary>
+    private static Dictionary<string, double> MeasureCeiling(BenchmarkConfig config)
+    {
+        var bySize = config.GemmSizes.ToDictionary(n => $"matmul_{n}", n => GemmGflops(n));
+        bySize["onednn_1x1_conv_1024"] = ConvGflops(1, 1024, 1);
+        return bySize;
     }
 
     /// <summary>

@@ -75,6 +75,14 @@ public sealed record BenchmarkResults
     [JsonPropertyName("gemm_gflops_by_size")]
     public Dictionary<string, double> GemmBySize { get; init; } = new();
 
+    /// <summary>The same GEMMs measured at the start of the run; <see cref="GemmBySize"/> holds the better of this and <see cref="GemmLastPass"/>.</summary>
+    [JsonPropertyName("gemm_gflops_first_pass")]
+    public Dictionary<string, double> GemmFirstPass { get; init; } = new();
+
+    /// <summary>The same GEMMs measured again at the end of the run.</summary>
+    [JsonPropertyName("gemm_gflops_last_pass")]
+    public Dictionary<string, double> GemmLastPass { get; init; } = new();
+
     /// <summary>A large 3×3 convolution's nominal GFLOP/s (2·MACs of the direct algorithm), for reference.</summary>
     [JsonPropertyName("conv3x3_gflops_per_second")]
     public double ConvGflopsPerSecond { get; init; }

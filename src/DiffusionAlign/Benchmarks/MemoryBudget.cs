@@ -34,7 +34,7 @@ public sealed record MemoryBudget
     /// <summary>Peak − file-backed, exact when the file-backed part stayed constant over the timed steps (else null).</summary>
     [JsonPropertyName("peak_anonymous_rss_mib")] public double? PeakAnonymousMiB { get; init; }
 
-    /// <summary>malloc's heap between steps at the peak's configuration: its free part is kept for the next step's reuse.</summary>
+    /// <summary>malloc's totals between steps at the peak's configuration (its heap size includes trimmed, non-resident pages).</summary>
     [JsonPropertyName("heap_between_steps")] public Runtime.HeapStatistics? HeapBetweenSteps { get; init; }
 
     /// <summary>malloc's heap before any model exists.</summary>
@@ -69,10 +69,14 @@ public sealed record MemoryBudget
         if (AnonymousGrowthOverBudget is double growth)
             parts.Add(FormattableString.Invariant($"the alignment's anonymous memory {PeakAnonymousMiB - BaselineAnonymousMiB:F0} MiB = {growth:F2}× the {BudgetMiB:F1} MiB budget"));
         if (HeapAfterPolicyForward is { } live)
-            parts.Add(FormattableString.Invariant($"with the policy's activations alive malloc has {live.InUseMiB + live.MmappedMiB:F0} MiB in use of a {live.HeapMiB + live.MmappedMiB:F0} MiB heap") +
+        {
+            double inUse = live.InUseMiB + live.MmappedMiB;
+            parts.Add(FormattableString.Invariant($"with the policy's activations alive malloc has {inUse:F0} MiB in use") +
                 (LiveOverBudget is double ratio ? FormattableString.Invariant($" ({BaselineHeap!.InUseMiB + BaselineHeap.MmappedMiB:F0} before any model: the alignment's live memory is {ratio:F2}× the budget)") : ""));
-        if (HeapBetweenSteps is { } heap)
-            parts.Add(FormattableString.Invariant($"between steps {heap.InUseMiB + heap.MmappedMiB:F0} MiB in use, {heap.FreeInHeapMiB:F0} free kept for the next step"));
+            // mallinfo's heap size counts trimmed pages too, so the resident rest comes from the RSS.
+            if (PeakAnonymousMiB is double anon)
+                parts.Add(FormattableString.Invariant($"the other {anon - inUse:F0} MiB of the anonymous peak are freed heap kept resident for reuse, thread stacks and the .NET heap"));
+        }
         return string.Join("; ", parts);
     }
 

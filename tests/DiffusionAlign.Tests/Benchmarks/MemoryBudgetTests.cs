@@ -39,6 +39,8 @@ public sealed class MemoryBudgetTests
         };
         Assert.Equal(0.5, heap.LiveOverBudget!.Value, 9);
         Assert.Contains("0.50× the budget", heap.Anatomy());
+        // The resident rest: anonymous peak − malloc's in-use bytes at the activation peak.
+        Assert.Contains(FormattableString.Invariant($"the other {10 + 1.25 * budget.BudgetMiB - (42 + 0.5 * budget.BudgetMiB):F0} MiB"), heap.Anatomy());
     }
 
     [Fact]
