@@ -9,7 +9,8 @@ public static class Program
     public static int Main(string[] args)
     {
         // Before LibTorch allocates anything: reuse freed tensor memory (DALIGN_MALLOC=glibc|return
-        // to change; see NativeAllocator). The bench sets it itself, after measuring glibc's defaults.
+        // to change; see NativeAllocator). The bench sets it itself: its allocator section (a child
+        // `dalign bench --allocator-only`) must start from glibc's defaults.
         if (args.FirstOrDefault() != "bench")
         {
             int status = CommandRunner.Run(() =>

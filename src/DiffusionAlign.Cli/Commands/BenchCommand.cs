@@ -17,8 +17,10 @@ public static class BenchCommand
         var noSweep = new Option<bool>("--skip-sweep") { Description = "Do not run the image size × batch sweep" };
         var noPeer = new Option<bool>("--skip-peer") { Description = "Do not run the PyTorch peer (bench/peer/peer_step.py) even if python3-torch is installed" };
         var threads = CommonOptions.Threads();
+        // Internal: the allocator section, run by `dalign bench` in a fresh process of its own.
+        var allocatorOnly = new Option<string?>("--allocator-only") { Description = "Run only the malloc-mode section and write its timings (JSON) to this file", Hidden = true };
         var command = new Command("bench", "Benchmark alignment steps (DSPO, DPO) and sampling at the demo's size against the machine's GEMM throughput; writes bench.json and a scaling plot");
-        foreach (var o in new Option[] { outPath, plot, pairs, steps, noLevers, noSweep, noPeer, threads }) command.Options.Add(o);
+        foreach (var o in new Option[] { outPath, plot, pairs, steps, noLevers, noSweep, noPeer, threads, allocatorOnly }) command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
         {
             int? n = result.GetValue(threads);
@@ -38,6 +40,13 @@ public static class BenchCommand
                 SweepPlotPath = plotPath,
             };
             if (config.PairsPerStep < 1 || config.TimedSteps < 1) throw new DiffusionAlignException("--pairs and --timed-steps must be at least 1");
+            if (result.GetValue(allocatorOnly) is string allocatorPath)
+            {
+                var timings = AllocatorBenchmark.RunStandalone(config, Console.WriteLine);
+                File.WriteAllText(allocatorPath, System.Text.Json.JsonSerializer.Serialize(timings));
+                return 0;
+            }
+            config = config with { AllocatorInChildProcess = log => ChildProcessAllocator(log, config, n) };
             var results = AlignmentBenchmark.Run(config, Console.WriteLine);
             results.Save(path);
             foreach (var t in results.Targets)
@@ -46,5 +55,39 @@ public static class BenchCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Runs <c>dalign bench --allocator-only</c> as a child process and reads its timings.</summary>
+    private static IReadOnlyList<AllocatorTiming> ChildProcessAllocator(Action<string>? log, BenchmarkConfig config, int? threads)
+    {
+        string output = Path.Combine(Path.GetTempPath(), $"dalign-allocator-{Environment.ProcessId}.json");
+        string self = Environment.ProcessPath ?? throw new DiffusionAlignException("cannot find this executable to run the allocator section");
+        var start = new System.Diagnostics.ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // Under `dotnet dalign.dll` the process is the dotnet host, which needs the entry assembly.
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
+        foreach (var arg in new[] { "bench", "--allocator-only", output, "--pairs", config.PairsPerStep.ToString(), "--timed-steps", config.TimedSteps.ToString() })
+            start.ArgumentList.Add(arg);
+        if (threads is int t)
+        {
+            start.ArgumentList.Add("--threads");
+            start.ArgumentList.Add(t.ToString());
+        }
+        log?.Invoke("malloc modes, in a fresh process (glibc's defaults first):");
+        using var child = System.Diagnostics.Process.Start(start) ?? throw new DiffusionAlignException("could not start the allocator section's process");
+        child.OutputDataReceived += (_, e) => { if (e.Data is string line && !line.StartsWith("malloc modes", StringComparison.Ordinal)) log?.Invoke(line); };
+        child.BeginOutputReadLine();
+        string errors = child.StandardError.ReadToEnd();
+        child.WaitForExit();
+        try
+        {
+            if (child.ExitCode != 0 || !File.Exists(output))
+                throw new DiffusionAlignException($"the allocator section's process failed (exit {child.ExitCode}): {errors.Trim()}");
+            return System.Text.Json.JsonSerializer.Deserialize<List<AllocatorTiming>>(File.ReadAllText(output))
+                   ?? throw new DiffusionAlignException("the allocator section's process wrote no timings");
+        }
+        finally
+        {
+            File.Delete(output);
+        }
     }
 }

@@ -30,8 +30,17 @@ public sealed record BenchmarkConfig(int PairsPerStep = 8, int TimedSteps = 20, 
     /// <summary>Timed steps per sweep point (after one warm-up step).</summary>
     public int SweepTimedSteps { get; init; } = 3;
 
-    /// <summary>Measure the malloc modes (<see cref="Runtime.MallocMode"/>) first.</summary>
+    /// <summary>Measure the malloc modes (<see cref="Runtime.MallocMode"/>).</summary>
     public bool Allocator { get; init; } = true;
+
+    /// <summary>
+    /// Runs the allocator section in a fresh process and returns its timings (<c>dalign bench</c>
+    /// starts itself). The section leaves a heap grown to gigabytes behind, which then inflated
+    /// the demo-size steps' peak RSS by ~100 MiB; in a child process the rest of the run sees the
+    /// heap a real run would. Null: in this process, before anything else.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Func<Action<string>?, IReadOnlyList<AllocatorTiming>>? AllocatorInChildProcess { get; init; }
 
     /// <summary>Pairs per step of the allocator measurement's large step.</summary>
     public int LargeBatchPairs { get; init; } = 64;
@@ -76,10 +85,11 @@ public static class AlignmentBenchmark
         log?.Invoke($"UNet forward: {flopsPerImage / 1e9:F3} GFLOP per {size}×{size} image, {policy.Unet.parameters().Sum(p => p.numel()):N0} parameters");
 
         var pairs = ShapesPairGenerator.CleanVersusFlawed(world, config.PairsPerStep, size, seed: 0);
-        // First, because mallopt changes the process for good; afterwards dalign's own mode.
-        var allocator = config.Allocator
-            ? AllocatorBenchmark.Run(world, policy, pairs, flopsPerImage, gemm, config, log)
-            : new List<AllocatorTiming>();
+        // In this process it must come first, because mallopt changes the process for good;
+        // afterwards dalign's own mode.
+        var allocator = !config.Allocator ? new List<AllocatorTiming>()
+            : config.AllocatorInChildProcess is { } child ? child(log).ToList()
+            : AllocatorBenchmark.Run(world, policy, pairs, flopsPerImage, gemm, config, log);
         var dalignMode = Runtime.NativeAllocator.DalignDefault();
         if (dalignMode is { } m) Runtime.NativeAllocator.Use(m);
         log?.Invoke($"malloc mode for the rest of the run: {dalignMode?.ToString() ?? "glibc's defaults"}");

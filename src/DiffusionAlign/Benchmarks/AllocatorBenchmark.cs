@@ -15,6 +15,20 @@ namespace DiffusionAlign.Benchmarks;
 /// </summary>
 public static class AllocatorBenchmark
 {
+    /// <summary>
+    /// The allocator section on its own, as a fresh process runs it (<c>dalign bench</c> starts
+    /// one for it): the demo's model and pairs, glibc's defaults untouched until it sets the modes.
+    /// </summary>
+    public static List<AllocatorTiming> RunStandalone(BenchmarkConfig config, Action<string>? log = null)
+    {
+        var world = new ShapesWorld();
+        using var model = TextToImageModel.Create(EmbeddedModel.Config(world), seed: 0);
+        double flops = FlopCounter.UNetForward(model.Unet, model.Tokenizer.MaxLength);
+        var pairs = ShapesPairGenerator.CleanVersusFlawed(world, config.PairsPerStep, model.Config.ImageSize, seed: 0);
+        // The GEMM ceiling only scales fractions, which AllocatorTiming does not carry.
+        return Run(world, model, pairs, flops, gemm: 1.0, config, log);
+    }
+
     public static List<AllocatorTiming> Run(ShapesWorld world, TextToImageModel model, IReadOnlyList<PreferencePair> pairs, double flopsPerImage, double gemm,
         BenchmarkConfig config, Action<string>? log = null)
     {

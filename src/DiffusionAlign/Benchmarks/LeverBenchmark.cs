@@ -14,7 +14,14 @@ public sealed record LeverResult(
     [property: JsonPropertyName("off_step_seconds")] double OffStepSeconds,
     [property: JsonPropertyName("speedup")] double Speedup,
     [property: JsonPropertyName("on_peak_rss_mib")] double? OnPeakRssMiB,
-    [property: JsonPropertyName("off_peak_rss_mib")] double? OffPeakRssMiB);
+    [property: JsonPropertyName("off_peak_rss_mib")] double? OffPeakRssMiB)
+{
+    /// <summary>The whole measurement with the lever on (phase split included), e.g. the optimizer's share for the flat-optimizer lever.</summary>
+    [JsonPropertyName("on")] public TrainingStepTiming? On { get; init; }
+
+    /// <summary>The same with the lever off.</summary>
+    [JsonPropertyName("off")] public TrainingStepTiming? Off { get; init; }
+}
 
 /// <summary>
 /// Turns each lever of <see cref="StepLevers"/> off in turn and times the step against the fast
@@ -52,9 +59,14 @@ public static class LeverBenchmark
     {
         var on = TrainingStepBenchmark.Time(model, pairs, method, fast, warmupSteps, timedSteps, flopsPerImage, gemm);
         var without = TrainingStepBenchmark.Time(model, pairs, method, off, warmupSteps, timedSteps, flopsPerImage, gemm);
-        var result = new LeverResult(name, offMeans, on.StepSeconds, without.StepSeconds, without.StepSeconds / on.StepSeconds, on.PeakRssMiB, without.PeakRssMiB);
+        var result = new LeverResult(name, offMeans, on.StepSeconds, without.StepSeconds, without.StepSeconds / on.StepSeconds, on.PeakRssMiB, without.PeakRssMiB)
+        {
+            On = on,
+            Off = without,
+        };
         log?.Invoke($"  lever {name}: on {on.StepSeconds * 1000:F0} ms, off {without.StepSeconds * 1000:F0} ms → ×{result.Speedup:F2}" +
-            (on.PeakRssMiB is double a && without.PeakRssMiB is double z ? $"; peak RSS {a:F0} vs {z:F0} MiB" : ""));
+            (on.PeakRssMiB is double a && without.PeakRssMiB is double z ? $"; peak RSS {a:F0} vs {z:F0} MiB" : "") +
+            $"; optimizer {on.OptimizerSeconds * 1000:F1} vs {without.OptimizerSeconds * 1000:F1} ms");
         return result;
     }
 }

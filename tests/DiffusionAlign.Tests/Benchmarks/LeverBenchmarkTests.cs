@@ -43,3 +43,17 @@ public sealed class LeverBenchmarkTests
         Assert.Equal((640, 240), (image.Width, image.Height));
     }
 }
+
+public sealed class AllocatorTimingJsonTests
+{
+    [Fact]
+    public void TimingsSurviveTheChildProcessesJson()
+    {
+        // dalign bench reads the allocator section's timings back from its child process's JSON.
+        var timings = new List<AllocatorTiming> { new("glibc_default", 32, 8, 0.2, 480.5), new("ReuseFreedMemory", 64, 64, 7.5, null) };
+        string json = System.Text.Json.JsonSerializer.Serialize(timings);
+        Assert.Contains("\"step_seconds\":7.5", json);
+        var back = System.Text.Json.JsonSerializer.Deserialize<List<AllocatorTiming>>(json);
+        Assert.Equal(timings, back);
+    }
+}
