@@ -50,7 +50,7 @@ public static class BenchCommand
             var results = AlignmentBenchmark.Run(config, Console.WriteLine);
             results.Save(path);
             foreach (var t in results.Targets)
-                Console.WriteLine($"target {t.Target} {t.Comparison} {t.Threshold}: {t.Measured:F2} {(t.Met ? "met" : $"MISSED by {t.Shortfall:F2}")} ({t.WhereItGoes})");
+                Console.WriteLine($"target {t.Target} {t.Comparison} {t.Threshold}: {t.Measured:F3} {(t.Met ? "met" : $"MISSED by {t.Shortfall:F3}")} ({t.WhereItGoes})");
             Console.WriteLine($"peak RSS {results.PeakRssMiB:F0} MiB; wrote {path}");
             return 0;
         }));
