@@ -62,26 +62,20 @@ public static class BenchCommand
     {
         string output = Path.Combine(Path.GetTempPath(), $"dalign-allocator-{Environment.ProcessId}.json");
         string self = Environment.ProcessPath ?? throw new DiffusionAlignException("cannot find this executable to run the allocator section");
-        var start = new System.Diagnostics.ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var args = new List<string>();
         // Under `dotnet dalign.dll` the process is the dotnet host, which needs the entry assembly.
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
-        foreach (var arg in new[] { "bench", "--allocator-only", output, "--pairs", config.PairsPerStep.ToString(), "--timed-steps", config.TimedSteps.ToString() })
-            start.ArgumentList.Add(arg);
-        if (threads is int t)
-        {
-            start.ArgumentList.Add("--threads");
-            start.ArgumentList.Add(t.ToString());
-        }
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet") args.Add(typeof(BenchCommand).Assembly.Location);
+        args.AddRange(["bench", "--allocator-only", output, "--pairs", config.PairsPerStep.ToString(), "--timed-steps", config.TimedSteps.ToString()]);
+        if (threads is int t) args.AddRange(["--threads", t.ToString()]);
         log?.Invoke("malloc modes, in a fresh process (glibc's defaults first):");
-        using var child = System.Diagnostics.Process.Start(start) ?? throw new DiffusionAlignException("could not start the allocator section's process");
-        child.OutputDataReceived += (_, e) => { if (e.Data is string line && !line.StartsWith("malloc modes", StringComparison.Ordinal)) log?.Invoke(line); };
-        child.BeginOutputReadLine();
-        string errors = child.StandardError.ReadToEnd();
-        child.WaitForExit();
+        var child = Runtime.ChildProcess.Run(self, args, onStdoutLine: line =>
+        {
+            if (!line.StartsWith("malloc modes", StringComparison.Ordinal)) log?.Invoke(line);
+        }) ?? throw new DiffusionAlignException("could not start the allocator section's process");
         try
         {
             if (child.ExitCode != 0 || !File.Exists(output))
-                throw new DiffusionAlignException($"the allocator section's process failed (exit {child.ExitCode}): {errors.Trim()}");
+                throw new DiffusionAlignException($"the allocator section's process failed (exit {child.ExitCode}): {child.Stderr.Trim()}");
             return System.Text.Json.JsonSerializer.Deserialize<List<AllocatorTiming>>(File.ReadAllText(output))
                    ?? throw new DiffusionAlignException("the allocator section's process wrote no timings");
         }

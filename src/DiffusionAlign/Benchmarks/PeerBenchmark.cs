@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using DiffusionAlign.IO;
@@ -249,7 +247,7 @@ public static class PeerBenchmark
 
         foreach (var candidate in candidates.Where(File.Exists))
         {
-            var result = Run(candidate, ["-c", "import torch, sys; sys.stdout.write(torch.__version__)"], ProbeTimeout);
+            var result = Runtime.ChildProcess.Run(candidate, ["-c", "import torch, sys; sys.stdout.write(torch.__version__)"], ProbeTimeout);
             if (result is { ExitCode: 0 }) return candidate;
         }
 
@@ -295,7 +293,7 @@ public static class PeerBenchmark
     /// <summary>Runs the peer script; its stdout on success, else null with the reason logged.</summary>
     private static string? RunScript(string python, string script, Action<string>? log, TimeSpan timeout, params string[] args)
     {
-        var result = Run(python, [script, .. args], timeout);
+        var result = Runtime.ChildProcess.Run(python, [script, .. args], timeout);
         if (result is null)
         {
             log?.Invoke($"peer failed: could not start {python}");
@@ -313,50 +311,6 @@ public static class PeerBenchmark
             return null;
         }
         return result.Stdout;
-    }
-
-    private sealed record ProcessResult(int ExitCode, string Stdout, string Stderr, bool TimedOut);
-
-    private static ProcessResult? Run(string fileName, IEnumerable<string> args, TimeSpan timeout)
-    {
-        var info = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-
-        using var process = new Process { StartInfo = info };
-        try
-        {
-            if (!process.Start()) return null;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return null;
-        }
-
-        // Read both pipes concurrently so neither can fill up and stall the child.
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-                // It exited between the timeout and the kill.
-            }
-            process.WaitForExit();
-            return new ProcessResult(-1, stdout.Result, stderr.Result, TimedOut: true);
-        }
-        process.WaitForExit(); // flushes the redirected streams
-        return new ProcessResult(process.ExitCode, stdout.Result, stderr.Result, TimedOut: false);
     }
 
     private static void WriteCheckFiles(UNet2DConditionModel unet, string weightsPath, string checkPath, int textTokens, long seed)
