@@ -27,7 +27,7 @@ public sealed record BenchmarkConfig(int PairsPerStep = 8, int TimedSteps = 20, 
     /// <summary>Pairs per step of the scaling sweep.</summary>
     public IReadOnlyList<int> SweepBatches { get; init; } = [4, 16, 64];
 
-    /// <summary>Timed steps per sweep point (after one warm-up step).</summary>
+    /// <summary>Timed steps per sweep point (after at least one warm-up step, until <see cref="SteadyState"/>).</summary>
     public int SweepTimedSteps { get; init; } = 3;
 
     /// <summary>Measure the malloc modes (<see cref="Runtime.MallocMode"/>).</summary>
@@ -299,7 +299,7 @@ public static class AlignmentBenchmark
             TextToImageSampler.Generate(policy, prompts, noise, options).Dispose();
             runs.Add(clock.Elapsed.TotalSeconds);
         }
-        double seconds = runs.Order().ElementAt(runs.Count / 2);
+        double seconds = TrainingStepBenchmark.Median(runs);
         int passes = options.GuidanceScale == 1.0 ? 1 : 2;
         double forwards = (double)config.SamplingBatch * config.SamplingSteps * passes;
         double gflops = forwards * flopsPerImage / seconds / 1e9;

@@ -159,7 +159,8 @@ public static class TrainingStepBenchmark
         }
     }
 
-    private static double Median(List<double> values)
+    /// <summary>The median (the mean of the middle two for an even count).</summary>
+    internal static double Median(IReadOnlyList<double> values)
     {
         var sorted = values.Order().ToList();
         int mid = sorted.Count / 2;

@@ -54,31 +54,26 @@ public static class NativeAllocator
     });
 
     /// <summary>malloc's current totals (<c>mallinfo2</c>, glibc ≥ 2.33); null elsewhere.</summary>
-    public static HeapStatistics? HeapStatistics()
+    public static HeapStatistics? HeapStatistics() => Call<HeapStatistics?>(() =>
     {
-        if (!OperatingSystem.IsLinux()) return null;
-        try
-        {
-            var info = mallinfo2();
-            const double mib = 1024.0 * 1024.0;
-            return new HeapStatistics(info.Arena / mib, info.Uordblks / mib, info.Fordblks / mib, info.Hblkhd / mib);
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return null;
-        }
-    }
+        var info = mallinfo2();
+        const double mib = 1024.0 * 1024.0;
+        return new HeapStatistics(info.Arena / mib, info.Uordblks / mib, info.Fordblks / mib, info.Hblkhd / mib);
+    }, orElse: null);
 
-    private static bool Call(Func<bool> action)
+    private static bool Call(Func<bool> action) => Call(action, orElse: false);
+
+    /// <summary>Runs a glibc call, or gives <paramref name="orElse"/> off Linux and on a libc without the entry point (musl).</summary>
+    private static T Call<T>(Func<T> action, T orElse)
     {
-        if (!OperatingSystem.IsLinux()) return false;
+        if (!OperatingSystem.IsLinux()) return orElse;
         try
         {
             return action();
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
-            return false; // musl or another libc without these entry points
+            return orElse;
         }
     }
 

@@ -135,6 +135,7 @@ public sealed class FlatAdamW : IDisposable
                 throw new DiffusionAlignException($"{source}: optimizer state '{prefix + key}' has shape [{string.Join(",", t.shape)}], this model needs [{length}]");
             return t;
         }
+        using var scope = NewDisposeScope(); // the int64 copy of the step count
         using var _ = no_grad();
         var expAvg = Get(ExpAvgKey, Count);
         var expAvgSq = Get(ExpAvgSqKey, Count);
