@@ -11,9 +11,9 @@ namespace DiffusionAlign.Training;
 /// <summary>
 /// Fine-tunes a policy UNet on preference pairs against a frozen copy of itself (the reference),
 /// with any <see cref="IPreferenceObjective"/>. One step reads top to bottom: pairs → shared
-/// (t, ε) per pair → one policy forward on [winners; losers] → one reference forward under
-/// no_grad → objective → backward; after the accumulated micro-batches: clip → AdamW step
-/// (<see cref="FlatAdamW"/>).
+/// (t, ε) per pair → one reference forward on [winners; losers] under inference mode → one
+/// policy forward on the same batch → objective → backward (<see cref="AlignmentStep"/>); after
+/// the accumulated micro-batches: clip → AdamW step (<see cref="FlatAdamW"/>).
 /// The text encoder stays frozen, as in Diffusion-DPO.
 /// </summary>
 public sealed class PreferenceTrainer
