@@ -31,7 +31,8 @@ public class WeakenMissingGlibcxxNeed : Microsoft.Build.Utilities.Task
             if (DefinedVersions(sys).Contains(Version))
             {
                 Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Low,
-                    "DiffusionAlign: " + systemLib + " provides " + Version + "; TorchSharp native library left as is.");
+                    "DiffusionAlign: " + systemLib + " provides " + Version
+                    + "; TorchSharp native library left as is.");
                 return true;
             }
         }
@@ -59,7 +60,8 @@ public class WeakenMissingGlibcxxNeed : Microsoft.Build.Utilities.Task
         Section verneed = Find(sections, ShtGnuVerneed);
         if (verneed == null)
         {
-            Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Low, "DiffusionAlign: " + path + " has no version needs.");
+            Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Low,
+                "DiffusionAlign: " + path + " has no version needs.");
             return true;
         }
         Section strtab = sections[(int)Check(verneed.Link, sections.Count)];
@@ -95,12 +97,14 @@ public class WeakenMissingGlibcxxNeed : Microsoft.Build.Utilities.Task
         }
         if (auxOffset < 0)
         {
-            Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Low, "DiffusionAlign: " + path + " does not need " + Version + ".");
+            Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Low,
+                "DiffusionAlign: " + path + " does not need " + Version + ".");
             return true;
         }
         if ((flags & VerFlgWeak) != 0)
         {
-            Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Low, "DiffusionAlign: " + Version + " need in " + path + " is already weak.");
+            Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Low,
+                "DiffusionAlign: " + Version + " need in " + path + " is already weak.");
             return true;
         }
 
@@ -120,8 +124,10 @@ public class WeakenMissingGlibcxxNeed : Microsoft.Build.Utilities.Task
         }
         if (offenders.Count > 0)
         {
-            Log.LogError("DiffusionAlign: " + path + " needs " + Version + " for symbol(s) " + string.Join(", ", offenders) +
-                         ", which this machine's libstdc++ lacks. Marking the need weak would break at run time; install a newer libstdc++ (GCC 13+) instead.");
+            Log.LogError("DiffusionAlign: " + path + " needs " + Version + " for symbol(s) "
+                         + string.Join(", ", offenders)
+                         + ", which this machine's libstdc++ lacks. Marking the need weak would break at run time;"
+                         + " install a newer libstdc++ (GCC 13+) instead.");
             return false;
         }
 
@@ -132,7 +138,8 @@ public class WeakenMissingGlibcxxNeed : Microsoft.Build.Utilities.Task
         File.Copy(tmp, path, true);
         File.Delete(tmp);
         Log.LogMessage(Microsoft.Build.Framework.MessageImportance.High,
-            "DiffusionAlign: marked the " + Version + " need of " + path + " weak (only " + AllowedSymbol + " uses it; this libstdc++ lacks it).");
+            "DiffusionAlign: marked the " + Version + " need of " + path + " weak (only " + AllowedSymbol
+            + " uses it; this libstdc++ lacks it).");
         return true;
     }
 
@@ -141,7 +148,11 @@ public class WeakenMissingGlibcxxNeed : Microsoft.Build.Utilities.Task
         var dirs = new List<string>();
         string ld = Environment.GetEnvironmentVariable("LD_LIBRARY_PATH");
         if (!string.IsNullOrEmpty(ld)) dirs.AddRange(ld.Split(':'));
-        dirs.AddRange(new[] { "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/lib64", "/usr/lib", "/lib" });
+        dirs.AddRange(new[]
+        {
+            "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
+            "/usr/lib64", "/lib64", "/usr/lib", "/lib"
+        });
         foreach (string d in dirs)
         {
             if (d.Length == 0) continue;
@@ -222,7 +233,11 @@ public class WeakenMissingGlibcxxNeed : Microsoft.Build.Utilities.Task
     }
 
     static ushort U16(byte[] b, long at) { Bounds(b, at, 2); return (ushort)(b[at] | (b[at + 1] << 8)); }
-    static uint U32(byte[] b, long at) { Bounds(b, at, 4); return (uint)(b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)); }
+    static uint U32(byte[] b, long at)
+    {
+        Bounds(b, at, 4);
+        return (uint)(b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24));
+    }
     static ulong U64(byte[] b, long at) { Bounds(b, at, 8); return U32(b, at) | ((ulong)U32(b, at + 4) << 32); }
 
     static string Str(byte[] b, long at, Section table)

@@ -41,14 +41,20 @@ def parse_args(argv):
     p.add_argument("--warmup", type=int, default=2, help="untimed steps first")
     p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (and OMP/BLAS threads)")
     p.add_argument("--text-tokens", type=int, default=10, help="prompt length L of the text states [2B, L, cross_dim]")
-    p.add_argument("--cross-dim", type=int, default=None, help="text state width (default: the config's cross_attention_dim)")
-    p.add_argument("--beta", type=float, default=None, help="beta of the loss (default: DiffusionAlign's AlignConfig.DefaultsFor: dspo 0.001, dpo 2000)")
-    p.add_argument("--lr", type=float, default=2e-5, help="AdamW learning rate (dalign bench passes AlignConfig's default)")
+    p.add_argument("--cross-dim", type=int, default=None,
+                   help="text state width (default: the config's cross_attention_dim)")
+    p.add_argument("--beta", type=float, default=None,
+                   help=("beta of the loss (default: DiffusionAlign's AlignConfig.DefaultsFor: "
+                         "dspo 0.001, dpo 2000)"))
+    p.add_argument("--lr", type=float, default=2e-5,
+                   help="AdamW learning rate (dalign bench passes AlignConfig's default)")
     p.add_argument("--weight-decay", type=float, default=0.01,
                    help="AdamW weight decay (dalign bench passes AlignConfig's default, 0.01, as the trainer uses)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--weights", default=None, help="safetensors file with the UNet weights (names as diffusers; a 'unet.' prefix is stripped)")
-    p.add_argument("--check", default=None, help="safetensors file of inputs and expected outputs; verify instead of timing")
+    p.add_argument("--weights", default=None,
+                   help="safetensors file with the UNet weights (names as diffusers; a 'unet.' prefix is stripped)")
+    p.add_argument("--check", default=None,
+                   help="safetensors file of inputs and expected outputs; verify instead of timing")
     return p.parse_args(argv)
 
 
@@ -279,7 +285,8 @@ class Upsample2D(nn.Module):
         self.conv = nn.Conv2d(channels, channels, 3, padding=1)
 
     def forward(self, x, size=None):
-        x = F.interpolate(x, scale_factor=2.0, mode="nearest") if size is None else F.interpolate(x, size=size, mode="nearest")
+        x = (F.interpolate(x, scale_factor=2.0, mode="nearest") if size is None
+             else F.interpolate(x, size=size, mode="nearest"))
         return self.conv(x)
 
 
@@ -288,7 +295,8 @@ class DownBlock(nn.Module):
 
     def __init__(self, in_ch, out_ch, layers, add_downsample, padding, resnet, attention):
         super().__init__()
-        self.resnets = nn.ModuleList([ResnetBlock2D(in_ch if i == 0 else out_ch, out_ch, **resnet) for i in range(layers)])
+        self.resnets = nn.ModuleList(
+            [ResnetBlock2D(in_ch if i == 0 else out_ch, out_ch, **resnet) for i in range(layers)])
         if attention is not None:
             self.attentions = nn.ModuleList([make_transformer(out_ch, resnet, attention) for _ in range(layers)])
         else:
@@ -372,8 +380,10 @@ class UNet2DConditionModel(nn.Module):
         resnet = dict(temb=temb, groups=c["norm_num_groups"], eps=c["norm_eps"], act=c["act_fn"], dropout=c["dropout"])
 
         def attention_of(block):
-            return dict(heads=per_block(c["attention_head_dim"], block), cross_dim=per_block(c["cross_attention_dim"], block),
-                        layers=per_block(c["transformer_layers_per_block"], block), linear_proj=c["use_linear_projection"],
+            return dict(heads=per_block(c["attention_head_dim"], block),
+                        cross_dim=per_block(c["cross_attention_dim"], block),
+                        layers=per_block(c["transformer_layers_per_block"], block),
+                        linear_proj=c["use_linear_projection"],
                         only_cross=per_block(c["only_cross_attention"], block))
 
         downs = []
@@ -382,7 +392,8 @@ class UNet2DConditionModel(nn.Module):
             downs.append(DownBlock(ch[0] if i == 0 else ch[i - 1], ch[i], per_block(c["layers_per_block"], i),
                                    i < n - 1, c["downsample_padding"], resnet, attention))
         self.down_blocks = nn.ModuleList(downs)
-        self.mid_block = UNetMidBlock2DCrossAttn(ch[-1], dict(resnet, output_scale_factor=c["mid_block_scale_factor"]), attention_of(n - 1))
+        self.mid_block = UNetMidBlock2DCrossAttn(ch[-1], dict(resnet, output_scale_factor=c["mid_block_scale_factor"]),
+                                                 attention_of(n - 1))
 
         ups = []
         output = ch[-1]
@@ -390,7 +401,8 @@ class UNet2DConditionModel(nn.Module):
             mirrored = n - 1 - i
             prev_output, output = output, ch[mirrored]
             attention = attention_of(mirrored) if c["up_block_types"][i] == "CrossAttnUpBlock2D" else None
-            ups.append(UpBlock(ch[max(mirrored - 1, 0)], prev_output, output, per_block(c["layers_per_block"], mirrored) + 1,
+            ups.append(UpBlock(ch[max(mirrored - 1, 0)], prev_output, output,
+                               per_block(c["layers_per_block"], mirrored) + 1,
                                i < n - 1, resnet, attention))
         self.up_blocks = nn.ModuleList(ups)
         self.conv_norm_out = nn.GroupNorm(c["norm_num_groups"], ch[0], eps=c["norm_eps"], affine=True)
@@ -583,8 +595,10 @@ def time_steps(model, config, scheduler, args, beta):
     reference.eval()
     model.train()
     parameters = [p for p in model.parameters()]
-    # foreach: PyTorch's multi-tensor AdamW, its counterpart of our FlatAdamW (the per-parameter loop is its default in 1.13).
-    optimizer = torch.optim.AdamW(parameters, lr=args.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=args.weight_decay, foreach=True)
+    # foreach: PyTorch's multi-tensor AdamW, its counterpart of our FlatAdamW (the per-parameter loop is its
+    # default in 1.13).
+    optimizer = torch.optim.AdamW(parameters, lr=args.lr, betas=(0.9, 0.999), eps=1e-8,
+                                  weight_decay=args.weight_decay, foreach=True)
     loss_fn = LOSSES[args.method]
     acp = alphas_cumprod(scheduler)
     v_prediction = scheduler.get("prediction_type", "epsilon") == "v_prediction"
@@ -628,10 +642,12 @@ def time_steps(model, config, scheduler, args, beta):
         o = time.perf_counter() - c
         total = time.perf_counter() - step_start
         if step >= args.warmup:
-            for key, value in zip(("policy_forward", "reference_forward", "backward", "optimizer", "step"), (f, r, bw, o, total)):
+            for key, value in zip(("policy_forward", "reference_forward", "backward", "optimizer", "step"),
+                                  (f, r, bw, o, total)):
                 times[key].append(value)
         loss_value = float(loss.detach())
-        log(f"{args.method} step {step}{' (warm-up)' if step < args.warmup else ''}: {total:.3f} s, loss {loss_value:.6g}")
+        log(f"{args.method} step {step}{' (warm-up)' if step < args.warmup else ''}: "
+            f"{total:.3f} s, loss {loss_value:.6g}")
 
     # Medians, as TrainingStepBenchmark reports: one preempted step can double a mean on 2 cores.
     med = {key: statistics.median(values) for key, values in times.items()}

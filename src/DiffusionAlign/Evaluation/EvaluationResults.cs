@@ -50,7 +50,9 @@ public sealed record EvaluationResults
     [JsonPropertyName("idealized_ranking_accuracy")]
     public double? IdealizedRankingAccuracy { get; init; }
 
-    /// <summary>Held-out pairs whose label agrees with the true reward order: the ceiling any ranking can reach on noisy labels.</summary>
+    /// <summary>
+    /// Held-out pairs whose label agrees with the true reward order: the ceiling any ranking can reach on noisy labels.
+    /// </summary>
     [JsonPropertyName("label_reward_agreement")]
     public double? LabelRewardAgreement { get; init; }
 

@@ -6,7 +6,9 @@ namespace DiffusionAlign.IO;
 /// </summary>
 public static class AtomicFile
 {
-    /// <summary>Calls <paramref name="write"/> on a temporary file and moves it to <paramref name="path"/> only if it returns.</summary>
+    /// <summary>
+    /// Calls <paramref name="write"/> on a temporary file and moves it to <paramref name="path"/> only if it returns.
+    /// </summary>
     public static void Write(string path, Action<FileStream> write)
     {
         string fullPath = Path.GetFullPath(path);
@@ -15,7 +17,8 @@ public static class AtomicFile
         string temporary = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var stream = new FileStream(
+                temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
                 write(stream);
                 stream.Flush(flushToDisk: true);

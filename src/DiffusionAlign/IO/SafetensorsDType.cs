@@ -42,11 +42,14 @@ public static class SafetensorsDTypes
 
     /// <summary>Parses a header dtype word; null when it is not a safetensors dtype.</summary>
     public static SafetensorsDType? Parse(string word) =>
-        Enum.TryParse<SafetensorsDType>(word, ignoreCase: false, out var dtype) && Enum.IsDefined(dtype) && word == dtype.ToString()
+        Enum.TryParse<SafetensorsDType>(word, ignoreCase: false, out var dtype)
+        && Enum.IsDefined(dtype) && word == dtype.ToString()
             ? dtype
             : null;
 
-    /// <summary>The TorchSharp element type, or null for dtypes TorchSharp lacks (unsigned 16-64 bit, float8).</summary>
+    /// <summary>
+    /// The TorchSharp element type, or null for dtypes TorchSharp lacks (unsigned 16-64 bit, float8).
+    /// </summary>
     public static ScalarType? ToScalarType(this SafetensorsDType dtype) => dtype switch
     {
         SafetensorsDType.BOOL => ScalarType.Bool,
@@ -62,7 +65,9 @@ public static class SafetensorsDTypes
         _ => null,
     };
 
-    /// <summary>The safetensors dtype for a TorchSharp element type, or null when the format has none we write.</summary>
+    /// <summary>
+    /// The safetensors dtype for a TorchSharp element type, or null when the format has none we write.
+    /// </summary>
     public static SafetensorsDType? FromScalarType(ScalarType type) => type switch
     {
         ScalarType.Bool => SafetensorsDType.BOOL,

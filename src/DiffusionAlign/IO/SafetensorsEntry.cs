@@ -4,7 +4,8 @@ namespace DiffusionAlign.IO;
 /// One tensor's header record: its name, element type, shape and byte range
 /// [<see cref="Begin"/>, <see cref="End"/>) relative to the start of the data section.
 /// </summary>
-public sealed record SafetensorsEntry(string Name, SafetensorsDType DType, IReadOnlyList<long> Shape, long Begin, long End)
+public sealed record SafetensorsEntry(
+    string Name, SafetensorsDType DType, IReadOnlyList<long> Shape, long Begin, long End)
 {
     public long ByteCount => End - Begin;
 

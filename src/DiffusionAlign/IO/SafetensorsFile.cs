@@ -20,8 +20,10 @@ public static class SafetensorsFile
     /// Writes <paramref name="tensors"/> (any device and layout; stored contiguous, in name order) with optional
     /// <c>__metadata__</c>. The file appears only once complete, replacing any previous one.
     /// </summary>
-    /// <exception cref="ArgumentException">A name is empty or reserved, or a tensor's dtype has no safetensors counterpart.</exception>
-    public static void Write(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <exception cref="ArgumentException">A name is empty or reserved,
+    /// or a tensor's dtype has no safetensors counterpart.</exception>
+    public static void Write(string path, IReadOnlyDictionary<string, Tensor> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null)
     {
         RequireLittleEndian();
         var ordered = tensors.OrderBy(pair => pair.Key, StringComparer.Ordinal).ToList();
@@ -32,7 +34,9 @@ public static class SafetensorsFile
             if (string.IsNullOrEmpty(name) || name == "__metadata__")
                 throw new ArgumentException($"'{name}' cannot be a tensor name in a safetensors file", nameof(tensors));
             var dtype = SafetensorsDTypes.FromScalarType(tensor.dtype)
-                ?? throw new ArgumentException($"tensor '{name}' has dtype {tensor.dtype}, which safetensors files here cannot hold", nameof(tensors));
+                ?? throw new ArgumentException(
+                    $"tensor '{name}' has dtype {tensor.dtype}, which safetensors files here cannot hold",
+                    nameof(tensors));
             long bytes = tensor.numel() * dtype.Size();
             entries.Add(new SafetensorsEntry(name, dtype, tensor.shape, offset, offset + bytes));
             offset += bytes;
@@ -63,7 +67,8 @@ public static class SafetensorsFile
     /// stored dtype. The whole header is checked first, so a malformed file is rejected before any tensor is made.
     /// </summary>
     /// <exception cref="SafetensorsFormatException">The file is not a well-formed safetensors file.</exception>
-    /// <exception cref="DiffusionAlignException">The file does not exist, or a selected tensor's dtype has no TorchSharp type.</exception>
+    /// <exception cref="DiffusionAlignException">The file does not exist,
+    /// or a selected tensor's dtype has no TorchSharp type.</exception>
     public static Dictionary<string, Tensor> Read(string path, Func<string, bool>? filter = null)
     {
         using var stream = Open(path);
@@ -75,7 +80,8 @@ public static class SafetensorsFile
             {
                 if (filter is not null && !filter(entry.Name)) continue;
                 var type = entry.DType.ToScalarType()
-                    ?? throw new DiffusionAlignException($"{path}: tensor '{entry.Name}' has dtype {entry.DType}, which TorchSharp cannot represent");
+                    ?? throw new DiffusionAlignException(
+                        $"{path}: tensor '{entry.Name}' has dtype {entry.DType}, which TorchSharp cannot represent");
                 var tensor = empty(entry.Shape.ToArray(), dtype: type, device: CPU).DetachFromDisposeScope();
                 result.Add(entry.Name, tensor);
                 ReadData(stream, header.DataStart + entry.Begin, entry.ByteCount, tensor, entry.DType.Size(), path);
@@ -99,14 +105,17 @@ public static class SafetensorsFile
     {
         long fileLength = stream.Length;
         if (fileLength < 8)
-            throw new SafetensorsFormatException(path, $"file is {fileLength} bytes, shorter than the 8-byte header length");
+            throw new SafetensorsFormatException(
+                path, $"file is {fileLength} bytes, shorter than the 8-byte header length");
         Span<byte> lengthBytes = stackalloc byte[8];
         stream.ReadExactly(lengthBytes);
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
         if (headerLength > (ulong)SafetensorsHeader.MaxHeaderBytes)
-            throw new SafetensorsFormatException(path, $"header length {headerLength} exceeds the {SafetensorsHeader.MaxHeaderBytes}-byte limit");
+            throw new SafetensorsFormatException(
+                path, $"header length {headerLength} exceeds the {SafetensorsHeader.MaxHeaderBytes}-byte limit");
         if ((long)headerLength > fileLength - 8)
-            throw new SafetensorsFormatException(path, $"header length {headerLength} runs past the end of the {fileLength}-byte file");
+            throw new SafetensorsFormatException(
+                path, $"header length {headerLength} runs past the end of the {fileLength}-byte file");
         var header = new byte[(int)headerLength];
         stream.ReadExactly(header);
         long dataStart = 8 + (long)headerLength;
@@ -117,7 +126,8 @@ public static class SafetensorsFile
     /// Reads straight into the tensor's native storage through spans over slices of its flat view, so no
     /// managed array (limited to 2 GB) ever holds a whole tensor.
     /// </summary>
-    private static void ReadData(FileStream stream, long position, long count, Tensor tensor, long elementSize, string path)
+    private static void ReadData(FileStream stream, long position, long count, Tensor tensor, long elementSize,
+        string path)
     {
         if (count == 0) return;
         stream.Seek(position, SeekOrigin.Begin);
@@ -133,7 +143,8 @@ public static class SafetensorsFile
             }
             catch (EndOfStreamException e)
             {
-                throw new SafetensorsFormatException(path, "file ended inside the tensor data (was it truncated while reading?)", e);
+                throw new SafetensorsFormatException(
+                    path, "file ended inside the tensor data (was it truncated while reading?)", e);
             }
         }
     }
@@ -150,11 +161,15 @@ public static class SafetensorsFile
         }
     }
 
-    /// <summary>Compact JSON (metadata first, then tensors in data order), space-padded to a multiple of 8 so the data is aligned.</summary>
+    /// <summary>
+    /// Compact JSON (metadata first, then tensors in data order),
+    /// space-padded to a multiple of 8 so the data is aligned.
+    /// </summary>
     private static byte[] EncodeHeader(List<SafetensorsEntry> entries, IReadOnlyDictionary<string, string>? metadata)
     {
         using var json = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(json, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        using (var writer = new Utf8JsonWriter(
+            json, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             writer.WriteStartObject();
             if (metadata is { Count: > 0 })

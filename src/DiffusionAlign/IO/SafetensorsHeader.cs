@@ -20,14 +20,16 @@ public sealed record SafetensorsHeader(
 
     private const string MetadataKey = "__metadata__";
 
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private static readonly UTF8Encoding StrictUtf8 =
+        new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>
     /// Parses and checks a header: every field present and well typed, every byte range inside the
     /// <paramref name="dataLength"/>-byte data section and sized to its shape, and the ranges tiling the
     /// section with no overlap or gap.
     /// </summary>
-    /// <exception cref="SafetensorsFormatException">Any violation; the message names <paramref name="path"/>.</exception>
+    /// <exception cref="SafetensorsFormatException">Any violation; the message names
+    /// <paramref name="path"/>.</exception>
     internal static SafetensorsHeader Parse(byte[] headerBytes, long dataStart, long dataLength, string path)
     {
         string text;
@@ -47,7 +49,8 @@ public sealed record SafetensorsHeader(
         }
         catch (JsonException e)
         {
-            throw new SafetensorsFormatException(path, $"header is not valid JSON ({e.Message.ReplaceLineEndings(" ")})", e);
+            throw new SafetensorsFormatException(
+                path, $"header is not valid JSON ({e.Message.ReplaceLineEndings(" ")})", e);
         }
 
         using (document)
@@ -108,9 +111,12 @@ public sealed record SafetensorsHeader(
                     throw new SafetensorsFormatException(path, $"tensor '{name}': unexpected field '{field.Name}'");
             }
         }
-        if (dtypeElement is not { } dtypeJson) throw new SafetensorsFormatException(path, $"tensor '{name}': missing field 'dtype'");
-        if (shapeElement is not { } shapeJson) throw new SafetensorsFormatException(path, $"tensor '{name}': missing field 'shape'");
-        if (offsetsElement is not { } offsetsJson) throw new SafetensorsFormatException(path, $"tensor '{name}': missing field 'data_offsets'");
+        if (dtypeElement is not { } dtypeJson)
+            throw new SafetensorsFormatException(path, $"tensor '{name}': missing field 'dtype'");
+        if (shapeElement is not { } shapeJson)
+            throw new SafetensorsFormatException(path, $"tensor '{name}': missing field 'shape'");
+        if (offsetsElement is not { } offsetsJson)
+            throw new SafetensorsFormatException(path, $"tensor '{name}': missing field 'data_offsets'");
 
         if (dtypeJson.ValueKind != JsonValueKind.String)
             throw new SafetensorsFormatException(path, $"tensor '{name}': dtype must be a string");
@@ -121,12 +127,15 @@ public sealed record SafetensorsHeader(
         var shape = ReadIntegers(shapeJson, name, "shape", path);
         var offsets = ReadIntegers(offsetsJson, name, "data_offsets", path);
         if (offsets.Length != 2)
-            throw new SafetensorsFormatException(path, $"tensor '{name}': data_offsets must be [begin, end], got {offsets.Length} numbers");
+            throw new SafetensorsFormatException(
+                path, $"tensor '{name}': data_offsets must be [begin, end], got {offsets.Length} numbers");
         long begin = offsets[0], end = offsets[1];
         if (end < begin)
-            throw new SafetensorsFormatException(path, $"tensor '{name}': data_offsets end {end} is before begin {begin}");
+            throw new SafetensorsFormatException(
+                path, $"tensor '{name}': data_offsets end {end} is before begin {begin}");
         if (end > dataLength)
-            throw new SafetensorsFormatException(path, $"tensor '{name}': data_offsets [{begin}, {end}] run past the {dataLength}-byte data section");
+            throw new SafetensorsFormatException(
+                path, $"tensor '{name}': data_offsets [{begin}, {end}] run past the {dataLength}-byte data section");
 
         long expected;
         try
@@ -135,11 +144,13 @@ public sealed record SafetensorsHeader(
         }
         catch (OverflowException)
         {
-            throw new SafetensorsFormatException(path, $"tensor '{name}': shape [{string.Join(", ", shape)}] is too large");
+            throw new SafetensorsFormatException(
+                path, $"tensor '{name}': shape [{string.Join(", ", shape)}] is too large");
         }
         if (end - begin != expected)
             throw new SafetensorsFormatException(path,
-                $"tensor '{name}': {end - begin} bytes stored but shape [{string.Join(", ", shape)}] of {word} needs {expected}");
+                $"tensor '{name}': {end - begin} bytes stored "
+                + $"but shape [{string.Join(", ", shape)}] of {word} needs {expected}");
         return new SafetensorsEntry(name, dtype, shape, begin, end);
     }
 
@@ -152,7 +163,8 @@ public sealed record SafetensorsHeader(
         foreach (var item in value.EnumerateArray())
         {
             if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt64(out long number))
-                throw new SafetensorsFormatException(path, $"tensor '{name}': {field} holds '{item.GetRawText()}', not an integer");
+                throw new SafetensorsFormatException(
+                    path, $"tensor '{name}': {field} holds '{item.GetRawText()}', not an integer");
             if (number < 0)
                 throw new SafetensorsFormatException(path, $"tensor '{name}': {field} holds negative {number}");
             numbers[i++] = number;
@@ -170,7 +182,8 @@ public sealed record SafetensorsHeader(
             if (entry.Begin < position)
                 throw new SafetensorsFormatException(path, $"tensors '{previous!.Name}' and '{entry.Name}' overlap");
             if (entry.Begin > position)
-                throw new SafetensorsFormatException(path, $"{entry.Begin - position} unused bytes before tensor '{entry.Name}' (at {position})");
+                throw new SafetensorsFormatException(
+                    path, $"{entry.Begin - position} unused bytes before tensor '{entry.Name}' (at {position})");
             position = entry.End;
             previous = entry;
         }

@@ -15,7 +15,8 @@ public static class ImageCodec
         {
             result = ImageResult.FromMemory(bytes, StbImageSharp.ColorComponents.RedGreenBlue);
         }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IndexOutOfRangeException or NullReferenceException)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IndexOutOfRangeException
+            or NullReferenceException)
         {
             throw new DiffusionAlignException($"{what} is not a decodable image ({e.Message})");
         }
@@ -39,7 +40,8 @@ public static class ImageCodec
         var bytes = new byte[image.Pixels.Length];
         for (int i = 0; i < bytes.Length; i++) bytes[i] = (byte)Math.Round(Math.Clamp(image.Pixels[i], 0f, 1f) * 255f);
         using var stream = new MemoryStream();
-        new ImageWriter().WritePng(bytes, image.Width, image.Height, StbImageWriteSharp.ColorComponents.RedGreenBlue, stream);
+        new ImageWriter().WritePng(
+            bytes, image.Width, image.Height, StbImageWriteSharp.ColorComponents.RedGreenBlue, stream);
         return stream.ToArray();
     }
 

@@ -10,7 +10,8 @@ public static class ImageGrid
     /// Places same-sized images row by row in <paramref name="columns"/> columns (fewer if there are fewer images);
     /// empty cells of the last row stay at <paramref name="paddingValue"/>.
     /// </summary>
-    /// <exception cref="ArgumentException">No images, images of different sizes, columns &lt; 1, or negative padding.</exception>
+    /// <exception cref="ArgumentException">No images, images of
+    /// different sizes, columns &lt; 1, or negative padding.</exception>
     public static RgbImage Compose(IReadOnlyList<RgbImage> images, int columns, int padding = 2, float paddingValue = 1)
     {
         if (images.Count == 0) throw new ArgumentException("need at least one image", nameof(images));
@@ -20,7 +21,9 @@ public static class ImageGrid
         for (int i = 1; i < images.Count; i++)
             if (images[i].Width != width || images[i].Height != height)
                 throw new ArgumentException(
-                    $"image {i} is {images[i].Width}x{images[i].Height} but image 0 is {width}x{height}; a grid needs one size", nameof(images));
+                    $"image {i} is {images[i].Width}x{images[i].Height} but image 0 is {width}x{height}; "
+                    + "a grid needs one size",
+                    nameof(images));
 
         int cols = Math.Min(columns, images.Count);
         int rows = (images.Count + cols - 1) / cols;
@@ -31,12 +34,15 @@ public static class ImageGrid
             int left = padding + (i % cols) * (width + padding);
             int top = padding + (i / cols) * (height + padding);
             for (int y = 0; y < height; y++)
-                Array.Copy(images[i].Pixels, y * width * 3, grid.Pixels, ((top + y) * grid.Width + left) * 3, width * 3);
+                Array.Copy(images[i].Pixels, y * width * 3,
+                    grid.Pixels, ((top + y) * grid.Width + left) * 3, width * 3);
         }
         return grid;
     }
 
-    /// <summary>Enlarges by an integer factor with nearest-neighbour sampling, so small samples (32x32) stay crisp when viewed.</summary>
+    /// <summary>
+    /// Enlarges by an integer factor with nearest-neighbour sampling, so small samples (32x32) stay crisp when viewed.
+    /// </summary>
     public static RgbImage Upscale(RgbImage image, int factor)
     {
         if (factor < 1) throw new ArgumentOutOfRangeException(nameof(factor), factor, "factor must be at least 1");
@@ -57,7 +63,8 @@ public static class ImageGrid
         foreach (var panel in panels)
         {
             for (int y = 0; y < panel.Height; y++)
-                Array.Copy(panel.Pixels, y * panel.Width * 3, figure.Pixels, (y * figure.Width + offsetX) * 3, panel.Width * 3);
+                Array.Copy(panel.Pixels, y * panel.Width * 3,
+                    figure.Pixels, (y * figure.Width + offsetX) * 3, panel.Width * 3);
             offsetX += panel.Width;
         }
         return figure;

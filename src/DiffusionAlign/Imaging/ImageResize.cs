@@ -8,11 +8,14 @@ namespace DiffusionAlign.Imaging;
 /// </summary>
 public static class ImageResize
 {
-    /// <summary>Resizes to exactly <paramref name="width"/> × <paramref name="height"/> (aspect ratio not preserved).</summary>
+    /// <summary>
+    /// Resizes to exactly <paramref name="width"/> × <paramref name="height"/> (aspect ratio not preserved).
+    /// </summary>
     public static RgbImage Resize(RgbImage image, int width, int height)
     {
         ArgumentNullException.ThrowIfNull(image);
-        if (width <= 0 || height <= 0) throw new ArgumentOutOfRangeException(nameof(width), "target sides must be positive");
+        if (width <= 0 || height <= 0)
+            throw new ArgumentOutOfRangeException(nameof(width), "target sides must be positive");
         if (width == image.Width && height == image.Height) return image.Clone();
 
         var xWeights = AxisWeights(image.Width, width);
@@ -64,8 +67,8 @@ public static class ImageResize
     }
 
     /// <summary>
-    /// Cuts the largest centred square out of the image and resizes it to <paramref name="size"/> × <paramref name="size"/>.
-    /// Cropping instead of squashing keeps shapes undistorted, as diffusion training pipelines
+    /// Cuts the largest centred square out of the image and resizes it to <paramref name="size"/> ×
+    /// <paramref name="size"/>. Cropping instead of squashing keeps shapes undistorted, as diffusion training pipelines
     /// (e.g. Diffusion-DPO's center crop) do. When the excess is odd, the extra pixel is dropped from the right/bottom.
     /// </summary>
     public static RgbImage ToSquare(RgbImage image, int size)
@@ -87,7 +90,9 @@ public static class ImageResize
         return crop;
     }
 
-    /// <summary>For each output index along one axis, the source indices and weights (summing to 1) that make it.</summary>
+    /// <summary>
+    /// For each output index along one axis, the source indices and weights (summing to 1) that make it.
+    /// </summary>
     private static (int Index, double Weight)[][] AxisWeights(int inSize, int outSize)
     {
         var weights = new (int, double)[outSize][];

@@ -21,7 +21,9 @@ public static class ImageTensors
             var image = images[n];
             if (image.Width != width || image.Height != height)
                 throw new ArgumentException(
-                    $"image {n} is {image.Width}x{image.Height} but image 0 is {width}x{height}; a batch needs one size", nameof(images));
+                    $"image {n} is {image.Width}x{image.Height} but image 0 is {width}x{height}; "
+                    + "a batch needs one size",
+                    nameof(images));
             var pixels = image.Pixels;
             int batchOffset = n * 3 * plane;
             for (int p = 0; p < plane; p++)
@@ -39,8 +41,10 @@ public static class ImageTensors
     public static RgbImage[] ToImages(Tensor batch)
     {
         if (batch.dim() != 4 || batch.shape[1] != 3 || batch.shape[0] < 1 || batch.shape[2] < 1 || batch.shape[3] < 1)
-            throw new ArgumentException($"expected an image batch [N, 3, H, W], got [{string.Join(", ", batch.shape)}]", nameof(batch));
-        int count = (int)batch.shape[0], height = (int)batch.shape[2], width = (int)batch.shape[3], plane = width * height;
+            throw new ArgumentException(
+                $"expected an image batch [N, 3, H, W], got [{string.Join(", ", batch.shape)}]", nameof(batch));
+        int count = (int)batch.shape[0], height = (int)batch.shape[2], width = (int)batch.shape[3],
+            plane = width * height;
         float[] values;
         using (var scope = NewDisposeScope())
         using (no_grad())

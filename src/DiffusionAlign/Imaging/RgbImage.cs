@@ -8,12 +8,15 @@ public sealed class RgbImage
 {
     public RgbImage(int width, int height, float[]? pixels = null)
     {
-        if (width <= 0 || height <= 0) throw new ArgumentOutOfRangeException(nameof(width), "image sides must be positive");
+        if (width <= 0 || height <= 0)
+            throw new ArgumentOutOfRangeException(nameof(width), "image sides must be positive");
         Width = width;
         Height = height;
         Pixels = pixels ?? new float[width * height * 3];
         if (Pixels.Length != width * height * 3)
-            throw new ArgumentException($"expected {width * height * 3} values for a {width}x{height} RGB image, got {Pixels.Length}", nameof(pixels));
+            throw new ArgumentException(
+                $"expected {width * height * 3} values for a {width}x{height} RGB image, got {Pixels.Length}",
+                nameof(pixels));
     }
 
     public int Width { get; }

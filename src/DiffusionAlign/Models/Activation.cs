@@ -24,7 +24,9 @@ public static class Activation
 
     public static bool IsKnown(string? name) => name is not null && ByName.ContainsKey(name);
 
-    /// <summary>The activation called <paramref name="name"/> in a config (silu, swish, mish, gelu, quick_gelu).</summary>
+    /// <summary>
+    /// The activation called <paramref name="name"/> in a config (silu, swish, mish, gelu, quick_gelu).
+    /// </summary>
     /// <exception cref="DiffusionAlignException">For an unknown name.</exception>
     public static Func<Tensor, Tensor> Get(string name) =>
         ByName.TryGetValue(name, out var f)

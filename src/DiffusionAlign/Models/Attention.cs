@@ -24,10 +24,12 @@ public sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
     /// <param name="headDim">Width of one head.</param>
     /// <param name="dropoutProbability">Dropout after the output projection.</param>
     /// <param name="device">Where to allocate the weights (null: the default device).</param>
-    public Attention(int queryDim, int? crossAttentionDim, int heads, int headDim, double dropoutProbability = 0.0, Device? device = null)
+    public Attention(int queryDim, int? crossAttentionDim, int heads, int headDim, double dropoutProbability = 0.0,
+        Device? device = null)
         : base(nameof(Attention))
     {
-        if (heads <= 0 || headDim <= 0) throw new ArgumentOutOfRangeException(nameof(heads), "heads and head width must be positive");
+        if (heads <= 0 || headDim <= 0)
+            throw new ArgumentOutOfRangeException(nameof(heads), "heads and head width must be positive");
         Heads = heads;
         HeadDim = headDim;
         var inner = heads * headDim;
@@ -45,10 +47,14 @@ public sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
 
     public int HeadDim { get; }
 
-    /// <summary>Which attention computation <see cref="forward"/> uses; the result is the same up to rounding.</summary>
+    /// <summary>
+    /// Which attention computation <see cref="forward"/> uses; the result is the same up to rounding.
+    /// </summary>
     public AttentionKernel Kernel { get; set; } = AttentionKernel.ScaledDotProduct;
 
-    /// <summary>Maps <c>hidden</c> <c>[B, Lq, query]</c> (and <c>context</c> <c>[B, Lk, cross]</c>) to <c>[B, Lq, query]</c>.</summary>
+    /// <summary>
+    /// Maps <c>hidden</c> <c>[B, Lq, query]</c> (and <c>context</c> <c>[B, Lk, cross]</c>) to <c>[B, Lq, query]</c>.
+    /// </summary>
     public override Tensor forward(Tensor hidden, Tensor? context)
     {
         var source = context ?? hidden;

@@ -7,8 +7,8 @@ public enum AttentionKernel
     ScaledDotProduct,
 
     /// <summary>
-    /// Explicit matmul → softmax → matmul, as diffusers' <c>AttnProcessor</c> does. Kept so the
-    /// benchmark can show what the fused kernel buys, and as a fallback for devices without it.
+    /// Explicit matmul → softmax → matmul, as diffusers' <c>AttnProcessor</c> does (its
+    /// <c>set_attn_processor</c> offers the same choice): a fallback for devices without the fused kernel.
     /// </summary>
     MatmulSoftmax,
 }

@@ -26,15 +26,18 @@ public sealed class BasicTransformerBlock : nn.Module<Tensor, Tensor, Tensor>
     /// <param name="heads">Number of attention heads.</param>
     /// <param name="headDim">Width of one head.</param>
     /// <param name="crossAttentionDim">Width of the prompt embeddings.</param>
-    /// <param name="onlyCrossAttention">When true <c>attn1</c> also attends to the prompt instead of the tokens.</param>
+    /// <param name="onlyCrossAttention">When true <c>attn1</c> also attends to the prompt instead of the
+    /// tokens.</param>
     /// <param name="dropoutProbability">Dropout inside attention outputs and the feed-forward.</param>
     /// <param name="device">Where to allocate the weights (null: the default device).</param>
-    public BasicTransformerBlock(int dim, int heads, int headDim, int crossAttentionDim, bool onlyCrossAttention = false, double dropoutProbability = 0.0, Device? device = null)
+    public BasicTransformerBlock(int dim, int heads, int headDim, int crossAttentionDim,
+        bool onlyCrossAttention = false, double dropoutProbability = 0.0, Device? device = null)
         : base(nameof(BasicTransformerBlock))
     {
         this.onlyCrossAttention = onlyCrossAttention;
         norm1 = nn.LayerNorm(dim, LayerNormEps, device: device);
-        attn1 = new Attention(dim, onlyCrossAttention ? crossAttentionDim : null, heads, headDim, dropoutProbability, device);
+        attn1 = new Attention(
+            dim, onlyCrossAttention ? crossAttentionDim : null, heads, headDim, dropoutProbability, device);
         norm2 = nn.LayerNorm(dim, LayerNormEps, device: device);
         attn2 = new Attention(dim, crossAttentionDim, heads, headDim, dropoutProbability, device);
         norm3 = nn.LayerNorm(dim, LayerNormEps, device: device);

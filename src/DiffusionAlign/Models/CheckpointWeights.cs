@@ -17,7 +17,8 @@ public static class CheckpointWeights
     /// checkpoint may or may not carry that the model does not keep, such as CLIP's <c>position_ids</c>).
     /// </summary>
     /// <exception cref="DiffusionAlignException">For missing, unexpected or mis-shaped tensors.</exception>
-    public static void LoadStrict(nn.Module module, IReadOnlyDictionary<string, Tensor> weights, string what, IEnumerable<string>? ignoredKeys = null)
+    public static void LoadStrict(nn.Module module, IReadOnlyDictionary<string, Tensor> weights, string what,
+        IEnumerable<string>? ignoredKeys = null)
     {
         var ignored = new HashSet<string>(ignoredKeys ?? []);
         var source = weights.Where(kv => !ignored.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
@@ -27,13 +28,15 @@ public static class CheckpointWeights
         var unexpected = source.Keys.Where(k => !target.ContainsKey(k)).ToList();
         if (missing.Count > 0 || unexpected.Count > 0)
             throw new DiffusionAlignException(
-                $"{what} does not match the model: {missing.Count} missing ({Sample(missing)}), {unexpected.Count} unexpected ({Sample(unexpected)})");
+                $"{what} does not match the model: {missing.Count} missing ({Sample(missing)}), "
+                + $"{unexpected.Count} unexpected ({Sample(unexpected)})");
 
         foreach (var (key, tensor) in source)
         {
             if (!tensor.shape.SequenceEqual(target[key].shape))
                 throw new DiffusionAlignException(
-                    $"{what}: {key} has shape [{string.Join(", ", tensor.shape)}], the model expects [{string.Join(", ", target[key].shape)}]");
+                    $"{what}: {key} has shape [{string.Join(", ", tensor.shape)}], "
+                    + $"the model expects [{string.Join(", ", target[key].shape)}]");
         }
 
         module.load_state_dict(source, strict: true);

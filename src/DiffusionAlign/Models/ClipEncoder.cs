@@ -13,7 +13,8 @@ public sealed class ClipEncoder : nn.Module<Tensor, Tensor>
     public ClipEncoder(ClipTextConfig config, Device? device = null)
         : base(nameof(ClipEncoder))
     {
-        layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new ClipEncoderLayer(config, device)).ToArray());
+        layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers)
+            .Select(_ => new ClipEncoderLayer(config, device)).ToArray());
         RegisterComponents();
     }
 

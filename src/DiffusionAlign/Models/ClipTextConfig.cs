@@ -31,7 +31,9 @@ public sealed record ClipTextConfig
     /// <summary>Scales every initial weight's standard deviation (transformers' <c>initializer_factor</c>).</summary>
     [JsonPropertyName("initializer_factor")] public double InitializerFactor { get; init; } = 1.0;
 
-    /// <summary>CLIP ViT-L/14's text tower, the text encoder of Stable Diffusion 1.x (123,060,480 parameters).</summary>
+    /// <summary>
+    /// CLIP ViT-L/14's text tower, the text encoder of Stable Diffusion 1.x (123,060,480 parameters).
+    /// </summary>
     public static ClipTextConfig StableDiffusion15 { get; } = new()
     {
         VocabSize = 49408,
@@ -79,13 +81,16 @@ public sealed record ClipTextConfig
     /// <exception cref="DiffusionAlignException">With the first problem found.</exception>
     public void Validate()
     {
-        if (VocabSize <= 0 || HiddenSize <= 0 || IntermediateSize <= 0 || NumHiddenLayers <= 0 || MaxPositionEmbeddings <= 0)
-            Fail("vocab_size, hidden_size, intermediate_size, num_hidden_layers and max_position_embeddings must be positive");
+        if (VocabSize <= 0 || HiddenSize <= 0 || IntermediateSize <= 0 || NumHiddenLayers <= 0
+            || MaxPositionEmbeddings <= 0)
+            Fail("vocab_size, hidden_size, intermediate_size, num_hidden_layers and max_position_embeddings "
+                + "must be positive");
         if (NumAttentionHeads <= 0 || HiddenSize % NumAttentionHeads != 0)
             Fail($"num_attention_heads = {NumAttentionHeads} must divide hidden_size = {HiddenSize}");
         if (LayerNormEps <= 0) Fail("layer_norm_eps must be positive");
         if (InitializerFactor <= 0) Fail("initializer_factor must be positive");
-        if (HiddenAct is not ("quick_gelu" or "gelu")) Fail($"hidden_act \"{HiddenAct}\" is not implemented (supported: quick_gelu, gelu)");
+        if (HiddenAct is not ("quick_gelu" or "gelu"))
+            Fail($"hidden_act \"{HiddenAct}\" is not implemented (supported: quick_gelu, gelu)");
     }
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]

@@ -33,7 +33,8 @@ public sealed class ClipTextEmbeddings : nn.Module<Tensor, Tensor>
     {
         var length = inputIds.shape[^1];
         if (length > MaxPositions)
-            throw new ArgumentException($"sequence length {length} exceeds max_position_embeddings = {MaxPositions}", nameof(inputIds));
+            throw new ArgumentException(
+                $"sequence length {length} exceeds max_position_embeddings = {MaxPositions}", nameof(inputIds));
         var positions = torch.arange(length, dtype: ScalarType.Int64, device: inputIds.device).unsqueeze(0);
         return TensorSum.Add(token_embedding.forward(inputIds), position_embedding.forward(positions));
     }

@@ -22,7 +22,9 @@ public sealed class ClipTextModel : nn.Module<Tensor, Tensor>
     // Field names are checkpoint names: RegisterComponents registers each field under its own name.
     private readonly ClipTextTransformer text_model;
 
-    /// <summary>Builds the text encoder described by <paramref name="config"/> with freshly initialised weights.</summary>
+    /// <summary>
+    /// Builds the text encoder described by <paramref name="config"/> with freshly initialised weights.
+    /// </summary>
     /// <param name="config">The architecture; validated first.</param>
     /// <param name="device">Where to allocate the weights (null: the default device; META: shapes only).</param>
     /// <exception cref="DiffusionAlignException">The config describes something we do not build.</exception>
@@ -42,7 +44,9 @@ public sealed class ClipTextModel : nn.Module<Tensor, Tensor>
     /// <summary>Maps token ids <c>[B, L]</c> (int64) to <c>last_hidden_state</c> <c>[B, L, hidden]</c>.</summary>
     public override Tensor forward(Tensor inputIds)
     {
-        if (inputIds.dim() != 2) throw new ArgumentException($"input ids must be [B, L], got [{string.Join(", ", inputIds.shape)}]", nameof(inputIds));
+        if (inputIds.dim() != 2)
+            throw new ArgumentException(
+                $"input ids must be [B, L], got [{string.Join(", ", inputIds.shape)}]", nameof(inputIds));
         return text_model.forward(inputIds);
     }
 

@@ -29,7 +29,10 @@ internal static class ConfigJson
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions
+            {
+                CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true
+            });
         }
         catch (JsonException e)
         {
@@ -43,7 +46,8 @@ internal static class ConfigJson
             if (!obj.TryGetPropertyValue(key, out var given)) continue;
             if (!JsonNode.DeepEquals(given, neutral))
                 throw new DiffusionAlignException(
-                    $"{what} sets {key} = {given?.ToJsonString() ?? "null"}, which DiffusionAlign does not implement (supported: {neutral?.ToJsonString() ?? "null"})");
+                    $"{what} sets {key} = {given?.ToJsonString() ?? "null"}, which DiffusionAlign does not implement "
+                    + $"(supported: {neutral?.ToJsonString() ?? "null"})");
         }
 
         try
@@ -54,7 +58,10 @@ internal static class ConfigJson
         {
             var key = e.Path?.TrimStart('$', '.');
             throw new DiffusionAlignException(
-                string.IsNullOrEmpty(key) ? $"{what} is malformed: {e.Message}" : $"{what}: {key} has a value of the wrong type", e);
+                string.IsNullOrEmpty(key)
+                    ? $"{what} is malformed: {e.Message}"
+                    : $"{what}: {key} has a value of the wrong type",
+                e);
         }
     }
 

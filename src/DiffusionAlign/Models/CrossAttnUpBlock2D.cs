@@ -30,7 +30,9 @@ public sealed class CrossAttnUpBlock2D : UNetUpBlock
         var attentionList = new List<Transformer2DModel>();
         for (var i = 0; i < layers; i++)
         {
-            resnetList.Add(resnet.CreateResnet(UpBlockChannels.ResnetInput(i, layers, inChannels, prevOutputChannels, outChannels), outChannels, device));
+            resnetList.Add(resnet.CreateResnet(
+                UpBlockChannels.ResnetInput(i, layers, inChannels, prevOutputChannels, outChannels),
+                outChannels, device));
             attentionList.Add(attention.CreateTransformer(outChannels, resnet, device));
         }
 
@@ -42,7 +44,8 @@ public sealed class CrossAttnUpBlock2D : UNetUpBlock
 
     public override int SkipCount => resnets.Count;
 
-    public override Tensor forward(Tensor hidden, IReadOnlyList<Tensor> skips, Tensor temb, Tensor context, long[]? upsampleSize)
+    public override Tensor forward(Tensor hidden, IReadOnlyList<Tensor> skips, Tensor temb, Tensor context,
+        long[]? upsampleSize)
     {
         UpBlockChannels.CheckSkipCount(skips, SkipCount);
         for (var i = 0; i < resnets.Count; i++)

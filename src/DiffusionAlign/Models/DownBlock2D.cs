@@ -11,7 +11,8 @@ public sealed class DownBlock2D : UNetDownBlock
     private readonly ModuleList<ResnetBlock2D> resnets;
     private readonly ModuleList<Downsample2D>? downsamplers;
 
-    public DownBlock2D(int inChannels, int outChannels, int layers, bool addDownsample, int downsamplePadding, ResnetSettings resnet, Device? device = null)
+    public DownBlock2D(int inChannels, int outChannels, int layers, bool addDownsample, int downsamplePadding,
+        ResnetSettings resnet, Device? device = null)
         : base(nameof(DownBlock2D))
     {
         resnets = nn.ModuleList(Enumerable.Range(0, layers)

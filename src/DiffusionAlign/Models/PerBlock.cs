@@ -14,7 +14,8 @@ public sealed class PerBlock<T> : IEquatable<PerBlock<T>>
 {
     private PerBlock(IReadOnlyList<T> values, bool isUniform)
     {
-        if (values.Count == 0) throw new ArgumentException("a per-block value needs at least one entry", nameof(values));
+        if (values.Count == 0)
+            throw new ArgumentException("a per-block value needs at least one entry", nameof(values));
         Values = values;
         IsUniform = isUniform;
     }

@@ -7,9 +7,9 @@ namespace DiffusionAlign.Models;
 /// <c>a + b</c> for the layers' residual sums, with a Scalar alpha that is never collected.
 /// TorchSharp's <c>a + b</c> hands LibTorch a fresh Scalar(1) that nothing references during the
 /// native call; if a garbage collection runs on another thread meanwhile, the Scalar's finalizer
-/// can free it while LibTorch reads it. That crashed a demo run once ("Expected false to be true"
-/// from c10::Scalar::toFloat inside add), and a probe with one allocating thread reproduces it
-/// within a second. A static Scalar is rooted for the life of the process.
+/// can free it while LibTorch reads it. The add then fails ("Expected false to be true" from
+/// c10::Scalar::toFloat), and a probe with one allocating thread reproduces it within a second.
+/// A static Scalar is rooted for the life of the process.
 /// </summary>
 public static class TensorSum
 {

@@ -31,12 +31,15 @@ public sealed class Timesteps : nn.Module<Tensor, Tensor>
     /// <summary>Embeds timesteps <c>[B]</c> (integer or fractional) as float32 <c>[B, NumChannels]</c>.</summary>
     public override Tensor forward(Tensor timesteps)
     {
-        if (timesteps.dim() != 1) throw new ArgumentException($"timesteps must be 1-D, got shape [{string.Join(", ", timesteps.shape)}]", nameof(timesteps));
+        if (timesteps.dim() != 1)
+            throw new ArgumentException(
+                $"timesteps must be 1-D, got shape [{string.Join(", ", timesteps.shape)}]", nameof(timesteps));
 
         using var scope = NewDisposeScope();
         var half = NumChannels / 2;
         // Same float32 operations in the same order as diffusers, so embeddings match bit for bit.
-        var exponent = torch.arange(0, half, dtype: ScalarType.Float32, device: timesteps.device) * -Math.Log(MaxPeriod);
+        var exponent = torch.arange(0, half, dtype: ScalarType.Float32, device: timesteps.device)
+            * -Math.Log(MaxPeriod);
         exponent = exponent / (half - DownscaleFreqShift);
         var angles = timesteps.unsqueeze(1).to_type(ScalarType.Float32) * torch.exp(exponent).unsqueeze(0);
         var embedding = FlipSinToCos

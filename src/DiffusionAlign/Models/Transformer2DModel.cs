@@ -50,7 +50,8 @@ public sealed class Transformer2DModel : nn.Module<Tensor, Tensor, Tensor>
             ? nn.Linear(inChannels, inner, device: device)
             : nn.Conv2d(inChannels, inner, 1, device: device);
         transformer_blocks = nn.ModuleList(Enumerable.Range(0, layers)
-            .Select(_ => new BasicTransformerBlock(inner, heads, headDim, crossAttentionDim, onlyCrossAttention, dropoutProbability, device))
+            .Select(_ => new BasicTransformerBlock(
+                inner, heads, headDim, crossAttentionDim, onlyCrossAttention, dropoutProbability, device))
             .ToArray());
         proj_out = useLinearProjection
             ? nn.Linear(inner, inChannels, device: device)
@@ -58,7 +59,9 @@ public sealed class Transformer2DModel : nn.Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>Maps a feature map <c>[B, C, H, W]</c> and prompt <c>[B, Lc, cross]</c> to <c>[B, C, H, W]</c>.</summary>
+    /// <summary>
+    /// Maps a feature map <c>[B, C, H, W]</c> and prompt <c>[B, Lc, cross]</c> to <c>[B, C, H, W]</c>.
+    /// </summary>
     public override Tensor forward(Tensor input, Tensor context)
     {
         // As in ResnetBlock2D: free intermediates at block exit; autograd keeps what it saved.

@@ -37,17 +37,20 @@ public sealed record UNet2DConditionConfig
     [JsonPropertyName("freq_shift")] public int FreqShift { get; init; }
 
     [JsonPropertyName("down_block_types")]
-    public IReadOnlyList<string> DownBlockTypes { get; init; } = [CrossAttnDownBlock, CrossAttnDownBlock, CrossAttnDownBlock, PlainDownBlock];
+    public IReadOnlyList<string> DownBlockTypes { get; init; } =
+        [CrossAttnDownBlock, CrossAttnDownBlock, CrossAttnDownBlock, PlainDownBlock];
 
     [JsonPropertyName("mid_block_type")] public string? MidBlockType { get; init; } = CrossAttnMidBlock;
 
     [JsonPropertyName("up_block_types")]
-    public IReadOnlyList<string> UpBlockTypes { get; init; } = [PlainUpBlock, CrossAttnUpBlock, CrossAttnUpBlock, CrossAttnUpBlock];
+    public IReadOnlyList<string> UpBlockTypes { get; init; } =
+        [PlainUpBlock, CrossAttnUpBlock, CrossAttnUpBlock, CrossAttnUpBlock];
 
     /// <summary>When true the first attention of each transformer block also attends to the prompt.</summary>
     [JsonPropertyName("only_cross_attention")] public PerBlock<bool> OnlyCrossAttention { get; init; } = false;
 
-    [JsonPropertyName("block_out_channels")] public IReadOnlyList<int> BlockOutChannels { get; init; } = [320, 640, 1280, 1280];
+    [JsonPropertyName("block_out_channels")]
+    public IReadOnlyList<int> BlockOutChannels { get; init; } = [320, 640, 1280, 1280];
 
     /// <summary>Resnets per down block; up blocks have one more, for the extra skip connection.</summary>
     [JsonPropertyName("layers_per_block")] public PerBlock<int> LayersPerBlock { get; init; } = 2;
@@ -69,7 +72,8 @@ public sealed record UNet2DConditionConfig
     /// <summary>Width of the prompt embeddings (768 for CLIP ViT-L/14, 1024 for OpenCLIP ViT-H).</summary>
     [JsonPropertyName("cross_attention_dim")] public PerBlock<int> CrossAttentionDim { get; init; } = 1280;
 
-    [JsonPropertyName("transformer_layers_per_block")] public PerBlock<int> TransformerLayersPerBlock { get; init; } = 1;
+    [JsonPropertyName("transformer_layers_per_block")]
+    public PerBlock<int> TransformerLayersPerBlock { get; init; } = 1;
 
     /// <summary>Number of attention heads per block (diffusers' historical misnomer).</summary>
     [JsonPropertyName("attention_head_dim")] public PerBlock<int> AttentionHeadDim { get; init; } = 8;
@@ -92,7 +96,9 @@ public sealed record UNet2DConditionConfig
     /// <summary>Width of the timestep embedding fed to every resnet: four times the first block's width.</summary>
     [JsonIgnore] public int TimeEmbedDim => BlockOutChannels[0] * 4;
 
-    /// <summary>The diffusers config of <c>runwayml/stable-diffusion-v1-5</c>'s UNet (859,520,964 parameters).</summary>
+    /// <summary>
+    /// The diffusers config of <c>runwayml/stable-diffusion-v1-5</c>'s UNet (859,520,964 parameters).
+    /// </summary>
     public static UNet2DConditionConfig StableDiffusion15 { get; } = new()
     {
         SampleSize = 64,
@@ -163,7 +169,8 @@ public sealed record UNet2DConditionConfig
     /// <exception cref="DiffusionAlignException">With the first problem found.</exception>
     public void Validate()
     {
-        if (BlockOutChannels is null || BlockOutChannels.Count == 0) Fail("block_out_channels must list at least one width");
+        if (BlockOutChannels is null || BlockOutChannels.Count == 0)
+            Fail("block_out_channels must list at least one width");
         if (DownBlockTypes is null || DownBlockTypes.Count != BlockCount)
             Fail($"down_block_types must have one entry per block_out_channels entry ({BlockCount})");
         if (UpBlockTypes is null || UpBlockTypes.Count != BlockCount)
@@ -177,7 +184,8 @@ public sealed record UNet2DConditionConfig
         if (DualCrossAttention) Fail("dual_cross_attention = true is not implemented");
         if (MidBlockType != CrossAttnMidBlock)
             Fail($"mid_block_type \"{MidBlockType ?? "null"}\" is not implemented (supported: {CrossAttnMidBlock})");
-        if (!Activation.IsKnown(ActFn)) Fail($"act_fn \"{ActFn}\" is not implemented (supported: {string.Join(", ", Activation.Names)})");
+        if (!Activation.IsKnown(ActFn))
+            Fail($"act_fn \"{ActFn}\" is not implemented (supported: {string.Join(", ", Activation.Names)})");
 
         CheckPerBlock(OnlyCrossAttention, "only_cross_attention");
         CheckPerBlock(LayersPerBlock, "layers_per_block");
@@ -189,21 +197,28 @@ public sealed record UNet2DConditionConfig
         {
             var channels = BlockOutChannels[i];
             if (channels <= 0) Fail($"block_out_channels[{i}] must be positive");
-            if (channels % NormNumGroups != 0) Fail($"block_out_channels[{i}] = {channels} is not divisible by norm_num_groups = {NormNumGroups}");
+            if (channels % NormNumGroups != 0)
+                Fail($"block_out_channels[{i}] = {channels} is not divisible by norm_num_groups = {NormNumGroups}");
             if (LayersPerBlock.For(i) <= 0) Fail($"layers_per_block for block {i} must be positive");
             if (DownBlockTypes[i] is not (CrossAttnDownBlock or PlainDownBlock))
-                Fail($"down_block_types[{i}] \"{DownBlockTypes[i]}\" is not implemented (supported: {CrossAttnDownBlock}, {PlainDownBlock})");
+                Fail($"down_block_types[{i}] \"{DownBlockTypes[i]}\" is not implemented "
+                    + $"(supported: {CrossAttnDownBlock}, {PlainDownBlock})");
             if (UpBlockTypes[i] is not (CrossAttnUpBlock or PlainUpBlock))
-                Fail($"up_block_types[{i}] \"{UpBlockTypes[i]}\" is not implemented (supported: {CrossAttnUpBlock}, {PlainUpBlock})");
+                Fail($"up_block_types[{i}] \"{UpBlockTypes[i]}\" is not implemented "
+                    + $"(supported: {CrossAttnUpBlock}, {PlainUpBlock})");
 
             // Blocks with attention, and the middle block (which uses the last block's settings), need valid heads.
-            var hasAttention = DownBlockTypes[i] == CrossAttnDownBlock || UpBlockTypes[BlockCount - 1 - i] == CrossAttnUpBlock || i == BlockCount - 1;
+            var hasAttention = DownBlockTypes[i] == CrossAttnDownBlock
+                || UpBlockTypes[BlockCount - 1 - i] == CrossAttnUpBlock
+                || i == BlockCount - 1;
             if (!hasAttention) continue;
             var heads = AttentionHeadDim.For(i);
             if (heads <= 0 || channels % heads != 0)
-                Fail($"attention_head_dim (the number of heads) {heads} for block {i} must divide its {channels} channels");
+                Fail($"attention_head_dim (the number of heads) {heads} for block {i} "
+                    + $"must divide its {channels} channels");
             if (CrossAttentionDim.For(i) <= 0) Fail($"cross_attention_dim for block {i} must be positive");
-            if (TransformerLayersPerBlock.For(i) <= 0) Fail($"transformer_layers_per_block for block {i} must be positive");
+            if (TransformerLayersPerBlock.For(i) <= 0)
+                Fail($"transformer_layers_per_block for block {i} must be positive");
         }
     }
 

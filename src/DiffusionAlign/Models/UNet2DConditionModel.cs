@@ -43,7 +43,8 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
         time_proj = new Timesteps(channels[0], config.FlipSinToCos, config.FreqShift);
         time_embedding = new TimestepEmbedding(channels[0], config.TimeEmbedDim, config.ActFn, device);
 
-        var resnet = new ResnetSettings(config.TimeEmbedDim, config.NormNumGroups, config.NormEps, config.ActFn, config.Dropout);
+        var resnet = new ResnetSettings(
+            config.TimeEmbedDim, config.NormNumGroups, config.NormEps, config.ActFn, config.Dropout);
         CrossAttentionSettings AttentionOf(int block) => new(
             config.AttentionHeadDim.For(block),
             config.CrossAttentionDim.For(block),
@@ -58,7 +59,8 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
             var addDownsample = i < blocks - 1;
             var layers = config.LayersPerBlock.For(i);
             downs.Add(config.DownBlockTypes[i] == UNet2DConditionConfig.CrossAttnDownBlock
-                ? new CrossAttnDownBlock2D(input, channels[i], layers, addDownsample, config.DownsamplePadding, resnet, AttentionOf(i), device)
+                ? new CrossAttnDownBlock2D(
+                    input, channels[i], layers, addDownsample, config.DownsamplePadding, resnet, AttentionOf(i), device)
                 : new DownBlock2D(input, channels[i], layers, addDownsample, config.DownsamplePadding, resnet, device));
         }
 
@@ -81,7 +83,8 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
             var addUpsample = i < blocks - 1;
             var layers = config.LayersPerBlock.For(mirrored) + 1;
             ups.Add(config.UpBlockTypes[i] == UNet2DConditionConfig.CrossAttnUpBlock
-                ? new CrossAttnUpBlock2D(input, prevOutput, output, layers, addUpsample, resnet, AttentionOf(mirrored), device)
+                ? new CrossAttnUpBlock2D(
+                    input, prevOutput, output, layers, addUpsample, resnet, AttentionOf(mirrored), device)
                 : new UpBlock2D(input, prevOutput, output, layers, addUpsample, resnet, device));
         }
 
@@ -103,9 +106,13 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
     public override Tensor forward(Tensor sample, Tensor timestep, Tensor encoderHiddenStates)
     {
         if (sample.dim() != 4 || sample.shape[1] != Config.InChannels)
-            throw new ArgumentException($"sample must be [B, {Config.InChannels}, H, W], got [{string.Join(", ", sample.shape)}]", nameof(sample));
+            throw new ArgumentException(
+                $"sample must be [B, {Config.InChannels}, H, W], got [{string.Join(", ", sample.shape)}]",
+                nameof(sample));
         if (encoderHiddenStates.dim() != 3)
-            throw new ArgumentException($"encoder hidden states must be [B, L, dim], got [{string.Join(", ", encoderHiddenStates.shape)}]", nameof(encoderHiddenStates));
+            throw new ArgumentException(
+                $"encoder hidden states must be [B, L, dim], got [{string.Join(", ", encoderHiddenStates.shape)}]",
+                nameof(encoderHiddenStates));
 
         // Skips, block outputs and concatenations die here unless autograd saved them; a frozen
         // reference's forward then leaves nothing behind but its output.
@@ -142,14 +149,17 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
         return conv_out.forward(conv_act(conv_norm_out.forward(hidden))).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Whether convolution weights and the input are kept in NHWC order (see <see cref="UseChannelsLast"/>).</summary>
+    /// <summary>
+    /// Whether convolution weights and the input are kept in NHWC order (see <see cref="UseChannelsLast"/>).
+    /// </summary>
     public bool ChannelsLast { get; private set; }
 
     /// <summary>
     /// Restrides every convolution weight (the same <c>Parameter</c> objects on new storage: call
     /// it before building a <see cref="Training.FlatAdamW"/>, which keeps parameters in its own
-    /// buffer) and feeds the input NHWC, so oneDNN runs its channels-last kernels. Numerically the same model; whether it is faster depends on
-    /// the machine, which is why the benchmark measures it.
+    /// buffer) and feeds the input NHWC, so oneDNN (or cuDNN) runs its channels-last kernels.
+    /// Numerically the same model. Off by default: whether it is faster depends on the device (GPUs
+    /// with tensor cores usually gain, as in PyTorch's <c>channels_last</c>; the 2-core CPU here did not).
     /// </summary>
     public void UseChannelsLast(bool on)
     {
@@ -159,7 +169,9 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
             if (module is not TorchSharp.Modules.Conv2d conv || conv.weight is not { } weight) continue;
             if (MemoryLayout.IsChannelsLast(weight) == on || weight.shape[2] * weight.shape[3] == 1) continue;
             // set_ shares the new storage; disposing our handle leaves the parameter's reference.
-            using var restrided = on ? weight.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : weight.contiguous();
+            using var restrided = on
+                ? weight.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
+                : weight.contiguous();
             weight.set_(restrided);
         }
         ChannelsLast = on;
@@ -192,5 +204,6 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
     /// values are converted to the parameters' dtype and device.
     /// </summary>
     /// <exception cref="DiffusionAlignException">Listing missing, unexpected or mis-shaped tensors.</exception>
-    public void LoadCheckpoint(IReadOnlyDictionary<string, Tensor> weights) => CheckpointWeights.LoadStrict(this, weights, "UNet checkpoint");
+    public void LoadCheckpoint(IReadOnlyDictionary<string, Tensor> weights) =>
+        CheckpointWeights.LoadStrict(this, weights, "UNet checkpoint");
 }

@@ -7,7 +7,8 @@ namespace DiffusionAlign.Models;
 /// <param name="ActFn">Activation name, see <see cref="Activation"/>.</param>
 /// <param name="Dropout">Dropout between the two convolutions.</param>
 /// <param name="OutputScaleFactor">Divides each resnet's output (diffusers' <c>output_scale_factor</c>).</param>
-public sealed record ResnetSettings(int TembChannels, int Groups, double Eps, string ActFn, double Dropout = 0.0, double OutputScaleFactor = 1.0)
+public sealed record ResnetSettings(
+    int TembChannels, int Groups, double Eps, string ActFn, double Dropout = 0.0, double OutputScaleFactor = 1.0)
 {
     internal ResnetBlock2D CreateResnet(int inChannels, int outChannels, TorchSharp.torch.Device? device) =>
         new(inChannels, outChannels, TembChannels, Groups, Eps, ActFn, Dropout, OutputScaleFactor, device);
@@ -19,9 +20,11 @@ public sealed record ResnetSettings(int TembChannels, int Groups, double Eps, st
 /// <param name="TransformerLayers">Transformer blocks per <see cref="Transformer2DModel"/>.</param>
 /// <param name="UseLinearProjection">Linear instead of 1x1-conv projections.</param>
 /// <param name="OnlyCrossAttention">See <see cref="BasicTransformerBlock"/>.</param>
-public sealed record CrossAttentionSettings(int Heads, int CrossAttentionDim, int TransformerLayers, bool UseLinearProjection, bool OnlyCrossAttention = false)
+public sealed record CrossAttentionSettings(
+    int Heads, int CrossAttentionDim, int TransformerLayers, bool UseLinearProjection, bool OnlyCrossAttention = false)
 {
     /// <summary>The transformer that follows a resnet with <paramref name="channels"/> outputs.</summary>
-    internal Transformer2DModel CreateTransformer(int channels, ResnetSettings resnet, TorchSharp.torch.Device? device) =>
-        new(Heads, channels / Heads, channels, TransformerLayers, CrossAttentionDim, resnet.Groups, UseLinearProjection, OnlyCrossAttention, resnet.Dropout, device);
+    internal Transformer2DModel CreateTransformer(int channels, ResnetSettings resnet, TorchSharp.torch.Device? device)
+        => new(Heads, channels / Heads, channels, TransformerLayers, CrossAttentionDim, resnet.Groups,
+            UseLinearProjection, OnlyCrossAttention, resnet.Dropout, device);
 }

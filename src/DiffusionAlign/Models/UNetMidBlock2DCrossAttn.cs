@@ -14,7 +14,8 @@ public sealed class UNetMidBlock2DCrossAttn : nn.Module<Tensor, Tensor, Tensor, 
     private readonly ModuleList<Transformer2DModel> attentions;
     private readonly ModuleList<ResnetBlock2D> resnets;
 
-    public UNetMidBlock2DCrossAttn(int channels, ResnetSettings resnet, CrossAttentionSettings attention, int layers = 1, Device? device = null)
+    public UNetMidBlock2DCrossAttn(int channels, ResnetSettings resnet, CrossAttentionSettings attention,
+        int layers = 1, Device? device = null)
         : base(nameof(UNetMidBlock2DCrossAttn))
     {
         var resnetList = new List<ResnetBlock2D> { resnet.CreateResnet(channels, channels, device) };
@@ -22,7 +23,8 @@ public sealed class UNetMidBlock2DCrossAttn : nn.Module<Tensor, Tensor, Tensor, 
         for (var i = 0; i < layers; i++)
         {
             // diffusers never passes only_cross_attention to the middle block's transformers.
-            attentionList.Add((attention with { OnlyCrossAttention = false }).CreateTransformer(channels, resnet, device));
+            attentionList.Add(
+                (attention with { OnlyCrossAttention = false }).CreateTransformer(channels, resnet, device));
             resnetList.Add(resnet.CreateResnet(channels, channels, device));
         }
 

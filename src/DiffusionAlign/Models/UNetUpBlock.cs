@@ -20,5 +20,6 @@ public abstract class UNetUpBlock : nn.Module
     /// <param name="temb">Timestep embedding <c>[B, temb]</c>.</param>
     /// <param name="context">Prompt embeddings <c>[B, L, cross]</c> (ignored by blocks without attention).</param>
     /// <param name="upsampleSize">Target (height, width) of the upsampler; null for 2x.</param>
-    public abstract Tensor forward(Tensor hidden, IReadOnlyList<Tensor> skips, Tensor temb, Tensor context, long[]? upsampleSize);
+    public abstract Tensor forward(Tensor hidden, IReadOnlyList<Tensor> skips, Tensor temb, Tensor context,
+        long[]? upsampleSize);
 }

@@ -15,11 +15,14 @@ public sealed class UpBlock2D : UNetUpBlock
     private readonly ModuleList<ResnetBlock2D> resnets;
     private readonly ModuleList<Upsample2D>? upsamplers;
 
-    public UpBlock2D(int inChannels, int prevOutputChannels, int outChannels, int layers, bool addUpsample, ResnetSettings resnet, Device? device = null)
+    public UpBlock2D(int inChannels, int prevOutputChannels, int outChannels, int layers, bool addUpsample,
+        ResnetSettings resnet, Device? device = null)
         : base(nameof(UpBlock2D))
     {
         resnets = nn.ModuleList(Enumerable.Range(0, layers)
-            .Select(i => resnet.CreateResnet(UpBlockChannels.ResnetInput(i, layers, inChannels, prevOutputChannels, outChannels), outChannels, device))
+            .Select(i => resnet.CreateResnet(
+                UpBlockChannels.ResnetInput(i, layers, inChannels, prevOutputChannels, outChannels),
+                outChannels, device))
             .ToArray());
         if (addUpsample) upsamplers = nn.ModuleList(new Upsample2D(outChannels, device));
         RegisterComponents();
@@ -27,7 +30,8 @@ public sealed class UpBlock2D : UNetUpBlock
 
     public override int SkipCount => resnets.Count;
 
-    public override Tensor forward(Tensor hidden, IReadOnlyList<Tensor> skips, Tensor temb, Tensor context, long[]? upsampleSize)
+    public override Tensor forward(Tensor hidden, IReadOnlyList<Tensor> skips, Tensor temb, Tensor context,
+        long[]? upsampleSize)
     {
         UpBlockChannels.CheckSkipCount(skips, SkipCount);
         for (var i = 0; i < resnets.Count; i++)

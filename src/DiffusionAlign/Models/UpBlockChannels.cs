@@ -20,6 +20,8 @@ internal static class UpBlockChannels
     public static void CheckSkipCount(IReadOnlyList<Tensor> skips, int expected)
     {
         if (skips.Count != expected)
-            throw new ArgumentException($"an up block with {expected} resnets needs {expected} skip connections, got {skips.Count}", nameof(skips));
+            throw new ArgumentException(
+                $"an up block with {expected} resnets needs {expected} skip connections, got {skips.Count}",
+                nameof(skips));
     }
 }

@@ -20,7 +20,9 @@ public sealed class Upsample2D : nn.Module<Tensor, long[]?, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>Upsamples <c>[B, C, H, W]</c> to <paramref name="outputSize"/> (height, width), or to 2H x 2W when null.</summary>
+    /// <summary>
+    /// Upsamples <c>[B, C, H, W]</c> to <paramref name="outputSize"/> (height, width), or to 2H x 2W when null.
+    /// </summary>
     public override Tensor forward(Tensor input, long[]? outputSize)
     {
         var upsampled = outputSize is null

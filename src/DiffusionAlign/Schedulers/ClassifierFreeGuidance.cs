@@ -13,7 +13,8 @@ public static class ClassifierFreeGuidance
     {
         if (!uncond.shape.SequenceEqual(cond.shape))
             throw new ArgumentException(
-                $"unconditional shape [{string.Join(", ", uncond.shape)}] differs from conditional shape [{string.Join(", ", cond.shape)}]",
+                $"unconditional shape [{string.Join(", ", uncond.shape)}] "
+                + $"differs from conditional shape [{string.Join(", ", cond.shape)}]",
                 nameof(cond));
         using var scope = NewDisposeScope();
         return (uncond + scale * (cond - uncond)).MoveToOuterDisposeScope();
@@ -26,7 +27,9 @@ public static class ClassifierFreeGuidance
     public static Tensor CombineBatched(Tensor output, double scale)
     {
         if (output.dim() == 0 || output.shape[0] % 2 != 0)
-            throw new ArgumentException($"expected an even batch [uncond; cond], got shape [{string.Join(", ", output.shape)}]", nameof(output));
+            throw new ArgumentException(
+                $"expected an even batch [uncond; cond], got shape [{string.Join(", ", output.shape)}]",
+                nameof(output));
         using var scope = NewDisposeScope();
         var halves = output.chunk(2, 0);
         return Combine(halves[0], halves[1], scale).MoveToOuterDisposeScope();

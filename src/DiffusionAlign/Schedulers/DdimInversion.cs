@@ -5,8 +5,8 @@ namespace DiffusionAlign.Schedulers;
 
 /// <summary>
 /// Deterministic DDIM run backwards (η = 0): maps a clean sample to the noise that DDIM sampling with
-/// the same model and steps would turn back into it, up to a discretisation error of order 1/steps. Used to find a sample's
-/// latent noise (editing, likelihood probes) and to test the sampler. Follows diffusers' DDIMInverseScheduler:
+/// the same model and steps would turn back into it, up to a discretisation error of order 1/steps. Used to find a
+/// sample's latent noise (editing, likelihood probes) and to test the sampler. Follows diffusers' DDIMInverseScheduler:
 /// the model is evaluated at the current sample with the target timestep, and the walk starts from the
 /// noise level that <see cref="DdimSampler"/> ends on.
 /// </summary>
@@ -33,13 +33,15 @@ public sealed class DdimInversion
     /// <summary>
     /// From a sample at the noise level one step below <paramref name="t"/> (t − T/steps, or the sampler's
     /// final level when that is negative) to the level of <paramref name="t"/>:
-    /// x_t = sqrt(ᾱ_t)·x̂0 + sqrt(1−ᾱ_t)·ε̂, with x̂0 and ε̂ read from <paramref name="modelOutput"/> at the lower level.
+    /// x_t = sqrt(ᾱ_t)·x̂0 + sqrt(1−ᾱ_t)·ε̂, with x̂0 and
+    /// ε̂ read from <paramref name="modelOutput"/> at the lower level.
     /// </summary>
     public Tensor Step(Tensor modelOutput, int t, Tensor sample)
     {
         if (!modelOutput.shape.SequenceEqual(sample.shape))
             throw new ArgumentException(
-                $"model output shape [{string.Join(", ", modelOutput.shape)}] differs from sample shape [{string.Join(", ", sample.shape)}]",
+                $"model output shape [{string.Join(", ", modelOutput.shape)}] "
+                + $"differs from sample shape [{string.Join(", ", sample.shape)}]",
                 nameof(modelOutput));
         int lower = _forward.PreviousTimestep(t);
         double alphaLower = lower >= 0 ? Schedule.AlphaCumprodAt(lower) : _forward.FinalAlphaCumprod;

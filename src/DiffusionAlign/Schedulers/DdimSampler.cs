@@ -21,7 +21,8 @@ public sealed class DdimSampler
     public NoiseSchedule Schedule { get; }
 
     /// <summary>The inference timesteps, descending, from the last <see cref="SetTimesteps"/>.</summary>
-    public IReadOnlyList<int> Timesteps => _timesteps ?? throw new InvalidOperationException("call SetTimesteps before sampling");
+    public IReadOnlyList<int> Timesteps =>
+        _timesteps ?? throw new InvalidOperationException("call SetTimesteps before sampling");
 
     public int NumInferenceSteps { get; private set; }
 
@@ -36,20 +37,26 @@ public sealed class DdimSampler
         return (int[])_timesteps.Clone();
     }
 
-    /// <summary>The timestep a step from <paramref name="t"/> lands on; negative means past the end (use <see cref="FinalAlphaCumprod"/>).</summary>
+    /// <summary>
+    /// The timestep a step from <paramref name="t"/> lands on; negative
+    /// means past the end (use <see cref="FinalAlphaCumprod"/>).
+    /// </summary>
     public int PreviousTimestep(int t) => t - Schedule.NumTrainTimesteps / RequireSteps();
 
     /// <summary>
     /// x_{t−Δ} = sqrt(ᾱ_prev)·x̂0 + sqrt(1 − ᾱ_prev − σ_t²)·ε̂ + σ_t·z, with
-    /// σ_t = η·sqrt((1−ᾱ_prev)/(1−ᾱ_t))·sqrt(1 − ᾱ_t/ᾱ_prev) and z ~ N(0, I) drawn from <paramref name="generator"/>.
+    /// σ_t = η·sqrt((1−ᾱ_prev)/(1−ᾱ_t))·sqrt(1 − ᾱ_t/ᾱ_prev)
+    /// and z ~ N(0, I) drawn from <paramref name="generator"/>.
     /// </summary>
     public Tensor Step(Tensor modelOutput, int t, Tensor sample, double eta = 0, Generator? generator = null)
     {
         if (!modelOutput.shape.SequenceEqual(sample.shape))
             throw new ArgumentException(
-                $"model output shape [{string.Join(", ", modelOutput.shape)}] differs from sample shape [{string.Join(", ", sample.shape)}]",
+                $"model output shape [{string.Join(", ", modelOutput.shape)}] "
+                + $"differs from sample shape [{string.Join(", ", sample.shape)}]",
                 nameof(modelOutput));
-        if (eta < 0 || double.IsNaN(eta)) throw new ArgumentOutOfRangeException(nameof(eta), eta, "eta must be non-negative");
+        if (eta < 0 || double.IsNaN(eta))
+            throw new ArgumentOutOfRangeException(nameof(eta), eta, "eta must be non-negative");
         int prev = PreviousTimestep(t);
         double alphaT = Schedule.AlphaCumprodAt(t);
         double alphaPrev = prev >= 0 ? Schedule.AlphasCumprod[prev] : FinalAlphaCumprod;
@@ -71,8 +78,11 @@ public sealed class DdimSampler
         return previous.MoveToOuterDisposeScope();
     }
 
-    /// <summary>x̂0 and ε̂ from the network output at a noise level with signal fraction <paramref name="alphaT"/>.</summary>
-    internal static (Tensor X0, Tensor Epsilon) PredictOriginalAndEpsilon(NoiseSchedule schedule, Tensor modelOutput, Tensor sample, double alphaT)
+    /// <summary>
+    /// x̂0 and ε̂ from the network output at a noise level with signal fraction <paramref name="alphaT"/>.
+    /// </summary>
+    internal static (Tensor X0, Tensor Epsilon) PredictOriginalAndEpsilon(NoiseSchedule schedule, Tensor modelOutput,
+        Tensor sample, double alphaT)
     {
         double a = Math.Sqrt(alphaT), s = Math.Sqrt(1 - alphaT);
         return schedule.PredictionType switch
@@ -98,7 +108,8 @@ public sealed class DdimSampler
                 break;
             case TimestepSpacing.Trailing:
                 double stride = (double)total / steps;
-                for (int i = 0; i < steps; i++) timesteps[i] = (int)Math.Round(total - i * stride, MidpointRounding.ToEven) - 1;
+                for (int i = 0; i < steps; i++)
+                    timesteps[i] = (int)Math.Round(total - i * stride, MidpointRounding.ToEven) - 1;
                 break;
             case TimestepSpacing.Linspace:
                 for (int i = 0; i < steps; i++)
@@ -118,5 +129,7 @@ public sealed class DdimSampler
     }
 
     private int RequireSteps() =>
-        NumInferenceSteps > 0 ? NumInferenceSteps : throw new InvalidOperationException("call SetTimesteps before sampling");
+        NumInferenceSteps > 0
+            ? NumInferenceSteps
+            : throw new InvalidOperationException("call SetTimesteps before sampling");
 }

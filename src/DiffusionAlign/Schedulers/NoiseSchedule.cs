@@ -144,7 +144,8 @@ public sealed class NoiseSchedule : IDisposable
                 for (int i = 0; i < n; i++) betas[i] = Math.Pow(Lerp(lo, hi, i, n), 2);
                 break;
             case BetaSchedule.SquaredCosCapV2:
-                // β_i = 1 − ᾱ((i+1)/T)/ᾱ(i/T) for the continuous cosine ᾱ, capped so the last step is not pure noise.
+                // β_i = 1 − ᾱ((i+1)/T)/ᾱ(i/T) for the continuous
+                // cosine ᾱ, capped so the last step is not pure noise.
                 for (int i = 0; i < n; i++)
                     betas[i] = Math.Min(1.0 - CosineAlphaBar((i + 1.0) / n) / CosineAlphaBar((double)i / n), 0.999);
                 break;
@@ -165,21 +166,27 @@ public sealed class NoiseSchedule : IDisposable
         return d.to_type(ScalarType.Float32).DetachFromDisposeScope();
     }
 
-    /// <summary>sqrt(ᾱ_t) and sqrt(1−ᾱ_t) gathered per sample and shaped [N, 1, 1, ...] to broadcast over <paramref name="like"/>.</summary>
+    /// <summary>
+    /// sqrt(ᾱ_t) and sqrt(1−ᾱ_t) gathered per sample and shaped
+    /// [N, 1, 1, ...] to broadcast over <paramref name="like"/>.
+    /// </summary>
     private (Tensor Signal, Tensor Noise) Coefficients(Tensor timesteps, Tensor like)
     {
         if (timesteps.dtype is not (ScalarType.Int64 or ScalarType.Int32))
-            throw new ArgumentException($"timesteps must be an integer tensor, got {timesteps.dtype}", nameof(timesteps));
+            throw new ArgumentException(
+                $"timesteps must be an integer tensor, got {timesteps.dtype}", nameof(timesteps));
         if (timesteps.dim() > 1 || (timesteps.dim() == 1 && (like.dim() == 0 || timesteps.shape[0] != like.shape[0])))
             throw new ArgumentException(
-                $"timesteps must be a scalar or hold one value per sample; got shape [{string.Join(", ", timesteps.shape)}] for samples [{string.Join(", ", like.shape)}]",
+                "timesteps must be a scalar or hold one value per sample; "
+                + $"got shape [{string.Join(", ", timesteps.shape)}] for samples [{string.Join(", ", like.shape)}]",
                 nameof(timesteps));
         var index = timesteps.to(ScalarType.Int64, CPU).reshape(-1);
         if (index.numel() > 0)
         {
             long min = index.min().item<long>(), max = index.max().item<long>();
             if (min < 0 || max >= NumTrainTimesteps)
-                throw new ArgumentOutOfRangeException(nameof(timesteps), $"timesteps must lie in [0, {NumTrainTimesteps}), got {min}..{max}");
+                throw new ArgumentOutOfRangeException(
+                    nameof(timesteps), $"timesteps must lie in [0, {NumTrainTimesteps}), got {min}..{max}");
         }
         var shape = timesteps.dim() == 0 ? Array.Empty<long>() : new long[like.dim()];
         if (shape.Length > 0)
@@ -195,6 +202,7 @@ public sealed class NoiseSchedule : IDisposable
     {
         if (!expected.shape.SequenceEqual(actual.shape))
             throw new ArgumentException(
-                $"{name} has shape [{string.Join(", ", actual.shape)}], expected [{string.Join(", ", expected.shape)}]", name);
+                $"{name} has shape [{string.Join(", ", actual.shape)}], expected [{string.Join(", ", expected.shape)}]",
+                name);
     }
 }

@@ -35,7 +35,9 @@ public sealed record NoiseScheduleConfig
     [JsonPropertyName("set_alpha_to_one")]
     public bool SetAlphaToOne { get; init; }
 
-    /// <summary>Clamp the predicted x0 to [−clip_sample_range, clip_sample_range] during sampling (pixel models).</summary>
+    /// <summary>
+    /// Clamp the predicted x0 to [−clip_sample_range, clip_sample_range] during sampling (pixel models).
+    /// </summary>
     [JsonPropertyName("clip_sample")]
     public bool ClipSample { get; init; }
 
@@ -59,7 +61,8 @@ public sealed record NoiseScheduleConfig
         if (NumTrainTimesteps < 1)
             throw new DiffusionAlignException($"num_train_timesteps must be at least 1, got {NumTrainTimesteps}");
         if (!(BetaStart > 0 && BetaStart < 1) || !(BetaEnd > 0 && BetaEnd < 1))
-            throw new DiffusionAlignException($"beta_start and beta_end must lie in (0, 1), got {BetaStart} and {BetaEnd}");
+            throw new DiffusionAlignException(
+                $"beta_start and beta_end must lie in (0, 1), got {BetaStart} and {BetaEnd}");
         if (StepsOffset < 0 || StepsOffset >= NumTrainTimesteps)
             throw new DiffusionAlignException($"steps_offset must lie in [0, num_train_timesteps), got {StepsOffset}");
         if (!(ClipSampleRange > 0))
@@ -71,7 +74,8 @@ public sealed record NoiseScheduleConfig
     public string ToJson() => JsonSerializer.Serialize(this, Options);
 
     /// <summary>Parses a <c>scheduler_config.json</c> text; unknown keys are ignored.</summary>
-    /// <exception cref="DiffusionAlignException">Invalid JSON, a wrongly typed value, an unknown schedule word, or an out-of-range value.</exception>
+    /// <exception cref="DiffusionAlignException">Invalid JSON, a wrongly typed
+    /// value, an unknown schedule word, or an out-of-range value.</exception>
     public static NoiseScheduleConfig FromJson(string json, string what = "scheduler config")
     {
         NoiseScheduleConfig? config;

@@ -10,13 +10,21 @@ namespace DiffusionAlign.Schedulers;
 public static class SchedulerWords
 {
     private static readonly (string Word, BetaSchedule Value)[] BetaWords =
-        [("linear", BetaSchedule.Linear), ("scaled_linear", BetaSchedule.ScaledLinear), ("squaredcos_cap_v2", BetaSchedule.SquaredCosCapV2)];
+    [
+        ("linear", BetaSchedule.Linear),
+        ("scaled_linear", BetaSchedule.ScaledLinear),
+        ("squaredcos_cap_v2", BetaSchedule.SquaredCosCapV2)
+    ];
 
     private static readonly (string Word, PredictionType Value)[] PredictionWords =
         [("epsilon", PredictionType.Epsilon), ("v_prediction", PredictionType.VPrediction)];
 
     private static readonly (string Word, TimestepSpacing Value)[] SpacingWords =
-        [("leading", TimestepSpacing.Leading), ("trailing", TimestepSpacing.Trailing), ("linspace", TimestepSpacing.Linspace)];
+    [
+        ("leading", TimestepSpacing.Leading),
+        ("trailing", TimestepSpacing.Trailing),
+        ("linspace", TimestepSpacing.Linspace)
+    ];
 
     /// <exception cref="DiffusionAlignException">The word is not a known beta schedule.</exception>
     public static BetaSchedule ParseBetaSchedule(string word) => Parse(BetaWords, word, "beta_schedule");

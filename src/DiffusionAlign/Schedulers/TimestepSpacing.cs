@@ -6,7 +6,9 @@ namespace DiffusionAlign.Schedulers;
 /// </summary>
 public enum TimestepSpacing
 {
-    /// <summary>Multiples of T/steps plus steps_offset, counting up from 0 (SD 1.x: 981, 961, ..., 1 for 50 steps).</summary>
+    /// <summary>
+    /// Multiples of T/steps plus steps_offset, counting up from 0 (SD 1.x: 981, 961, ..., 1 for 50 steps).
+    /// </summary>
     Leading,
 
     /// <summary>Counting down from T−1 in strides of T/steps (999, 979, ..., 19 for 50 steps).</summary>

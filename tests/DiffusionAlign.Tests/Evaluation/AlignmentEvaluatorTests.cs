@@ -18,7 +18,8 @@ public sealed class AlignmentEvaluatorTests
         b.Freeze();
         var models = new Dictionary<string, TextToImageModel> { ["base"] = a, ["same"] = b };
         var pairs = PreferenceTrainerTests.RendererPairs(6);
-        var config = new EvaluationConfig(Prompts: 2, Seeds: 2, Sampling: new SamplingOptions(3, 2.0), ElboDraws: 2, Tau: 0.05);
+        var config = new EvaluationConfig(Prompts: 2, Seeds: 2, Sampling: new SamplingOptions(3, 2.0), ElboDraws: 2,
+            Tau: 0.05);
         var results = AlignmentEvaluator.Evaluate(models, "base", new ShapesWorld(), pairs.ToList(), config);
 
         Assert.Equal(0.5, results.WinRate["same"].Rate, 12);
@@ -32,7 +33,8 @@ public sealed class AlignmentEvaluatorTests
         var root = doc.RootElement;
         Assert.True(root.GetProperty("models").GetProperty("base").TryGetProperty("mean_reward", out _));
         var win = root.GetProperty("win_rate").GetProperty("same");
-        foreach (var key in new[] { "vs", "rate", "ci_low", "ci_high", "n" }) Assert.True(win.TryGetProperty(key, out _), key);
+        foreach (var key in new[] { "vs", "rate", "ci_low", "ci_high", "n" })
+            Assert.True(win.TryGetProperty(key, out _), key);
         Assert.Equal("base", win.GetProperty("vs").GetString());
         Assert.True(root.GetProperty("ranking_accuracy").TryGetProperty("same", out _));
     }
@@ -42,7 +44,8 @@ public sealed class AlignmentEvaluatorTests
     {
         using var a = TestModels.Micro();
         var e = Assert.Throws<DiffusionAlignException>(() =>
-            AlignmentEvaluator.Evaluate(new Dictionary<string, TextToImageModel> { ["x"] = a }, "base", new ShapesWorld(), null, new EvaluationConfig(1, 1)));
+            AlignmentEvaluator.Evaluate(new Dictionary<string, TextToImageModel> { ["x"] = a }, "base",
+                new ShapesWorld(), null, new EvaluationConfig(1, 1)));
         Assert.Contains("baseline", e.Message);
     }
 }

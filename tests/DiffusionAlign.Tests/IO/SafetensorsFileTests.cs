@@ -35,7 +35,8 @@ public sealed class SafetensorsFileTests : IDisposable
         string path = Path.Combine(_dir, "hand.safetensors");
         // Two tensors out of name order, metadata in the middle, padding spaces: all legal.
         WriteRaw(path,
-            """{"b":{"dtype":"I16","shape":[],"data_offsets":[4,6]},"__metadata__":{"format":"pt"},"a":{"dtype":"U8","shape":[2,2],"data_offsets":[0,4]}}   """,
+            """{"b":{"dtype":"I16","shape":[],"data_offsets":[4,6]},"__metadata__":{"format":"pt"}"""
+                + ""","a":{"dtype":"U8","shape":[2,2],"data_offsets":[0,4]}}   """,
             [1, 2, 3, 4, 0xFE, 0xFF]);
         var header = SafetensorsFile.ReadHeader(path);
         Assert.Equal("pt", header.Metadata["format"]);
@@ -128,7 +129,10 @@ public sealed class SafetensorsFileTests : IDisposable
     {
         string path = Path.Combine(_dir, "meta.safetensors");
         using var x = zeros(1);
-        var metadata = new Dictionary<string, string> { ["format"] = "pt", ["note"] = "héllo \"quoted\" + ünïcode", ["empty"] = "" };
+        var metadata = new Dictionary<string, string>
+        {
+            ["format"] = "pt", ["note"] = "héllo \"quoted\" + ünïcode", ["empty"] = ""
+        };
         SafetensorsFile.Write(path, new Dictionary<string, Tensor> { ["x"] = x }, metadata);
         var header = SafetensorsFile.ReadHeader(path);
         Assert.Equal(metadata.OrderBy(p => p.Key), header.Metadata.OrderBy(p => p.Key));
@@ -152,7 +156,8 @@ public sealed class SafetensorsFileTests : IDisposable
         // A sparse file: a 2^31 + 8 byte U8 tensor (never read), then an F32 [2] tensor beyond the 2 GB mark.
         string path = Path.Combine(_dir, "big.safetensors");
         long big = (1L << 31) + 8;
-        string json = $$$"""{"pad":{"dtype":"U8","shape":[{{{big}}}],"data_offsets":[0,{{{big}}}]},"tail":{"dtype":"F32","shape":[2],"data_offsets":[{{{big}}},{{{big + 8}}}]}}""";
+        string json = $$$"""{"pad":{"dtype":"U8","shape":[{{{big}}}],"data_offsets":[0,{{{big}}}]}"""
+            + $$$""","tail":{"dtype":"F32","shape":[2],"data_offsets":[{{{big}}},{{{big + 8}}}]}}""";
         json = json.PadRight((json.Length + 7) / 8 * 8);
         using (var stream = File.Create(path))
         {
@@ -200,7 +205,8 @@ public sealed class SafetensorsFileTests : IDisposable
     {
         using var x = ones(1);
         Assert.Throws<ArgumentException>(() =>
-            SafetensorsFile.Write(Path.Combine(_dir, "r.safetensors"), new Dictionary<string, Tensor> { ["__metadata__"] = x }));
+            SafetensorsFile.Write(Path.Combine(_dir, "r.safetensors"),
+                new Dictionary<string, Tensor> { ["__metadata__"] = x }));
         Assert.Empty(Directory.GetFiles(_dir));
     }
 

@@ -3,7 +3,9 @@ using DiffusionAlign.IO;
 
 namespace DiffusionAlign.Tests.IO;
 
-/// <summary>Every way a header or layout can be broken must surface as a one-line SafetensorsFormatException naming the file.</summary>
+/// <summary>
+/// Every way a header or layout can be broken must surface as a one-line SafetensorsFormatException naming the file.
+/// </summary>
 public sealed class SafetensorsMalformedTests : IDisposable
 {
     private static readonly byte[] EightBytes = [0, 0, 0x80, 0x3F, 0, 0, 0, 0x40];
@@ -23,7 +25,8 @@ public sealed class SafetensorsMalformedTests : IDisposable
         { "missing dtype", """{"x":{"shape":[2],"data_offsets":[0,8]}}""", "missing field 'dtype'" },
         { "missing shape", """{"x":{"dtype":"F32","data_offsets":[0,8]}}""", "missing field 'shape'" },
         { "missing offsets", """{"x":{"dtype":"F32","shape":[2]}}""", "missing field 'data_offsets'" },
-        { "extra field", """{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"stride":[1]}}""", "unexpected field 'stride'" },
+        { "extra field", """{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"stride":[1]}}""",
+            "unexpected field 'stride'" },
         { "unknown dtype", """{"x":{"dtype":"F7","shape":[2],"data_offsets":[0,8]}}""", "unknown dtype 'F7'" },
         { "lower-case dtype", """{"x":{"dtype":"f32","shape":[2],"data_offsets":[0,8]}}""", "unknown dtype 'f32'" },
         { "dtype not a string", """{"x":{"dtype":4,"shape":[2],"data_offsets":[0,8]}}""", "dtype must be a string" },
@@ -38,13 +41,19 @@ public sealed class SafetensorsMalformedTests : IDisposable
         { "negative offset", """{"x":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}}""", "negative" },
         { "size mismatch", """{"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}""", "needs 12" },
         { "size mismatch by dtype", """{"x":{"dtype":"F64","shape":[2],"data_offsets":[0,8]}}""", "needs 16" },
-        { "overlap", """{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"y":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}""", "overlap" },
-        { "gap", """{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"y":{"dtype":"U8","shape":[2],"data_offsets":[6,8]}}""", "unused bytes before tensor 'y'" },
+        { "overlap", """{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}"""
+            + ""","y":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}""", "overlap" },
+        { "gap", """{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}"""
+            + ""","y":{"dtype":"U8","shape":[2],"data_offsets":[6,8]}}""", "unused bytes before tensor 'y'" },
         { "trailing bytes", """{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", "unused bytes after" },
-        { "duplicate tensor", """{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"x":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}""", "appears twice" },
-        { "duplicate field", """{"x":{"dtype":"F32","dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", "appears twice" },
-        { "metadata not strings", """{"__metadata__":{"epoch":3},"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", "not a string" },
-        { "metadata not an object", """{"__metadata__":"pt","x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", "__metadata__ must be" },
+        { "duplicate tensor", """{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}"""
+            + ""","x":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}""", "appears twice" },
+        { "duplicate field", """{"x":{"dtype":"F32","dtype":"F32","shape":[2],"data_offsets":[0,8]}}""",
+            "appears twice" },
+        { "metadata not strings",
+            """{"__metadata__":{"epoch":3},"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", "not a string" },
+        { "metadata not an object", """{"__metadata__":"pt","x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""",
+            "__metadata__ must be" },
         { "empty header", "", "not valid JSON" },
     };
 

@@ -42,7 +42,8 @@ public sealed class AttentionTests
         // on value 1. In the other head its query is zero, so it averages the values: 0.5.
         // Interleaved channels (head h = channels h, h + 2) would give a different answer.
         var p = (float)Sigmoid(1 / Math.Sqrt(2));
-        Assert.Equal(new[] { p, 0, 0.5f, 0, /**/ 0.5f, 0, p, 0 }, ModuleWeights.Values(output), new FloatTolerance(1e-6f));
+        Assert.Equal(new[] { p, 0, 0.5f, 0, /**/ 0.5f, 0, p, 0 }, ModuleWeights.Values(output),
+            new FloatTolerance(1e-6f));
     }
 
     [Fact]
@@ -60,7 +61,8 @@ public sealed class AttentionTests
         // q = 2, keys [0, 1, −1], values [1, 2, 3], head width 1 → weights softmax([0, 2, −2]).
         double[] e = [1, Math.Exp(2), Math.Exp(-2)];
         var attended = (e[0] * 1 + e[1] * 2 + e[2] * 3) / e.Sum();
-        Assert.Equal(new[] { (float)(attended + 0.5), (float)(2 * attended - 0.5) }, ModuleWeights.Values(output), new FloatTolerance(1e-5f));
+        Assert.Equal(new[] { (float)(attended + 0.5), (float)(2 * attended - 0.5) }, ModuleWeights.Values(output),
+            new FloatTolerance(1e-5f));
     }
 
     [Fact]

@@ -86,13 +86,17 @@ public sealed class ClipTextModelTests
     [Fact]
     public void WeightsStartFromTheTransformersInitialisation()
     {
-        var config = ClipTextConfig.Tiny with { VocabSize = 4000, HiddenSize = 128, IntermediateSize = 512, NumHiddenLayers = 8, NumAttentionHeads = 4 };
+        var config = ClipTextConfig.Tiny with
+        {
+            VocabSize = 4000, HiddenSize = 128, IntermediateSize = 512, NumHiddenLayers = 8, NumAttentionHeads = 4
+        };
         using var model = new ClipTextModel(config);
         var state = model.state_dict();
         double Std(string name) => state[name].std().item<float>();
 
         Assert.Equal(0.02, Std("text_model.embeddings.token_embedding.weight"), 0.002);
-        Assert.Equal(Math.Pow(128, -0.5) * Math.Pow(16, -0.5), Std("text_model.encoder.layers.0.self_attn.q_proj.weight"), 0.002);
+        Assert.Equal(Math.Pow(128, -0.5) * Math.Pow(16, -0.5),
+            Std("text_model.encoder.layers.0.self_attn.q_proj.weight"), 0.002);
         Assert.Equal(Math.Pow(128, -0.5), Std("text_model.encoder.layers.0.self_attn.out_proj.weight"), 0.005);
         Assert.Equal(Math.Pow(256, -0.5), Std("text_model.encoder.layers.0.mlp.fc1.weight"), 0.004);
         Assert.All(ModuleWeights.Values(state["text_model.encoder.layers.0.mlp.fc1.bias"]), b => Assert.Equal(0f, b));

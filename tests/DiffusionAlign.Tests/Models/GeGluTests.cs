@@ -30,7 +30,8 @@ public sealed class GeGluTests
     {
         using var ff = new FeedForward(dim: 8);
         var shapes = ff.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
-        Assert.Equal(["net.0.proj.bias", "net.0.proj.weight", "net.2.bias", "net.2.weight"], shapes.Keys.Order().ToArray());
+        Assert.Equal(["net.0.proj.bias", "net.0.proj.weight", "net.2.bias", "net.2.weight"],
+            shapes.Keys.Order().ToArray());
         Assert.Equal(new long[] { 64, 8 }, shapes["net.0.proj.weight"]);
         Assert.Equal(new long[] { 8, 32 }, shapes["net.2.weight"]);
     }

@@ -25,5 +25,6 @@ internal static class ModuleWeights
         foreach (var p in module.parameters()) p.zero_();
     }
 
-    public static float[] Values(Tensor t) => t.detach().contiguous().to_type(ScalarType.Float32).data<float>().ToArray();
+    public static float[] Values(Tensor t) =>
+        t.detach().contiguous().to_type(ScalarType.Float32).data<float>().ToArray();
 }

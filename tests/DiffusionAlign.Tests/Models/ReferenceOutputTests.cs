@@ -33,7 +33,8 @@ public sealed class ReferenceOutputTests
         return torch.tensor(values).reshape(shape);
     }
 
-    private static void AssertMatches(Tensor output, double sum, double sumOfSquares, int[] picks, double[] picked, double tolerance)
+    private static void AssertMatches(Tensor output, double sum, double sumOfSquares, int[] picks, double[] picked,
+        double tolerance)
     {
         var flat = output.flatten().data<double>().ToArray();
         Assert.Equal(sum, flat.Sum(), tolerance * 10);
@@ -50,8 +51,16 @@ public sealed class ReferenceOutputTests
             InChannels = 3,
             OutChannels = 3,
             BlockOutChannels = [8, 16, 16],
-            DownBlockTypes = [UNet2DConditionConfig.PlainDownBlock, UNet2DConditionConfig.CrossAttnDownBlock, UNet2DConditionConfig.CrossAttnDownBlock],
-            UpBlockTypes = [UNet2DConditionConfig.CrossAttnUpBlock, UNet2DConditionConfig.CrossAttnUpBlock, UNet2DConditionConfig.PlainUpBlock],
+            DownBlockTypes =
+            [
+                UNet2DConditionConfig.PlainDownBlock, UNet2DConditionConfig.CrossAttnDownBlock,
+                UNet2DConditionConfig.CrossAttnDownBlock
+            ],
+            UpBlockTypes =
+            [
+                UNet2DConditionConfig.CrossAttnUpBlock, UNet2DConditionConfig.CrossAttnUpBlock,
+                UNet2DConditionConfig.PlainUpBlock
+            ],
             LayersPerBlock = 1,
             AttentionHeadDim = 2,
             CrossAttentionDim = 12,
@@ -65,7 +74,8 @@ public sealed class ReferenceOutputTests
         using var noGrad = torch.no_grad();
 
         // 10x6 shrinks to 5x3 and 3x2, so both upsamplers must hit odd skip sizes.
-        var output = model.forward(Wave([2, 3, 10, 6], 0.31, 0.0), torch.tensor(new long[] { 3, 700 }), Wave([2, 5, 12], 0.17, 0.5));
+        var output = model.forward(Wave([2, 3, 10, 6], 0.31, 0.0), torch.tensor(new long[] { 3, 700 }),
+            Wave([2, 5, 12], 0.17, 0.5));
 
         Assert.Equal(new long[] { 2, 3, 10, 6 }, output.shape);
         // Both sides compute the timestep embedding in float32, as diffusers does, and the rest in float64.
@@ -94,7 +104,8 @@ public sealed class ReferenceOutputTests
         Fill(model);
         using var noGrad = torch.no_grad();
 
-        var output = model.forward(torch.tensor(new long[] { 1, 5, 19, 0, 7, 3, /**/ 2, 2, 8, 13, 4, 11 }).reshape(2, 6));
+        var output = model.forward(
+            torch.tensor(new long[] { 1, 5, 19, 0, 7, 3, /**/ 2, 2, 8, 13, 4, 11 }).reshape(2, 6));
 
         AssertMatches(output, -3.592079979, 6.71608037, [0, 17, 50, 99, 150, 191],
             [-0.237906591, 0.1764332302, 0.2342859736, -0.01077196547, -0.209774765, -0.1610749944], tolerance: 1e-8);

@@ -13,13 +13,15 @@ public sealed class ResnetBlock2DTests
     [Fact]
     public void AddsTheTimeEmbeddingBeforeTheSecondNormalisation()
     {
-        using var resnet = new ResnetBlock2D(inChannels: 2, outChannels: 2, tembChannels: 1, groups: 1, eps: Eps, actFn: "silu");
+        using var resnet = new ResnetBlock2D(inChannels: 2, outChannels: 2, tembChannels: 1, groups: 1, eps: Eps,
+            actFn: "silu");
         ModuleWeights.Zero(resnet);
         ModuleWeights.Set(resnet,
             ("norm2.weight", [1, 1]),
             ("time_emb_proj.weight", [2, -1]),
             // conv2 is a 1x1 identity inside the 3x3 kernel, plus a bias.
-            ("conv2.weight", [0, 0, 0, 0, 1, 0, 0, 0, 0, /**/ 0, 0, 0, 0, 0, 0, 0, 0, 0, /**/ 0, 0, 0, 0, 0, 0, 0, 0, 0, /**/ 0, 0, 0, 0, 1, 0, 0, 0, 0]),
+            ("conv2.weight", [0, 0, 0, 0, 1, 0, 0, 0, 0, /**/ 0, 0, 0, 0, 0, 0, 0, 0, 0, /**/
+                              0, 0, 0, 0, 0, 0, 0, 0, 0, /**/ 0, 0, 0, 0, 1, 0, 0, 0, 0]),
             ("conv2.bias", [0.25f, -0.25f]));
         torch.manual_seed(7);
         using var input = torch.randn(1, 2, 3, 3);
@@ -41,7 +43,8 @@ public sealed class ResnetBlock2DTests
     [Fact]
     public void ShortcutConvolutionMatchesChannelsAndOutputIsScaled()
     {
-        using var resnet = new ResnetBlock2D(inChannels: 1, outChannels: 2, tembChannels: 3, groups: 1, eps: Eps, actFn: "silu", outputScaleFactor: 2.0);
+        using var resnet = new ResnetBlock2D(inChannels: 1, outChannels: 2, tembChannels: 3, groups: 1, eps: Eps,
+            actFn: "silu", outputScaleFactor: 2.0);
         ModuleWeights.Zero(resnet);
         ModuleWeights.Set(resnet, ("conv_shortcut.weight", [3, -1]), ("conv_shortcut.bias", [0, 1]));
         torch.manual_seed(8);
@@ -63,7 +66,8 @@ public sealed class ResnetBlock2DTests
     public void FreshGroupNormsStartAsIdentity()
     {
         // TorchSharp leaves GroupNorm weights uninitialised; the model must set them to 1 and 0.
-        using var resnet = new ResnetBlock2D(inChannels: 4, outChannels: 8, tembChannels: 16, groups: 2, eps: Eps, actFn: "silu");
+        using var resnet = new ResnetBlock2D(inChannels: 4, outChannels: 8, tembChannels: 16, groups: 2, eps: Eps,
+            actFn: "silu");
         var state = resnet.state_dict();
         foreach (var name in new[] { "norm1", "norm2" })
         {

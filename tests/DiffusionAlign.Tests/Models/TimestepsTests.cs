@@ -9,7 +9,8 @@ public sealed class TimestepsTests
     private static double[] ClosedForm(double t, int dim, bool flip, double shift)
     {
         var half = dim / 2;
-        var angles = Enumerable.Range(0, half).Select(i => t * Math.Exp(-Math.Log(10000) * i / (half - shift))).ToArray();
+        var angles = Enumerable.Range(0, half)
+            .Select(i => t * Math.Exp(-Math.Log(10000) * i / (half - shift))).ToArray();
         var sin = angles.Select(Math.Sin);
         var cos = angles.Select(Math.Cos);
         var embedding = (flip ? cos.Concat(sin) : sin.Concat(cos)).ToList();
@@ -37,7 +38,8 @@ public sealed class TimestepsTests
             var expected = ClosedForm(ts[row], dim, flip, shift);
             for (var i = 0; i < dim; i++)
                 // float32 angles up to 999 rad carry ~1e-4 absolute error, as in diffusers.
-                Assert.True(Math.Abs(values[row * dim + i] - expected[i]) < 5e-4, $"t={ts[row]} i={i}: {values[row * dim + i]} vs {expected[i]}");
+                Assert.True(Math.Abs(values[row * dim + i] - expected[i]) < 5e-4,
+                    $"t={ts[row]} i={i}: {values[row * dim + i]} vs {expected[i]}");
         }
     }
 
@@ -54,6 +56,7 @@ public sealed class TimestepsTests
     {
         using var timesteps = new Timesteps(2, flipSinToCos: false, downscaleFreqShift: 0);
         using var output = timesteps.forward(torch.tensor(new float[] { 0.5f }));
-        Assert.Equal(new[] { (float)Math.Sin(0.5), (float)Math.Cos(0.5) }, ModuleWeights.Values(output), new FloatTolerance(1e-6f));
+        Assert.Equal(new[] { (float)Math.Sin(0.5), (float)Math.Cos(0.5) }, ModuleWeights.Values(output),
+            new FloatTolerance(1e-6f));
     }
 }

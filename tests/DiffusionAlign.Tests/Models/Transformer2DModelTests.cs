@@ -11,8 +11,10 @@ public sealed class Transformer2DModelTests
     {
         using var scope = NewDisposeScope();
         torch.manual_seed(11);
-        using var conv = new Transformer2DModel(heads: 2, headDim: 4, inChannels: 8, layers: 2, crossAttentionDim: 6, normGroups: 4, useLinearProjection: false);
-        using var linear = new Transformer2DModel(heads: 2, headDim: 4, inChannels: 8, layers: 2, crossAttentionDim: 6, normGroups: 4, useLinearProjection: true);
+        using var conv = new Transformer2DModel(heads: 2, headDim: 4, inChannels: 8, layers: 2, crossAttentionDim: 6,
+            normGroups: 4, useLinearProjection: false);
+        using var linear = new Transformer2DModel(heads: 2, headDim: 4, inChannels: 8, layers: 2, crossAttentionDim: 6,
+            normGroups: 4, useLinearProjection: true);
         var convState = conv.state_dict();
         using (torch.no_grad())
         {
@@ -32,7 +34,8 @@ public sealed class Transformer2DModelTests
     {
         using var scope = NewDisposeScope();
         torch.manual_seed(12);
-        using var transformer = new Transformer2DModel(heads: 1, headDim: 4, inChannels: 4, layers: 1, crossAttentionDim: 3, normGroups: 2, useLinearProjection: false);
+        using var transformer = new Transformer2DModel(heads: 1, headDim: 4, inChannels: 4, layers: 1,
+            crossAttentionDim: 3, normGroups: 2, useLinearProjection: false);
         ModuleWeights.Set(transformer, ("proj_out.weight", new float[16]), ("proj_out.bias", new float[4]));
         var input = torch.randn(1, 4, 2, 2);
 

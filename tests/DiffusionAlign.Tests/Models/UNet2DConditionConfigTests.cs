@@ -81,7 +81,8 @@ public sealed class UNet2DConditionConfigTests
         using var model = new UNet2DConditionModel(config, new Device(DeviceType.META));
         var shapes = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
         Assert.Equal(new long[] { 320, 320 }, shapes["down_blocks.0.attentions.0.proj_in.weight"]);
-        Assert.Equal(new long[] { 1280, 1024 }, shapes["mid_block.attentions.0.transformer_blocks.0.attn2.to_k.weight"]);
+        Assert.Equal(new long[] { 1280, 1024 },
+            shapes["mid_block.attentions.0.transformer_blocks.0.attn2.to_k.weight"]);
         // SD1.5's count plus the wider (1024 instead of 768) keys and values of 16 cross-attentions.
         Assert.Equal(865_910_724L, model.ParameterCount);
     }
@@ -89,7 +90,10 @@ public sealed class UNet2DConditionConfigTests
     [Fact]
     public void JsonRoundTripsIncludingPerBlockLists()
     {
-        var config = UNet2DConditionConfig.Tiny with { AttentionHeadDim = PerBlock<int>.Each(2, 4, 8), OnlyCrossAttention = true };
+        var config = UNet2DConditionConfig.Tiny with
+        {
+            AttentionHeadDim = PerBlock<int>.Each(2, 4, 8), OnlyCrossAttention = true
+        };
         var json = config.ToJson();
         Assert.Contains("\"attention_head_dim\": [", json);
         Assert.Contains("\"only_cross_attention\": true", json);
@@ -119,7 +123,8 @@ public sealed class UNet2DConditionConfigTests
     }
 
     [Theory]
-    [InlineData("\"down_block_types\": [\"CrossAttnDownBlock2D\", \"SimpleCrossAttnDownBlock2D\", \"CrossAttnDownBlock2D\", \"DownBlock2D\"]", "SimpleCrossAttnDownBlock2D")]
+    [InlineData("\"down_block_types\": [\"CrossAttnDownBlock2D\", \"SimpleCrossAttnDownBlock2D\", "
+        + "\"CrossAttnDownBlock2D\", \"DownBlock2D\"]", "SimpleCrossAttnDownBlock2D")]
     [InlineData("\"mid_block_type\": \"UNetMidBlock2DSimpleCrossAttn\"", "UNetMidBlock2DSimpleCrossAttn")]
     [InlineData("\"addition_embed_type\": \"text_time\"", "addition_embed_type")]
     [InlineData("\"class_embed_type\": \"timestep\"", "class_embed_type")]
@@ -134,7 +139,8 @@ public sealed class UNet2DConditionConfigTests
         var lines = StableDiffusion15Json.Split('\n').Where(line => !line.TrimStart().StartsWith(key)).ToList();
         lines.Insert(2, $"  {replacement},");
 
-        var error = Assert.Throws<DiffusionAlignException>(() => UNet2DConditionConfig.FromJson(string.Join('\n', lines)));
+        var error = Assert.Throws<DiffusionAlignException>(
+            () => UNet2DConditionConfig.FromJson(string.Join('\n', lines)));
 
         Assert.Contains(named, error.Message);
     }
@@ -150,7 +156,8 @@ public sealed class UNet2DConditionConfigTests
     public void ConstructingAModelValidatesItsConfig()
     {
         var bad = UNet2DConditionConfig.Tiny with { NormNumGroups = 5 };
-        var error = Assert.Throws<DiffusionAlignException>(() => new UNet2DConditionModel(bad, new Device(DeviceType.META)));
+        var error = Assert.Throws<DiffusionAlignException>(
+            () => new UNet2DConditionModel(bad, new Device(DeviceType.META)));
         Assert.Contains("norm_num_groups", error.Message);
     }
 }

@@ -59,8 +59,10 @@ public sealed class UNet2DConditionModelTests
         var state = StableDiffusion15StateShapes.Value;
         Assert.Equal(686, state.Count);
         Assert.Equal(859_520_964L, state.Values.Sum(shape => shape.Aggregate(1L, (a, b) => a * b)));
-        Assert.DoesNotContain(state.Keys, k => k.StartsWith("time_proj") || k.Contains("to_out.1") || k.Contains("net.1"));
-        Assert.DoesNotContain(state.Keys, k => k.StartsWith("down_blocks.3.downsamplers") || k.StartsWith("up_blocks.3.upsamplers"));
+        Assert.DoesNotContain(state.Keys,
+            k => k.StartsWith("time_proj") || k.Contains("to_out.1") || k.Contains("net.1"));
+        Assert.DoesNotContain(state.Keys,
+            k => k.StartsWith("down_blocks.3.downsamplers") || k.StartsWith("up_blocks.3.upsamplers"));
     }
 
     // Built once on the meta device: names and shapes without allocating SD1.5's 3.4 GB.
@@ -141,7 +143,8 @@ public sealed class UNet2DConditionModelTests
         using var scope = NewDisposeScope();
         torch.manual_seed(4);
         using var model = new UNet2DConditionModel(UNet2DConditionConfig.Tiny);
-        var output = model.forward(torch.randn(2, 3, 16, 16), torch.tensor(new long[] { 3, 500 }), torch.randn(2, 4, 64));
+        var output = model.forward(torch.randn(2, 3, 16, 16), torch.tensor(new long[] { 3, 500 }),
+            torch.randn(2, 4, 64));
 
         output.pow(2).mean().backward();
 
@@ -168,7 +171,8 @@ public sealed class UNet2DConditionModelTests
         var sample = torch.randn(1, 3, 16, 16);
         var t = torch.tensor(new long[] { 42 });
         var prompt = torch.randn(1, 2, 64);
-        Assert.Equal(0f, (source.forward(sample, t, prompt) - target.forward(sample, t, prompt)).abs().max().item<float>());
+        Assert.Equal(0f,
+            (source.forward(sample, t, prompt) - target.forward(sample, t, prompt)).abs().max().item<float>());
     }
 
     [Fact]

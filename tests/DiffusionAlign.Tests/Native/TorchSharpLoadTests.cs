@@ -3,7 +3,9 @@ using static TorchSharp.torch;
 
 namespace DiffusionAlign.Tests.Native;
 
-/// <summary>The build step that weakens libLibTorchSharp's GLIBCXX_3.4.32 need must leave a library that loads and computes.</summary>
+/// <summary>
+/// The build step that weakens libLibTorchSharp's GLIBCXX_3.4.32 need must leave a library that loads and computes.
+/// </summary>
 public sealed class TorchSharpLoadTests
 {
     [Fact]

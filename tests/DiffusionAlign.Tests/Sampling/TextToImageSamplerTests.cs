@@ -5,7 +5,8 @@ namespace DiffusionAlign.Tests.Sampling;
 
 public sealed class TextToImageSamplerTests
 {
-    private static readonly string[] Prompts = { "a red circle on a blue background", "a green square on a white background" };
+    private static readonly string[] Prompts =
+        { "a red circle on a blue background", "a green square on a white background" };
 
     [Fact]
     public void SameSeedSameImages()

@@ -7,8 +7,10 @@ namespace DiffusionAlign.Tests.Schedulers;
 public sealed class DdimInversionTests
 {
     // Data x0 ~ N(μ, s²) per element: the exact ε-predictor is linear in x_t,
-    // ε̂(x, t) = sqrt(1−ᾱ)·(x − sqrt(ᾱ)·μ)/(ᾱ·s² + 1 − ᾱ), and the probability-flow ODE is the linear map
-    // x_t = sqrt(ᾱ_t)·μ + sqrt(ᾱ_t·s² + 1 − ᾱ_t)·(x_a − sqrt(ᾱ_a)·μ)/sqrt(ᾱ_a·s² + 1 − ᾱ_a) between levels.
+    // ε̂(x, t) = sqrt(1−ᾱ)·(x − sqrt(ᾱ)·μ)/(ᾱ·s² + 1 − ᾱ),
+    // and the probability-flow ODE is the linear map
+    // x_t = sqrt(ᾱ_t)·μ + sqrt(ᾱ_t·s² + 1 − ᾱ_t)·(x_a − sqrt(ᾱ_a)·μ)/sqrt(ᾱ_a·s² + 1 − ᾱ_a)
+    // between levels.
     private const double Mu = 0.3;
     private const double S = 0.5;
 
@@ -36,7 +38,8 @@ public sealed class DdimInversionTests
 
         // The latent is where the exact ODE takes x from ᾱ_0 to ᾱ_981, up to the same discretisation error.
         double a0 = DdimSamplerTests.AlphaBar(0), aT = DdimSamplerTests.AlphaBar(981);
-        using var exact = Math.Sqrt(aT) * Mu + Math.Sqrt(aT * S * S + 1 - aT) * (x - Math.Sqrt(a0) * Mu) / Math.Sqrt(a0 * S * S + 1 - a0);
+        using var exact = Math.Sqrt(aT) * Mu
+            + Math.Sqrt(aT * S * S + 1 - aT) * (x - Math.Sqrt(a0) * Mu) / Math.Sqrt(a0 * S * S + 1 - a0);
         double odeError = (latent - exact).abs().max().item<float>();
         Assert.True(odeError < 0.06, $"ODE error {odeError}");
     }

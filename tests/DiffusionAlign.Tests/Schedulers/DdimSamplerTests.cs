@@ -19,11 +19,13 @@ public sealed class DdimSamplerTests
     [Fact]
     public void TrailingAndLinspaceSpacings()
     {
-        var trailing = new DdimSampler(new NoiseSchedule(new NoiseScheduleConfig { TimestepSpacing = TimestepSpacing.Trailing }));
+        var trailing = new DdimSampler(
+            new NoiseSchedule(new NoiseScheduleConfig { TimestepSpacing = TimestepSpacing.Trailing }));
         Assert.Equal(Enumerable.Range(0, 50).Select(i => 999 - 20 * i), trailing.SetTimesteps(50));
         Assert.Equal(new[] { 999, 899, 799, 699, 599, 499, 399, 299, 199, 99 }, trailing.SetTimesteps(10));
 
-        var linspace = new DdimSampler(new NoiseSchedule(new NoiseScheduleConfig { TimestepSpacing = TimestepSpacing.Linspace }));
+        var linspace = new DdimSampler(
+            new NoiseSchedule(new NoiseScheduleConfig { TimestepSpacing = TimestepSpacing.Linspace }));
         Assert.Equal(new[] { 999, 888, 777, 666, 555, 444, 333, 222, 111, 0 }, linspace.SetTimesteps(10));
         Assert.Equal(new[] { 999, 500, 0 }, linspace.SetTimesteps(3)); // 499.5 rounds half to even, as numpy does
     }
@@ -100,7 +102,8 @@ public sealed class DdimSamplerTests
         using (var toOne = new NoiseSchedule(new NoiseScheduleConfig { SetAlphaToOne = true }))
         {
             using var result = DenoisingLoop.Run(OracleFor(x0), noise, new DdimSampler(toOne), 50);
-            Assert.True(result.allclose(x0, rtol: 0, atol: 1e-4), $"max error {(result - x0).abs().max().item<float>()}");
+            Assert.True(result.allclose(x0, rtol: 0, atol: 1e-4),
+                $"max error {(result - x0).abs().max().item<float>()}");
         }
 
         // SD's default stops at ᾱ_0: the oracle's ε stays the one implied by the start, so the output is
@@ -116,7 +119,8 @@ public sealed class DdimSamplerTests
     [Fact]
     public void VPredictionOracleRecoversTheCleanSample()
     {
-        using var schedule = new NoiseSchedule(new NoiseScheduleConfig { PredictionType = PredictionType.VPrediction, SetAlphaToOne = true });
+        using var schedule = new NoiseSchedule(
+            new NoiseScheduleConfig { PredictionType = PredictionType.VPrediction, SetAlphaToOne = true });
         using var gen = new Generator(6);
         using var x0 = randn(new long[] { 1, 2, 4, 4 }, generator: gen).clamp(-1, 1);
         using var noise = randn(new long[] { 1, 2, 4, 4 }, generator: gen);

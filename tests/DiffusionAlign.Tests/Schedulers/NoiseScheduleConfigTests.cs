@@ -36,14 +36,16 @@ public sealed class NoiseScheduleConfigTests
     public void DiffusersWordsParse()
     {
         var config = NoiseScheduleConfig.FromJson("""
-            {"beta_schedule": "squaredcos_cap_v2", "prediction_type": "v_prediction", "timestep_spacing": "trailing", "clip_sample": true}
+            {"beta_schedule": "squaredcos_cap_v2", "prediction_type": "v_prediction",
+             "timestep_spacing": "trailing", "clip_sample": true}
             """);
         Assert.Equal(BetaSchedule.SquaredCosCapV2, config.BetaSchedule);
         Assert.Equal(PredictionType.VPrediction, config.PredictionType);
         Assert.Equal(TimestepSpacing.Trailing, config.TimestepSpacing);
         Assert.True(config.ClipSample);
         Assert.Equal(BetaSchedule.Linear, NoiseScheduleConfig.FromJson("""{"beta_schedule": "linear"}""").BetaSchedule);
-        Assert.Equal(TimestepSpacing.Linspace, NoiseScheduleConfig.FromJson("""{"timestep_spacing": "linspace"}""").TimestepSpacing);
+        Assert.Equal(TimestepSpacing.Linspace,
+            NoiseScheduleConfig.FromJson("""{"timestep_spacing": "linspace"}""").TimestepSpacing);
     }
 
     [Fact]

@@ -136,7 +136,8 @@ public sealed class NoiseScheduleTests
         Assert.True(a.min().item<long>() >= 0);
         Assert.Equal(999, a.max().item<long>()); // 20000 draws reach the top with near certainty
         Assert.Equal(0, a.min().item<long>());
-        Assert.InRange(a.to_type(ScalarType.Float64).mean().item<double>(), 499.5 - 8, 499.5 + 8); // ±4 standard errors (288.7/√20000)
+        // ±4 standard errors (288.7/√20000)
+        Assert.InRange(a.to_type(ScalarType.Float64).mean().item<double>(), 499.5 - 8, 499.5 + 8);
     }
 
     [Fact]
@@ -153,6 +154,7 @@ public sealed class NoiseScheduleTests
     private static void AssertSignificant(double expected, double actual, int digits = 4)
     {
         double scale = Math.Pow(10, Math.Floor(Math.Log10(Math.Abs(expected))) - digits + 1);
-        Assert.True(Math.Abs(expected - actual) <= 0.5 * scale, $"expected {expected} to {digits} significant digits, got {actual}");
+        Assert.True(Math.Abs(expected - actual) <= 0.5 * scale,
+            $"expected {expected} to {digits} significant digits, got {actual}");
     }
 }

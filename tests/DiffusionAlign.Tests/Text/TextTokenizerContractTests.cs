@@ -3,7 +3,9 @@ using DiffusionAlign.Worlds.Shapes;
 
 namespace DiffusionAlign.Tests.Text;
 
-/// <summary>What every <see cref="ITextTokenizer"/> promises the text encoder, checked on the tokenizers we ship.</summary>
+/// <summary>
+/// What every <see cref="ITextTokenizer"/> promises the text encoder, checked on the tokenizers we ship.
+/// </summary>
 public sealed class TextTokenizerContractTests
 {
     public static TheoryData<int> Lengths => new([9, 10, 16]);
@@ -13,7 +15,8 @@ public sealed class TextTokenizerContractTests
     public void EncodingsHaveFixedLengthBosWordsEosThenPad(int maxLength)
     {
         ITextTokenizer tokenizer = new ShapesTokenizer(maxLength);
-        foreach (string text in new[] { "", "a red circle on a blue background", "gray", "an orange cross on a white background" })
+        foreach (string text in
+            new[] { "", "a red circle on a blue background", "gray", "an orange cross on a white background" })
         {
             int[] ids = tokenizer.Encode(text);
             int words = text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;

@@ -18,7 +18,8 @@ public static class TrainingCurvesPlot
         {
             if (string.IsNullOrWhiteSpace(line)) continue;
             using var doc = JsonDocument.Parse(line);
-            if (!doc.RootElement.TryGetProperty("step", out var s) || !doc.RootElement.TryGetProperty(metric, out var v)) continue;
+            if (!doc.RootElement.TryGetProperty("step", out var s)
+                || !doc.RootElement.TryGetProperty(metric, out var v)) continue;
             steps.Add(s.GetDouble());
             values.Add(v.GetDouble());
         }
@@ -26,14 +27,18 @@ public static class TrainingCurvesPlot
     }
 
     /// <summary>Writes the two-panel figure for the named runs' metrics files.</summary>
-    public static void Save(string path, IReadOnlyDictionary<string, string> metricsFiles, int panelWidth = 640, int height = 420)
+    public static void Save(string path, IReadOnlyDictionary<string, string> metricsFiles, int panelWidth = 640,
+        int height = 420)
     {
-        var left = Panel(metricsFiles, "loss", "Training loss", "loss (each method's own objective)", panelWidth, height);
-        var right = Panel(metricsFiles, "implicit_acc", "Implicit accuracy (u > 0)", "fraction of pairs", panelWidth, height);
+        var left = Panel(
+            metricsFiles, "loss", "Training loss", "loss (each method's own objective)", panelWidth, height);
+        var right = Panel(
+            metricsFiles, "implicit_acc", "Implicit accuracy (u > 0)", "fraction of pairs", panelWidth, height);
         ImageCodec.SavePng(ImageGrid.SideBySide(left, right), path);
     }
 
-    private static RgbImage Panel(IReadOnlyDictionary<string, string> files, string metric, string title, string yLabel, int width, int height)
+    private static RgbImage Panel(IReadOnlyDictionary<string, string> files, string metric, string title, string yLabel,
+        int width, int height)
     {
         using var plot = new ScottPlot.Plot();
         var palette = new ScottPlot.Palettes.Category10();

@@ -9,14 +9,17 @@ public sealed record MeanWithInterval(double Mean, double StandardError, double 
 {
     /// <summary>Mean, standard error and 95% interval of <paramref name="values"/>.</summary>
     /// <exception cref="DiffusionAlignException">No values.</exception>
-    public static MeanWithInterval Compute(IReadOnlyList<double> values, IntervalMethod method = IntervalMethod.StudentT)
+    public static MeanWithInterval Compute(
+        IReadOnlyList<double> values, IntervalMethod method = IntervalMethod.StudentT)
     {
         ArgumentNullException.ThrowIfNull(values);
-        if (!Enum.IsDefined(method)) throw new ArgumentOutOfRangeException(nameof(method), method, "unknown interval method");
+        if (!Enum.IsDefined(method))
+            throw new ArgumentOutOfRangeException(nameof(method), method, "unknown interval method");
         int n = values.Count;
         if (n == 0) throw new DiffusionAlignException("a mean needs at least one value; got none");
         for (int i = 0; i < n; i++)
-            if (!double.IsFinite(values[i])) throw new ArgumentException($"value {i} is not a finite number ({values[i]})", nameof(values));
+            if (!double.IsFinite(values[i]))
+                throw new ArgumentException($"value {i} is not a finite number ({values[i]})", nameof(values));
 
         double mean = values.Sum() / n;
         if (n == 1) return new MeanWithInterval(mean, double.NaN, double.NaN, double.NaN, 1);
@@ -24,6 +27,7 @@ public sealed record MeanWithInterval(double Mean, double StandardError, double 
         double squares = values.Sum(v => (v - mean) * (v - mean));
         double standardError = Math.Sqrt(squares / (n - 1) / n);
         double quantile = method == IntervalMethod.StudentT ? StudentT.Quantile(0.975, n - 1) : WilsonScoreInterval.Z95;
-        return new MeanWithInterval(mean, standardError, mean - quantile * standardError, mean + quantile * standardError, n);
+        return new MeanWithInterval(
+            mean, standardError, mean - quantile * standardError, mean + quantile * standardError, n);
     }
 }

@@ -21,7 +21,8 @@ internal sealed record PairedOutcomes(int Wins, int Ties, int Losses, double[] S
     public static PairedOutcomes Tally(IEnumerable<double> differences, double tieTolerance, string what)
     {
         if (!(tieTolerance >= 0) || double.IsInfinity(tieTolerance))
-            throw new ArgumentOutOfRangeException(nameof(tieTolerance), tieTolerance, "the tie tolerance must be non-negative and finite");
+            throw new ArgumentOutOfRangeException(
+                nameof(tieTolerance), tieTolerance, "the tie tolerance must be non-negative and finite");
         var scores = new List<double>();
         int wins = 0, ties = 0, losses = 0;
         foreach (double difference in differences)
@@ -37,12 +38,14 @@ internal sealed record PairedOutcomes(int Wins, int Ties, int Losses, double[] S
     }
 
     /// <summary>Element-wise <c>a[i] − b[i]</c> after checking the lists pair up.</summary>
-    public static IEnumerable<double> Differences(IReadOnlyList<double> a, IReadOnlyList<double> b, string nameA, string nameB)
+    public static IEnumerable<double> Differences(IReadOnlyList<double> a, IReadOnlyList<double> b, string nameA,
+        string nameB)
     {
         ArgumentNullException.ThrowIfNull(a, nameA);
         ArgumentNullException.ThrowIfNull(b, nameB);
         if (a.Count != b.Count)
-            throw new ArgumentException($"{nameA} has {a.Count} values but {nameB} has {b.Count}; they must pair up one to one");
+            throw new ArgumentException(
+                $"{nameA} has {a.Count} values but {nameB} has {b.Count}; they must pair up one to one");
         for (int i = 0; i < a.Count; i++)
         {
             if (!double.IsFinite(a[i]) || !double.IsFinite(b[i]))

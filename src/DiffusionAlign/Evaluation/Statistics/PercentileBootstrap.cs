@@ -9,7 +9,9 @@ internal static class PercentileBootstrap
 {
     public static (double Low, double High) MeanInterval95(double[] values, int resamples, int seed)
     {
-        if (resamples < 2) throw new ArgumentOutOfRangeException(nameof(resamples), resamples, "the bootstrap needs at least two resamples");
+        if (resamples < 2)
+            throw new ArgumentOutOfRangeException(
+                nameof(resamples), resamples, "the bootstrap needs at least two resamples");
         if (values.Length == 0) throw new ArgumentException("nothing to resample", nameof(values));
         var random = new Random(seed);
         var means = new double[resamples];

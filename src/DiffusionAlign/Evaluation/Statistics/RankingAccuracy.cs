@@ -9,7 +9,8 @@ namespace DiffusionAlign.Evaluation;
 public static class RankingAccuracy
 {
     /// <summary>Accuracy with a Wilson 95% interval; a difference of exactly 0 is a tie and counts ½.</summary>
-    /// <param name="winnerScoreMinusLoserScore">Per pair, the model's score of the winner minus its score of the loser (higher = ranks the winner first).</param>
+    /// <param name="winnerScoreMinusLoserScore">Per pair, the model's score of the winner minus its score of the loser
+    /// (higher = ranks the winner first).</param>
     /// <exception cref="DiffusionAlignException">No pairs.</exception>
     public static RankingAccuracyResult Compute(IReadOnlyList<double> winnerScoreMinusLoserScore)
     {

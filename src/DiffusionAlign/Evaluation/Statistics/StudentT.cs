@@ -6,7 +6,10 @@ namespace DiffusionAlign.Evaluation;
 /// </summary>
 public static class StudentT
 {
-    /// <summary>P(T ≤ t) for <paramref name="degreesOfFreedom"/> ν &gt; 0: <c>1 − ½·I_{ν/(ν+t²)}(ν/2, ½)</c> for t ≥ 0, by symmetry otherwise.</summary>
+    /// <summary>
+    /// P(T ≤ t) for <paramref name="degreesOfFreedom"/> ν &gt; 0:
+    /// <c>1 − ½·I_{ν/(ν+t²)}(ν/2, ½)</c> for t ≥ 0, by symmetry otherwise.
+    /// </summary>
     public static double Cdf(double t, double degreesOfFreedom)
     {
         CheckDegreesOfFreedom(degreesOfFreedom);
@@ -18,11 +21,14 @@ public static class StudentT
         return t >= 0 ? 1 - tail : tail;
     }
 
-    /// <summary>The <paramref name="p"/>-quantile, found by bisection on <see cref="Cdf"/> (monotone, so this cannot miss).</summary>
+    /// <summary>
+    /// The <paramref name="p"/>-quantile, found by bisection on <see cref="Cdf"/> (monotone, so this cannot miss).
+    /// </summary>
     public static double Quantile(double p, double degreesOfFreedom)
     {
         CheckDegreesOfFreedom(degreesOfFreedom);
-        if (!(p > 0 && p < 1)) throw new ArgumentOutOfRangeException(nameof(p), p, "p must lie strictly between 0 and 1");
+        if (!(p > 0 && p < 1))
+            throw new ArgumentOutOfRangeException(nameof(p), p, "p must lie strictly between 0 and 1");
         if (p < 0.5) return -Quantile(1 - p, degreesOfFreedom);
         if (p == 0.5) return 0;
         double lo = 0, hi = 1;
@@ -37,10 +43,13 @@ public static class StudentT
 
     private static void CheckDegreesOfFreedom(double nu)
     {
-        if (!(nu > 0) || double.IsInfinity(nu)) throw new ArgumentOutOfRangeException(nameof(nu), nu, "degrees of freedom must be positive and finite");
+        if (!(nu > 0) || double.IsInfinity(nu))
+            throw new ArgumentOutOfRangeException(nameof(nu), nu, "degrees of freedom must be positive and finite");
     }
 
-    /// <summary>I_x(a, b) by its continued fraction (modified Lentz), using the symmetry that makes it converge fast.</summary>
+    /// <summary>
+    /// I_x(a, b) by its continued fraction (modified Lentz), using the symmetry that makes it converge fast.
+    /// </summary>
     private static double RegularizedIncompleteBeta(double a, double b, double x)
     {
         if (x <= 0) return 0;

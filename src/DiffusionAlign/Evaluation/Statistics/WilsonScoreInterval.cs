@@ -20,8 +20,10 @@ public static class WilsonScoreInterval
     public static (double Low, double High) Compute(double successes, int n, double z = Z95)
     {
         if (n <= 0) throw new ArgumentOutOfRangeException(nameof(n), n, "a proportion needs at least one trial");
-        if (!(successes >= 0 && successes <= n)) throw new ArgumentOutOfRangeException(nameof(successes), successes, $"successes must lie in [0, {n}]");
-        if (!(z > 0) || double.IsInfinity(z)) throw new ArgumentOutOfRangeException(nameof(z), z, "z must be positive and finite");
+        if (!(successes >= 0 && successes <= n))
+            throw new ArgumentOutOfRangeException(nameof(successes), successes, $"successes must lie in [0, {n}]");
+        if (!(z > 0) || double.IsInfinity(z))
+            throw new ArgumentOutOfRangeException(nameof(z), z, "z must be positive and finite");
         double p = successes / n;
         double z2 = z * z;
         double denominator = 1 + z2 / n;

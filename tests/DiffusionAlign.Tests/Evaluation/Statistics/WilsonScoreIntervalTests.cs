@@ -2,7 +2,10 @@ using DiffusionAlign.Evaluation;
 
 namespace DiffusionAlign.Tests.Evaluation.Statistics;
 
-/// <summary>Reference values from (p̂ + z²/2n ± z·sqrt(p̂(1 − p̂)/n + z²/4n²)) / (1 + z²/n), z = 1.959964, evaluated by hand/calculator.</summary>
+/// <summary>
+/// Reference values from (p̂ + z²/2n ± z·sqrt(p̂(1 − p̂)/n + z²/4n²)) / (1 + z²/n), z = 1.959964,
+/// evaluated by hand/calculator.
+/// </summary>
 public sealed class WilsonScoreIntervalTests
 {
     [Theory]

@@ -72,7 +72,8 @@ public sealed class WinRateTests
     [Fact]
     public void BootstrapAgreesWithWilsonForLargeN()
     {
-        // 1200 wins of 2000: Wilson [0.57836, 0.62126]; a 2000-resample percentile bootstrap lands within a few thousandths.
+        // 1200 wins of 2000: Wilson [0.57836, 0.62126]; a 2000-resample percentile bootstrap lands within a few
+        // thousandths.
         var a = Enumerable.Range(0, 2000).Select(i => i % 5 < 3 ? 1.0 : 0.0).ToArray();
         var b = new double[2000];
         Array.Fill(b, 0.5);

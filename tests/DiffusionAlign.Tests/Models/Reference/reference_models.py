@@ -165,7 +165,8 @@ class Upsample2D(nn.Module):
         self.conv = nn.Conv2d(channels, channels, 3, padding=1)
 
     def forward(self, x, size):
-        x = F.interpolate(x, scale_factor=2.0, mode="nearest") if size is None else F.interpolate(x, size=size, mode="nearest")
+        x = (F.interpolate(x, scale_factor=2.0, mode="nearest") if size is None
+             else F.interpolate(x, size=size, mode="nearest"))
         return self.conv(x)
 
 

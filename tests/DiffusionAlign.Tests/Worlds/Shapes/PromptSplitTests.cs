@@ -12,7 +12,8 @@ public sealed class PromptSplitTests
         // 6 colours × 4 shapes × 4 backgrounds, minus the 4 blue-on-blue prompts.
         Assert.Equal(92, _split.All.Count);
         Assert.Equal(92, _split.All.Distinct().Count());
-        Assert.DoesNotContain(_split.All, p => p.ShapeColour == ShapeColour.Blue && p.Background == BackgroundColour.Blue);
+        Assert.DoesNotContain(_split.All,
+            p => p.ShapeColour == ShapeColour.Blue && p.Background == BackgroundColour.Blue);
     }
 
     [Fact]
@@ -46,7 +47,8 @@ public sealed class PromptSplitTests
     {
         Assert.Equal(Enum.GetValues<ShapeColour>().ToHashSet(), _split.Train.Select(p => p.ShapeColour).ToHashSet());
         Assert.Equal(Enum.GetValues<ShapeKind>().ToHashSet(), _split.Train.Select(p => p.Shape).ToHashSet());
-        Assert.Equal(Enum.GetValues<BackgroundColour>().ToHashSet(), _split.Train.Select(p => p.Background).ToHashSet());
+        Assert.Equal(Enum.GetValues<BackgroundColour>().ToHashSet(),
+            _split.Train.Select(p => p.Background).ToHashSet());
     }
 
     [Fact]

@@ -38,7 +38,8 @@ public sealed class ShapeGeometryTests
             double d = ShapeGeometry.SignedDistance(shape, u, v);
             if (Math.Abs(d) < 1e-9) continue;
             Assert.Equal(ShapeGeometry.Contains(shape, u, v), d < 0);
-            if (Math.Max(Math.Abs(u), Math.Abs(v)) > ShapeGeometry.Extent(shape) + 1e-9) Assert.False(ShapeGeometry.Contains(shape, u, v));
+            if (Math.Max(Math.Abs(u), Math.Abs(v)) > ShapeGeometry.Extent(shape) + 1e-9)
+                Assert.False(ShapeGeometry.Contains(shape, u, v));
         }
     }
 
@@ -62,6 +63,7 @@ public sealed class ShapeGeometryTests
         // Cross: arm tip at L, outer corner of the arm at (L, 0.3 L).
         double length = Math.Sqrt(Math.PI / 2.04);
         Assert.Equal(0.25, ShapeGeometry.SignedDistance(ShapeKind.Cross, length + 0.25, 0), 12);
-        Assert.Equal(0.5 - 0.3 * length, ShapeGeometry.SignedDistance(ShapeKind.Cross, 0.5 * length + 0.5 * 0.3 * length, 0.5), 12);
+        Assert.Equal(0.5 - 0.3 * length,
+            ShapeGeometry.SignedDistance(ShapeKind.Cross, 0.5 * length + 0.5 * 0.3 * length, 0.5), 12);
     }
 }

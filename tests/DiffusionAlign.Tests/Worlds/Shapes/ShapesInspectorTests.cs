@@ -13,7 +13,8 @@ public sealed class ShapesInspectorTests
         foreach (ShapesPrompt prompt in new PromptSplit().All)
             for (int seed = 0; seed < 3; seed++)
             {
-                ShapesInspection seen = _inspector.Inspect(_renderer.Render(_renderer.SampleParams(prompt, new Random(seed), 0)));
+                ShapesInspection seen =
+                    _inspector.Inspect(_renderer.Render(_renderer.SampleParams(prompt, new Random(seed), 0)));
                 Assert.True(seen.Matches(prompt), $"{prompt} seed {seed}: saw {seen}");
             }
     }

@@ -7,9 +7,12 @@ public sealed class ShapesPromptTests
     [Fact]
     public void ToStringFollowsTheGrammarWithAnBeforeOrange()
     {
-        Assert.Equal("a red circle on a blue background", new ShapesPrompt(ShapeColour.Red, ShapeKind.Circle, BackgroundColour.Blue).ToString());
-        Assert.Equal("an orange cross on a white background", new ShapesPrompt(ShapeColour.Orange, ShapeKind.Cross, BackgroundColour.White).ToString());
-        Assert.Equal("a purple triangle on a gray background", new ShapesPrompt(ShapeColour.Purple, ShapeKind.Triangle, BackgroundColour.Gray).ToString());
+        Assert.Equal("a red circle on a blue background",
+            new ShapesPrompt(ShapeColour.Red, ShapeKind.Circle, BackgroundColour.Blue).ToString());
+        Assert.Equal("an orange cross on a white background",
+            new ShapesPrompt(ShapeColour.Orange, ShapeKind.Cross, BackgroundColour.White).ToString());
+        Assert.Equal("a purple triangle on a gray background",
+            new ShapesPrompt(ShapeColour.Purple, ShapeKind.Triangle, BackgroundColour.Gray).ToString());
     }
 
     [Fact]
@@ -39,7 +42,8 @@ public sealed class ShapesPromptTests
     [Fact]
     public void EveryBadWordIsNamedInOneLine()
     {
-        var e = Assert.Throws<DiffusionAlignException>(() => ShapesPrompt.Parse("a red hexagon under a green background"));
+        var e = Assert.Throws<DiffusionAlignException>(
+            () => ShapesPrompt.Parse("a red hexagon under a green background"));
         Assert.Contains("'hexagon'", e.Message);
         Assert.Contains("circle, square, triangle, cross", e.Message);
         Assert.Contains("'under'", e.Message);
@@ -62,12 +66,14 @@ public sealed class ShapesPromptTests
     public void SameShapeAndBackgroundColourIsNotAPrompt()
     {
         Assert.Throws<DiffusionAlignException>(() => ShapesPrompt.Parse("a blue circle on a blue background"));
-        Assert.Throws<DiffusionAlignException>(() => new ShapesPrompt(ShapeColour.Blue, ShapeKind.Cross, BackgroundColour.Blue));
+        Assert.Throws<DiffusionAlignException>(
+            () => new ShapesPrompt(ShapeColour.Blue, ShapeKind.Cross, BackgroundColour.Blue));
     }
 
     [Fact]
     public void UndefinedEnumValuesAreRejected()
     {
-        Assert.Throws<DiffusionAlignException>(() => new ShapesPrompt((ShapeColour)17, ShapeKind.Cross, BackgroundColour.Blue));
+        Assert.Throws<DiffusionAlignException>(
+            () => new ShapesPrompt((ShapeColour)17, ShapeKind.Cross, BackgroundColour.Blue));
     }
 }

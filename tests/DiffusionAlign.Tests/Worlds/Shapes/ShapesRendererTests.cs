@@ -48,8 +48,10 @@ public sealed class ShapesRendererTests
     public void EdgesAreAntiAliased()
     {
         RgbImage image = _renderer.Render(RenderParams.Ideal(RedCircle) with { CentreX = 0.51, CentreY = 0.49 });
-        float red = ShapesVocabulary.Colour(ShapeColour.Red).G, white = ShapesVocabulary.Colour(BackgroundColour.White).G;
-        int partial = image.Pixels.Where((v, i) => i % 3 == 1 && (v - white) / (red - white) is > 0.05f and < 0.95f).Count();
+        float red = ShapesVocabulary.Colour(ShapeColour.Red).G,
+            white = ShapesVocabulary.Colour(BackgroundColour.White).G;
+        int partial = image.Pixels
+            .Where((v, i) => i % 3 == 1 && (v - white) / (red - white) is > 0.05f and < 0.95f).Count();
         Assert.InRange(partial, 20, 120); // a circle of radius 8 px has a perimeter of ≈ 50 px
     }
 
@@ -73,7 +75,8 @@ public sealed class ShapesRendererTests
         static double Mass(RgbImage image) => image.Pixels.Where((_, i) => i % 3 == 2).Sum(v => 1 - v);
         Assert.Equal(Mass(a), Mass(b), Mass(a) * 0.01);
         // Row 5 is 2.5 px outside the radius-8 outline: background when sharp, ≈ 10% red at σ = 2 px (Φ(−1.25)).
-        float whiteB = ShapesVocabulary.Colour(BackgroundColour.White).B, redB = ShapesVocabulary.Colour(ShapeColour.Red).B;
+        float whiteB = ShapesVocabulary.Colour(BackgroundColour.White).B,
+            redB = ShapesVocabulary.Colour(ShapeColour.Red).B;
         Assert.Equal(whiteB, a[16, 5, 2], 5);
         Assert.Equal(whiteB + 0.106 * (redB - whiteB), b[16, 5, 2], 0.02);
     }
@@ -137,7 +140,8 @@ public sealed class ShapesRendererTests
     {
         for (int seed = 0; seed < 50; seed++)
         {
-            Assert.NotEqual(ShapeKind.Circle, _renderer.SampleParams(RedCircle, new Random(seed), 0, RenderFlaw.WrongShape).Shape);
+            Assert.NotEqual(ShapeKind.Circle,
+                _renderer.SampleParams(RedCircle, new Random(seed), 0, RenderFlaw.WrongShape).Shape);
             RenderParams p = _renderer.SampleParams(RedCircle, new Random(seed), 0, RenderFlaw.WrongColour);
             bool shapeChanged = p.ShapeRgb.DistanceTo(ShapesVocabulary.Colour(ShapeColour.Red)) > 0.2;
             bool backgroundChanged = p.BackgroundRgb.DistanceTo(ShapesVocabulary.Colour(BackgroundColour.White)) > 0.2;

@@ -19,12 +19,15 @@ public sealed class ShapesRewardTests
         foreach (ShapesPrompt prompt in _prompts)
             for (int seed = 0; seed < 2; seed++)
             {
-                double clean = _reward.Score(prompt, _renderer.Render(_renderer.SampleParams(prompt, new Random(seed), 0)));
-                double flawed = _reward.Score(prompt, _renderer.Render(_renderer.SampleParams(prompt, new Random(seed), 0, flaw)));
+                double clean = _reward.Score(prompt,
+                    _renderer.Render(_renderer.SampleParams(prompt, new Random(seed), 0)));
+                double flawed = _reward.Score(prompt,
+                    _renderer.Render(_renderer.SampleParams(prompt, new Random(seed), 0, flaw)));
                 gaps.Add(clean - flawed);
             }
         Assert.True(gaps.Average() > 0.1, $"{flaw}: mean gap {gaps.Average():0.000}");
-        Assert.True(gaps.All(g => g > 0), $"{flaw}: clean lost {gaps.Count(g => g <= 0)} of {gaps.Count}, worst gap {gaps.Min():0.000}");
+        Assert.True(gaps.All(g => g > 0),
+            $"{flaw}: clean lost {gaps.Count(g => g <= 0)} of {gaps.Count}, worst gap {gaps.Min():0.000}");
     }
 
     [Fact]
@@ -33,7 +36,8 @@ public sealed class ShapesRewardTests
         foreach (ShapesPrompt prompt in _prompts)
             for (int seed = 0; seed < 3; seed++)
             {
-                double score = _reward.Score(prompt, _renderer.Render(_renderer.SampleParams(prompt, new Random(seed), 0)));
+                double score = _reward.Score(prompt,
+                    _renderer.Render(_renderer.SampleParams(prompt, new Random(seed), 0)));
                 Assert.True(score > 0.9, $"{prompt} seed {seed}: {score:0.000}");
             }
     }
@@ -65,7 +69,8 @@ public sealed class ShapesRewardTests
             foreach (ShapesPrompt other in _prompts.Where(p => DifferingSlots(p, prompt) == 1))
                 Assert.True(_reward.Score(other, image) < own - 0.05, $"'{prompt}' image under '{other}'");
         }
-        RgbImage redCircle = _renderer.Render(RenderParams.Ideal(ShapesPrompt.Parse("a red circle on a white background")));
+        RgbImage redCircle =
+            _renderer.Render(RenderParams.Ideal(ShapesPrompt.Parse("a red circle on a white background")));
         Assert.True(_reward.Score(ShapesPrompt.Parse("a blue square on a white background"), redCircle)
                     < _reward.Score(ShapesPrompt.Parse("a red circle on a white background"), redCircle) - 0.3);
     }
@@ -84,18 +89,24 @@ public sealed class ShapesRewardTests
         // Size: ln(ρ / 0.25) = 0.35.
         Assert.Equal(e1, Explain(prompt, ideal with { Size = 0.25 * Math.Exp(0.35) }, 64).Size, 0.03);
         // Centring: offset 0.15 of the side.
-        Assert.Equal(e1, Explain(prompt, ideal with { CentreX = 0.5 + 0.15 * 0.6, CentreY = 0.5 + 0.15 * 0.8 }, 64).Centring, 0.03);
+        Assert.Equal(e1,
+            Explain(prompt, ideal with { CentreX = 0.5 + 0.15 * 0.6, CentreY = 0.5 + 0.15 * 0.8 }, 64).Centring, 0.03);
         // Contrast: q = 0.4 gives 1 − e^-1.
         Assert.Equal(1 - e1, Explain(prompt, ideal with { Contrast = 0.4 }, 64).Contrast, 0.03);
         // Shape colour: 0.2 away from the palette green, along the blue axis.
         Rgb green = ShapesVocabulary.Colour(ShapeColour.Green);
-        Assert.Equal(e1, Explain(prompt, ideal with { ShapeRgb = green with { B = green.B + 0.2f } }, 64).ShapeColour, 0.03);
+        Assert.Equal(e1, Explain(prompt, ideal with { ShapeRgb = green with { B = green.B + 0.2f } }, 64).ShapeColour,
+            0.03);
         // Background: 0.2 away from the palette black.
         Rgb black = ShapesVocabulary.Colour(BackgroundColour.Black);
-        Assert.Equal(e1, Explain(prompt, ideal with { BackgroundRgb = black with { R = black.R + 0.2f } }, 64).BackgroundColour, 0.03);
+        Assert.Equal(e1,
+            Explain(prompt, ideal with { BackgroundRgb = black with { R = black.R + 0.2f } }, 64).BackgroundColour,
+            0.03);
         // Noise: σ = 0.05 (on mid-grey so nothing is clipped).
         var greyPrompt = ShapesPrompt.Parse("a green square on a gray background");
-        Assert.Equal(e1, Explain(greyPrompt, RenderParams.Ideal(greyPrompt) with { NoiseStd = 0.05, NoiseSeed = 3 }, 64).Noise, 0.08);
+        Assert.Equal(e1,
+            Explain(greyPrompt, RenderParams.Ideal(greyPrompt) with { NoiseStd = 0.05, NoiseSeed = 3 }, 64).Noise,
+            0.08);
     }
 
     [Fact]
@@ -105,7 +116,8 @@ public sealed class ShapesRewardTests
         RewardBreakdown b = _reward.Explain(prompt, _renderer.Render(_renderer.SampleParams(prompt, new Random(3), 1)));
         double[] weights = [0.12, 0.16, 0.12, 0.10, 0.10, 0.10, 0.10, 0.10, 0.10];
         double expected = 1;
-        for (int i = 0; i < weights.Length; i++) expected *= Math.Pow(0.001 + 0.999 * b.Components[i].Value, weights[i]);
+        for (int i = 0; i < weights.Length; i++)
+            expected *= Math.Pow(0.001 + 0.999 * b.Components[i].Value, weights[i]);
         Assert.Equal(expected, b.Score, 12);
         Assert.Equal(1.0, ShapesReward.Weights.Sum(), 12);
     }
@@ -120,7 +132,9 @@ public sealed class ShapesRewardTests
         AssertDecreasing(Enumerable.Range(0, 8).Select(i => ideal with { Contrast = 1 - 0.1 * i }), prompt);
         AssertDecreasing(Enumerable.Range(0, 8).Select(i => ideal with { NoiseStd = 0.01 + 0.02 * i }), prompt);
         AssertDecreasing(Enumerable.Range(0, 8).Select(i => ideal with { Size = 0.26 + 0.03 * i }), prompt);
-        AssertDecreasing(Enumerable.Range(0, 8).Select(i => ideal with { ShapeRgb = ideal.ShapeRgb.Lerp(ShapesVocabulary.Colour(ShapeColour.Red), 0.1 * i) }), prompt);
+        AssertDecreasing(Enumerable.Range(0, 8).Select(
+            i => ideal with { ShapeRgb = ideal.ShapeRgb.Lerp(ShapesVocabulary.Colour(ShapeColour.Red), 0.1 * i) }),
+            prompt);
     }
 
     [Fact]
@@ -131,7 +145,8 @@ public sealed class ShapesRewardTests
         {
             RgbImage image = _renderer.Render(_renderer.SampleParams(prompt, rng, 0.5));
             RgbImage nudged = image.Clone();
-            for (int i = 0; i < nudged.Pixels.Length; i++) nudged.Pixels[i] = Math.Clamp(nudged.Pixels[i] + (float)(rng.NextDouble() - 0.5) * 0.004f, 0f, 1f);
+            for (int i = 0; i < nudged.Pixels.Length; i++)
+                nudged.Pixels[i] = Math.Clamp(nudged.Pixels[i] + (float)(rng.NextDouble() - 0.5) * 0.004f, 0f, 1f);
             Assert.True(Math.Abs(_reward.Score(prompt, image) - _reward.Score(prompt, nudged)) < 0.02);
         }
     }
@@ -160,26 +175,31 @@ public sealed class ShapesRewardTests
         foreach (ShapesPrompt prompt in _prompts.Take(12))
         {
             RenderParams p = _renderer.SampleParams(prompt, new Random(2), 0);
-            Assert.Equal(_reward.Score(prompt, _renderer.Render(p, 32)), _reward.Score(prompt, _renderer.Render(p, 64)), 0.05);
+            Assert.Equal(_reward.Score(prompt, _renderer.Render(p, 32)), _reward.Score(prompt, _renderer.Render(p, 64)),
+                0.05);
         }
     }
 
-    private RewardBreakdown Explain(ShapesPrompt prompt, RenderParams p, int size) => _reward.Explain(prompt, _renderer.Render(p, size));
+    private RewardBreakdown Explain(ShapesPrompt prompt, RenderParams p, int size) =>
+        _reward.Explain(prompt, _renderer.Render(p, size));
 
     private void AssertDecreasing(IEnumerable<RenderParams> sweep, ShapesPrompt prompt)
     {
         double[] scores = sweep.Select(p => _reward.Score(prompt, _renderer.Render(p))).ToArray();
         for (int i = 1; i < scores.Length; i++)
-            Assert.True(scores[i] < scores[i - 1], $"not decreasing: {string.Join(", ", scores.Select(s => s.ToString("0.000")))}");
+            Assert.True(scores[i] < scores[i - 1],
+                $"not decreasing: {string.Join(", ", scores.Select(s => s.ToString("0.000")))}");
     }
 
     private static int DifferingSlots(ShapesPrompt a, ShapesPrompt b) =>
-        (a.ShapeColour != b.ShapeColour ? 1 : 0) + (a.Shape != b.Shape ? 1 : 0) + (a.Background != b.Background ? 1 : 0);
+        (a.ShapeColour != b.ShapeColour ? 1 : 0) + (a.Shape != b.Shape ? 1 : 0)
+            + (a.Background != b.Background ? 1 : 0);
 
     private static RgbImage Filled(int size, Rgb colour)
     {
         var image = new RgbImage(size, size);
-        for (int i = 0; i < size * size; i++) (image.Pixels[3 * i], image.Pixels[3 * i + 1], image.Pixels[3 * i + 2]) = (colour.R, colour.G, colour.B);
+        for (int i = 0; i < size * size; i++)
+            (image.Pixels[3 * i], image.Pixels[3 * i + 1], image.Pixels[3 * i + 2]) = (colour.R, colour.G, colour.B);
         return image;
     }
 }
