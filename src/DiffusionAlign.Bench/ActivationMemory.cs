@@ -1,7 +1,7 @@
 using DiffusionAlign.Models;
 using TorchSharp.Modules;
 
-namespace DiffusionAlign.Benchmarks;
+namespace DiffusionAlign.Bench;
 
 /// <summary>
 /// Analytic estimate of the activation bytes one UNet forward must keep for backward, per image:
@@ -21,7 +21,8 @@ namespace DiffusionAlign.Benchmarks;
 /// </summary>
 public static class ActivationMemory
 {
-    public static double UNetSavedBytesPerImage(UNet2DConditionModel unet, int textTokens, AttentionKernel kernel = AttentionKernel.ScaledDotProduct, int bytesPerElement = 4)
+    public static double UNetSavedBytesPerImage(UNet2DConditionModel unet, int textTokens,
+        AttentionKernel kernel = AttentionKernel.ScaledDotProduct, int bytesPerElement = 4)
     {
         var config = unet.Config;
         double elements = 0;
@@ -36,25 +37,30 @@ public static class ActivationMemory
                     break;
                 case GroupNorm norm:
                     long channels = norm.weight!.shape[0];
-                    bool feedsSilu = name.EndsWith("norm1", StringComparison.Ordinal) || name.EndsWith("norm2", StringComparison.Ordinal) || name == "conv_norm_out";
+                    bool feedsSilu = name.EndsWith("norm1", StringComparison.Ordinal)
+                        || name.EndsWith("norm2", StringComparison.Ordinal) || name == "conv_norm_out";
                     elements += channels * pixels * (feedsSilu ? 2.0 : 1.0);
                     break;
                 case LayerNorm layerNorm:
                     elements += (double)layerNorm.weight!.shape[0] * pixels;
                     break;
                 case Linear linear:
-                    if (name.Contains(".to_k", StringComparison.Ordinal) || name.Contains(".to_v", StringComparison.Ordinal)) break;
+                    if (name.Contains(".to_k", StringComparison.Ordinal)
+                        || name.Contains(".to_v", StringComparison.Ordinal)) break;
                     long tokens = UNetLayerGeometry.ActsOncePerImage(name) ? 1 : pixels;
                     long inFeatures = linear.weight!.shape[1];
                     elements += (double)tokens * inFeatures;
+                    // GEGLU: projection and GELU output
                     if (name.EndsWith("ff.net.0.proj", StringComparison.Ordinal))
-                        elements += tokens * (linear.weight!.shape[0] + linear.weight!.shape[0] / 2.0); // GEGLU: projection and GELU output
+                        elements += tokens * (linear.weight!.shape[0] + linear.weight!.shape[0] / 2.0);
                     break;
                 case Attention attention:
                     long keys = UNetLayerGeometry.AttendsToPrompt(name, config) ? textTokens : pixels;
                     long inner = (long)attention.Heads * attention.HeadDim;
                     elements += (2.0 * pixels + 2.0 * keys) * inner; // Q, output; K, V
-                    elements += kernel == AttentionKernel.MatmulSoftmax ? (double)attention.Heads * pixels * keys : attention.Heads * pixels;
+                    elements += kernel == AttentionKernel.MatmulSoftmax
+                        ? (double)attention.Heads * pixels * keys
+                        : attention.Heads * pixels;
                     break;
             }
         }

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using DiffusionAlign.Bench.Machine;
 using DiffusionAlign.Data.Generation;
+using DiffusionAlign.Objectives;
 using DiffusionAlign.Pipelines;
 using DiffusionAlign.Sampling;
 using DiffusionAlign.Training;
@@ -7,11 +9,20 @@ using DiffusionAlign.Worlds.Shapes;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace DiffusionAlign.Benchmarks;
+namespace DiffusionAlign.Bench;
 
-/// <summary>Sizes of a benchmark run; defaults are the demo's model and batch.</summary>
-public sealed record BenchmarkConfig(int PairsPerStep = 8, int TimedSteps = 20, int WarmupSteps = 3, int SamplingBatch = 32, int SamplingSteps = 10, double GuidanceScale = 3.0)
+/// <summary>Sizes of a benchmark run; defaults are the demo's model, batch and sampling.</summary>
+public sealed record BenchmarkConfig(int TimedSteps = 20, int WarmupSteps = 3, int SamplingBatch = 32)
 {
+    /// <summary>Pairs per timed step: the alignment recipe's micro-batch.</summary>
+    public int PairsPerStep { get; init; } = new AlignConfig().BatchSize;
+
+    /// <summary>DDIM steps of the timed sampling: the demo's.</summary>
+    public int SamplingSteps { get; init; } = SamplingOptions.Fast.Steps;
+
+    /// <summary>Guidance scale of the timed sampling: the demo's.</summary>
+    public double GuidanceScale { get; init; } = SamplingOptions.Fast.GuidanceScale;
+
     /// <summary>Timed sampling runs (each <see cref="SamplingBatch"/> images); the median is reported.</summary>
     public int SamplingRuns { get; init; } = 3;
 
@@ -27,15 +38,17 @@ public sealed record BenchmarkConfig(int PairsPerStep = 8, int TimedSteps = 20, 
     /// <summary>Pairs per step of the scaling sweep.</summary>
     public IReadOnlyList<int> SweepBatches { get; init; } = [4, 16, 64];
 
-    /// <summary>Timed steps per sweep point (after at least one warm-up step, until <see cref="SteadyState"/>).</summary>
+    /// <summary>
+    /// Timed steps per sweep point (after at least one warm-up step, until <see cref="SteadyState"/>).
+    /// </summary>
     public int SweepTimedSteps { get; init; } = 3;
 
-    /// <summary>Measure the malloc modes (<see cref="Runtime.MallocMode"/>).</summary>
+    /// <summary>Measure the malloc modes (<see cref="Machine.MallocMode"/>).</summary>
     public bool Allocator { get; init; } = true;
 
     /// <summary>
     /// Runs the allocator section in a fresh process and returns its timings (<c>dalign bench</c>
-    /// starts itself). The section leaves a heap grown to gigabytes behind, which then inflated
+    /// starts itself). The section leaves a heap grown to gigabytes behind, which would inflate
     /// the demo-size steps' peak RSS by ~100 MiB; in a child process the rest of the run sees the
     /// heap a real run would. Null: in this process, before anything else.
     /// </summary>
@@ -71,18 +84,21 @@ public static class AlignmentBenchmark
         double? baselineRss = ProcessMemory.CurrentRssMiB();
         double? baselineFile = ProcessMemory.FileBackedRssMiB();
         double? baselineAnon = ProcessMemory.AnonymousRssMiB();
-        var baselineHeap = Runtime.NativeAllocator.HeapStatistics();
+        var baselineHeap = Machine.NativeAllocator.HeapStatistics();
         log?.Invoke($"process RSS before any model: {baselineRss:F0} MiB (.NET runtime + LibTorch)");
 
         var firstPass = MeasureCeiling(config);
         double gemm = firstPass.Values.Max();
         double conv = ConvGflops(32, 128, 3);
-        log?.Invoke($"dense fp32 GEMM on {get_num_threads()} threads: " + string.Join(", ", firstPass.Select(kv => $"{kv.Key} {kv.Value:F1}")) + $" GFLOP/s; ceiling {gemm:F1}. (A 3×3 convolution 32×128×32×32: {conv:F1} GFLOP/s nominal.)");
+        log?.Invoke($"dense fp32 GEMM on {get_num_threads()} threads: "
+            + string.Join(", ", firstPass.Select(kv => $"{kv.Key} {kv.Value:F1}"))
+            + $" GFLOP/s; ceiling {gemm:F1}. (A 3×3 convolution 32×128×32×32: {conv:F1} GFLOP/s nominal.)");
 
-        using var policy = TextToImageModel.Create(EmbeddedModel.Config(world), seed: 0);
+        using var policy = TextToImageModel.Create(ShapesModel.Config(world), seed: 0);
         int size = policy.Config.ImageSize;
         double flopsPerImage = FlopCounter.UNetForward(policy.Unet, policy.Tokenizer.MaxLength);
-        log?.Invoke($"UNet forward: {flopsPerImage / 1e9:F3} GFLOP per {size}×{size} image, {policy.Unet.parameters().Sum(p => p.numel()):N0} parameters");
+        log?.Invoke($"UNet forward: {flopsPerImage / 1e9:F3} GFLOP per {size}×{size} image, "
+            + $"{policy.Unet.parameters().Sum(p => p.numel()):N0} parameters");
 
         var pairs = ShapesPairGenerator.CleanVersusFlawed(world, config.PairsPerStep, size, seed: 0);
         // In this process it must come first, because mallopt changes the process for good;
@@ -90,17 +106,20 @@ public static class AlignmentBenchmark
         var allocator = !config.Allocator ? new List<AllocatorTiming>()
             : config.AllocatorInChildProcess is { } child ? child(log).ToList()
             : AllocatorBenchmark.Run(world, policy, pairs, flopsPerImage, gemm, config, log);
-        var dalignMode = Runtime.NativeAllocator.DalignDefault();
-        if (dalignMode is { } m) Runtime.NativeAllocator.Use(m);
+        var dalignMode = Machine.NativeAllocator.DalignDefault();
+        if (dalignMode is { } m) Machine.NativeAllocator.Use(m);
         log?.Invoke($"malloc mode for the rest of the run: {dalignMode?.ToString() ?? "glibc's defaults"}");
 
         var timings = new List<TrainingStepTiming>();
         foreach (var method in new[] { AlignMethod.Dspo, AlignMethod.Dpo })
         {
-            var timing = TrainingStepBenchmark.Time(policy, pairs, method, StepLevers.Fast, config.WarmupSteps, config.TimedSteps, flopsPerImage, gemm);
+            var timing = TrainingStepBenchmark.Time(policy, pairs, method, StepLevers.Fast, config.WarmupSteps,
+                config.TimedSteps, flopsPerImage, gemm);
             timings.Add(timing);
-            log?.Invoke($"{method}: {timing.StepSeconds * 1000:F0} ms/step after {timing.WarmupSteps} warm-up steps, {timing.PairsPerSecond:F1} pairs/s, {timing.GflopsPerSecond:F1} GFLOP/s ({timing.FractionOfGemm:P0} of GEMM), reference forward {timing.ReferenceShare:P0} of the step" +
-                (timing.PeakRssMiB is double rss ? $", peak RSS {rss:F0} MiB" : ""));
+            log?.Invoke($"{method}: {timing.StepSeconds * 1000:F0} ms/step after {timing.WarmupSteps} warm-up steps, "
+                + $"{timing.PairsPerSecond:F1} pairs/s, {timing.GflopsPerSecond:F1} GFLOP/s "
+                + $"({timing.FractionOfGemm:P0} of GEMM), reference forward {timing.ReferenceShare:P0} of the step"
+                + (timing.PeakRssMiB is double rss ? $", peak RSS {rss:F0} MiB" : ""));
         }
 
         var peers = new List<PeerComparison>();
@@ -110,14 +129,19 @@ public static class AlignmentBenchmark
         {
             peerCheck = PeerBenchmark.TryCheck(policy.Unet, policy.Tokenizer.MaxLength, log: log, python: python);
             if (peerCheck is not null)
-                log?.Invoke($"peer (PyTorch {peerCheck.TorchVersion}) runs the same UNet: {peerCheck.Parameters:N0} parameters, outputs within {peerCheck.OutputMaxAbsDiff:E1} of ours");
+                log?.Invoke($"peer (PyTorch {peerCheck.TorchVersion}) runs the same UNet: "
+                    + $"{peerCheck.Parameters:N0} parameters, outputs within {peerCheck.OutputMaxAbsDiff:E1} of ours");
             foreach (var ours in timings)
             {
                 var method = ours.Method == "dspo" ? AlignMethod.Dspo : AlignMethod.Dpo;
-                var peer = PeerBenchmark.TryRun(policy.Config.Unet, method, config.PairsPerStep, config.TimedSteps, config.WarmupSteps, get_num_threads(), policy.Tokenizer.MaxLength, log: log, python: python);
+                var peer = PeerBenchmark.TryRun(policy.Config.Unet, method, config.PairsPerStep, config.TimedSteps,
+                    config.WarmupSteps, get_num_threads(), policy.Tokenizer.MaxLength, log: log, python: python);
                 if (peer is null) continue;
-                peers.Add(new PeerComparison(ours.Method, ours.StepSeconds, peer.StepSeconds, ours.StepSeconds / peer.StepSeconds, peer));
-                log?.Invoke($"{ours.Method}: ours {ours.StepSeconds * 1000:F0} ms/step, PyTorch {peer.TorchVersion} {peer.StepSeconds * 1000:F0} ms/step → ours/peer {ours.StepSeconds / peer.StepSeconds:F2}");
+                peers.Add(new PeerComparison(ours.Method, ours.StepSeconds, peer.StepSeconds,
+                    ours.StepSeconds / peer.StepSeconds, peer));
+                log?.Invoke($"{ours.Method}: ours {ours.StepSeconds * 1000:F0} ms/step, "
+                    + $"PyTorch {peer.TorchVersion} {peer.StepSeconds * 1000:F0} ms/step "
+                    + $"→ ours/peer {ours.StepSeconds / peer.StepSeconds:F2}");
             }
         }
 
@@ -130,20 +154,27 @@ public static class AlignmentBenchmark
             BaselineFileBackedMiB = baselineFile,
             BaselineAnonymousMiB = baselineAnon,
             PeakFileBackedMiB = peakTiming?.FileBackedRssMiB,
-            PeakAnonymousMiB = peakTiming is { FileBackedSteady: true, PeakRssMiB: double p, FileBackedRssMiB: double f } ? p - f : null,
+            PeakAnonymousMiB =
+                peakTiming is { FileBackedSteady: true, PeakRssMiB: double p, FileBackedRssMiB: double f }
+                    ? p - f
+                    : null,
             HeapBetweenSteps = peakTiming?.Heap,
             HeapAfterPolicyForward = peakTiming?.HeapAfterPolicyForward,
             BaselineHeap = baselineHeap,
         };
-        log?.Invoke($"memory: must hold {memory.BudgetMiB:F1} MiB (weights {memory.WeightsMiB:F1}, gradients {memory.GradientsMiB:F1}, AdamW {memory.OptimizerStateMiB:F1}, activations {memory.ActivationsMiB:F1}); " +
-            $"alignment peak RSS {memory.PeakRssMiB:F0} MiB = {memory.PeakOverBudget:F1}× (target ≤ {memory.TargetRatio}); above the process baseline {memory.GrowthOverBudget:F1}×");
+        log?.Invoke($"memory: must hold {memory.BudgetMiB:F1} MiB (weights {memory.WeightsMiB:F1}, "
+            + $"gradients {memory.GradientsMiB:F1}, AdamW {memory.OptimizerStateMiB:F1}, "
+            + $"activations {memory.ActivationsMiB:F1}); "
+            + $"alignment peak RSS {memory.PeakRssMiB:F0} MiB = {memory.PeakOverBudget:F1}× "
+            + $"(target ≤ {memory.TargetRatio}); above the process baseline {memory.GrowthOverBudget:F1}×");
         log?.Invoke($"memory: {memory.Anatomy()}");
 
         var levers = new List<LeverResult>();
         if (config.Levers)
         {
             log?.Invoke("levers (DSPO step, fast setting against each lever off):");
-            levers = LeverBenchmark.Run(policy, pairs, AlignMethod.Dspo, StepLevers.Fast, config.WarmupSteps, config.TimedSteps, flopsPerImage, gemm, log);
+            levers = LeverBenchmark.Run(policy, pairs, AlignMethod.Dspo, StepLevers.Fast, config.WarmupSteps,
+                config.TimedSteps, flopsPerImage, gemm, log);
         }
 
         var sampling = TimeSampling(policy, world, config, flopsPerImage, gemm, log);
@@ -152,16 +183,19 @@ public static class AlignmentBenchmark
         if (config.SweepSizes.Count > 0 && config.SweepBatches.Count > 0)
         {
             log?.Invoke("scaling sweep (DSPO step):");
-            sweep = ScalingSweep.Run(world, config.SweepSizes, config.SweepBatches, gemm, 1, config.SweepTimedSteps, log);
+            sweep = ScalingSweep.Run(world, config.SweepSizes, config.SweepBatches, gemm, 1,
+                config.SweepTimedSteps, log);
         }
 
         // The ceiling again, at the end: a first pass right after start-up can be slowed by the
-        // launcher still exiting (one run measured matmul at 85–138 instead of ~195 GFLOP/s). The
-        // best of both passes is the ceiling, and every fraction is taken against it.
+        // launcher still exiting (on a 2-core EPYC, matmul then measures 85–138 instead of ~195 GFLOP/s).
+        // The best of both passes is the ceiling, and every fraction is taken against it.
         var lastPass = MeasureCeiling(config);
         var gemmBySize = firstPass.Keys.ToDictionary(k => k, k => Math.Max(firstPass[k], lastPass[k]));
         gemm = gemmBySize.Values.Max();
-        log?.Invoke($"dense fp32 GEMM again: " + string.Join(", ", lastPass.Select(kv => $"{kv.Key} {kv.Value:F1}")) + $" GFLOP/s; ceiling (best of both passes) {gemm:F1}; the fractions below are against it");
+        log?.Invoke($"dense fp32 GEMM again: "
+            + string.Join(", ", lastPass.Select(kv => $"{kv.Key} {kv.Value:F1}"))
+            + $" GFLOP/s; ceiling (best of both passes) {gemm:F1}; the fractions below are against it");
         timings = timings.Select(t => t with { FractionOfGemm = t.GflopsPerSecond / gemm }).ToList();
         sampling = sampling with { FractionOfGemm = sampling.GflopsPerSecond / gemm };
         sweep = sweep.Select(p => p with { FractionOfGemm = p.GflopsPerSecond / gemm }).ToList();
@@ -173,11 +207,16 @@ public static class AlignmentBenchmark
 
         var targets = new List<TargetCheck>();
         foreach (var t in timings)
-            targets.Add(TargetCheck.AtLeast($"{t.Method}_step_fraction_of_gemm", 0.5, t.FractionOfGemm, WhereTheTimeGoes(t)));
-        targets.Add(TargetCheck.AtLeast("sampling_fraction_of_gemm", 0.5, sampling.FractionOfGemm, "DDIM steps are UNet forwards on 2×batch (guidance) images; scheduler arithmetic is the rest"));
+            targets.Add(TargetCheck.AtLeast($"{t.Method}_step_fraction_of_gemm", 0.5, t.FractionOfGemm,
+                WhereTheTimeGoes(t)));
+        targets.Add(TargetCheck.AtLeast("sampling_fraction_of_gemm", 0.5, sampling.FractionOfGemm,
+            "DDIM steps are UNet forwards on 2×batch (guidance) images; scheduler arithmetic is the rest"));
         if (memory.PeakOverBudget is double ratio)
             targets.Add(TargetCheck.AtMost("alignment_peak_rss_over_budget", memory.TargetRatio, ratio,
-                $"process baseline {memory.BaselineRssMiB:F0} MiB (.NET + LibTorch) against a {memory.BudgetMiB:F1} MiB budget; the step itself adds {memory.PeakRssMiB - memory.BaselineRssMiB:F0} MiB = {memory.GrowthOverBudget:F1}× the budget; {memory.Anatomy()}"));
+                $"process baseline {memory.BaselineRssMiB:F0} MiB (.NET + LibTorch) "
+                + $"against a {memory.BudgetMiB:F1} MiB budget; "
+                + $"the step itself adds {memory.PeakRssMiB - memory.BaselineRssMiB:F0} MiB "
+                + $"= {memory.GrowthOverBudget:F1}× the budget; {memory.Anatomy()}"));
 
         return new BenchmarkResults
         {
@@ -226,7 +265,9 @@ public static class AlignmentBenchmark
         };
     }
 
-    /// <summary>The ceiling's candidates: matmul at each of <see cref="BenchmarkConfig.GemmSizes"/> and oneDNN's 1024³ GEMM.</summary>
+    /// <summary>
+    /// The ceiling's candidates: matmul at each of <see cref="BenchmarkConfig.GemmSizes"/> and oneDNN's 1024³ GEMM.
+    /// </summary>
     private static Dictionary<string, double> MeasureCeiling(BenchmarkConfig config)
     {
         var bySize = config.GemmSizes.ToDictionary(n => $"matmul_{n}", n => GemmGflops(n));
@@ -236,7 +277,7 @@ public static class AlignmentBenchmark
 
     /// <summary>
     /// Large fp32 matrix multiply throughput: the dense-compute ceiling the UNet is measured against.
-    /// Best of five trials, because a single trial here varied by 2× (thread pool warm-up, other load).
+    /// Best of five trials, because a single trial here can vary by 2× (thread pool warm-up, other load).
     /// </summary>
     public static double GemmGflops(int n, int repeats = 10, int trials = 5)
     {
@@ -249,10 +290,10 @@ public static class AlignmentBenchmark
     /// <summary>
     /// GFLOP/s of a convolution through oneDNN (LibTorch's CPU convolution library), best of
     /// <paramref name="trials"/>. A 1×1 convolution of [1, n, 32, 32] by [n, n, 1, 1] is an n×n×1024
-    /// GEMM done by oneDNN rather than by the sgemm behind <c>matmul</c>: on this AMD CPU it ran
-    /// about twice as fast (377–423 against 176–208 GFLOP/s for matmul at 512³–2048³, over the
-    /// bench runs of issue 4), so the ceiling takes the better of the two. A 3×3 convolution is
-    /// reported beside them because its nominal rate can exceed both (oneDNN may use fewer multiplies).
+    /// GEMM done by oneDNN rather than by the sgemm behind <c>matmul</c>: on this AMD CPU (2 cores of an
+    /// EPYC) it runs about twice as fast (377–423 against 176–208 GFLOP/s for matmul at 512³–2048³), so
+    /// the ceiling takes the better of the two. A 3×3 convolution is reported beside them because its
+    /// nominal rate can exceed both (oneDNN may use fewer multiplies).
     /// </summary>
     public static double ConvGflops(int batch, int channels, int kernel, int side = 32, int repeats = 5, int trials = 5)
     {
@@ -265,7 +306,10 @@ public static class AlignmentBenchmark
         return BestGflops(() => nn.functional.conv2d(x, w, padding: [pad, pad]), flops, warmup: 2, repeats, trials);
     }
 
-    /// <summary>Best GFLOP/s over <paramref name="trials"/> timings of <paramref name="repeats"/> calls, after <paramref name="warmup"/> untimed ones.</summary>
+    /// <summary>
+    /// Best GFLOP/s over <paramref name="trials"/> timings of <paramref name="repeats"/> calls, after
+    /// <paramref name="warmup"/> untimed ones.
+    /// </summary>
     private static double BestGflops(Func<Tensor> op, double flopsPerCall, int warmup, int repeats, int trials)
     {
         for (int i = 0; i < warmup; i++) op().Dispose();
@@ -279,14 +323,17 @@ public static class AlignmentBenchmark
         return best;
     }
 
-    private sealed record SamplingTiming(double ImagesPerSecond, double ForwardsPerSecond, double GflopsPerSecond, double FractionOfGemm);
+    private sealed record SamplingTiming(double ImagesPerSecond, double ForwardsPerSecond, double GflopsPerSecond,
+        double FractionOfGemm);
 
-    private static SamplingTiming TimeSampling(TextToImageModel model, ShapesWorld world, BenchmarkConfig config, double flopsPerImage, double gemm, Action<string>? log)
+    private static SamplingTiming TimeSampling(TextToImageModel model, ShapesWorld world, BenchmarkConfig config,
+        double flopsPerImage, double gemm, Action<string>? log)
     {
         using var policy = model.Copy();
         policy.Freeze();
         int size = policy.Config.ImageSize;
-        var prompts = Enumerable.Range(0, config.SamplingBatch).Select(i => world.Split.HeldOut[i % world.Split.HeldOut.Count].ToString()).ToList();
+        var prompts = Enumerable.Range(0, config.SamplingBatch)
+            .Select(i => world.Split.HeldOut[i % world.Split.HeldOut.Count].ToString()).ToList();
         var options = new SamplingOptions(config.SamplingSteps, config.GuidanceScale);
         using (var warm = TextToImageSampler.InitialNoise(config.SamplingBatch, size, 1))
             TextToImageSampler.Generate(policy, prompts, warm, options with { Steps = 2 }).Dispose();
@@ -303,10 +350,15 @@ public static class AlignmentBenchmark
         int passes = options.GuidanceScale == 1.0 ? 1 : 2;
         double forwards = (double)config.SamplingBatch * config.SamplingSteps * passes;
         double gflops = forwards * flopsPerImage / seconds / 1e9;
-        log?.Invoke($"sampling: {config.SamplingBatch / seconds:F1} images/s ({config.SamplingSteps} DDIM steps, guidance {config.GuidanceScale}), {gflops:F1} GFLOP/s ({gflops / gemm:P0} of GEMM)");
+        log?.Invoke($"sampling: {config.SamplingBatch / seconds:F1} images/s ({config.SamplingSteps} DDIM steps, "
+            + $"guidance {config.GuidanceScale}), {gflops:F1} GFLOP/s ({gflops / gemm:P0} of GEMM)");
         return new SamplingTiming(config.SamplingBatch / seconds, forwards / seconds, gflops, gflops / gemm);
     }
 
     private static string WhereTheTimeGoes(TrainingStepTiming t) =>
-        FormattableString.Invariant($"policy forward {t.PolicyForwardSeconds / t.StepSeconds:P0}, backward {t.BackwardSeconds / t.StepSeconds:P0}, reference forward {t.ReferenceForwardSeconds / t.StepSeconds:P0}, optimizer {t.OptimizerSeconds / t.StepSeconds:P0}, other (inputs, text encoder) {t.OtherSeconds / t.StepSeconds:P0}");
+        FormattableString.Invariant($"policy forward {t.PolicyForwardSeconds / t.StepSeconds:P0}, ")
+        + FormattableString.Invariant($"backward {t.BackwardSeconds / t.StepSeconds:P0}, ")
+        + FormattableString.Invariant($"reference forward {t.ReferenceForwardSeconds / t.StepSeconds:P0}, ")
+        + FormattableString.Invariant($"optimizer {t.OptimizerSeconds / t.StepSeconds:P0}, ")
+        + FormattableString.Invariant($"other (inputs, text encoder) {t.OtherSeconds / t.StepSeconds:P0}");
 }

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace DiffusionAlign.Benchmarks;
+namespace DiffusionAlign.Bench;
 
 /// <summary>Timing of one training objective's step, split by phase.</summary>
 public sealed record TrainingStepTiming(
@@ -25,25 +25,35 @@ public sealed record TrainingStepTiming(
     [JsonPropertyName("warmup_steps")]
     public int WarmupSteps { get; init; }
 
-    /// <summary>Peak RSS of this configuration's steps alone, warm-up included (null where the peak cannot be reset).</summary>
+    /// <summary>
+    /// Peak RSS of this configuration's steps alone, warm-up included (null where the peak cannot be reset).
+    /// </summary>
     [JsonPropertyName("peak_rss_mib")]
     public double? PeakRssMiB { get; init; }
 
-    /// <summary>File-backed part of the RSS after the timed steps: pages of the runtime's and LibTorch's code and data files.</summary>
+    /// <summary>
+    /// File-backed part of the RSS after the timed steps: pages of the runtime's and LibTorch's code and data
+    /// files.
+    /// </summary>
     [JsonPropertyName("file_backed_rss_mib")]
     public double? FileBackedRssMiB { get; init; }
 
-    /// <summary>True when the file-backed RSS did not change over the timed steps, so the peak's anonymous part is peak − file-backed.</summary>
+    /// <summary>
+    /// True when the file-backed RSS did not change over the timed steps, so the peak's anonymous part is
+    /// peak − file-backed.
+    /// </summary>
     [JsonPropertyName("file_backed_steady")]
     public bool? FileBackedSteady { get; init; }
 
     /// <summary>malloc's heap after the timed steps (between steps: the step's tensors are freed).</summary>
     [JsonPropertyName("heap_after")]
-    public Runtime.HeapStatistics? Heap { get; init; }
+    public Machine.HeapStatistics? Heap { get; init; }
 
-    /// <summary>malloc's heap right after the first timed step's policy forward, when all kept activations are alive.</summary>
+    /// <summary>
+    /// malloc's heap right after the first timed step's policy forward, when all kept activations are alive.
+    /// </summary>
     [JsonPropertyName("heap_after_policy_forward")]
-    public Runtime.HeapStatistics? HeapAfterPolicyForward { get; init; }
+    public Machine.HeapStatistics? HeapAfterPolicyForward { get; init; }
 }
 
 /// <summary>A DSPO step under one glibc malloc mode (<c>glibc_default</c>: untouched).</summary>
@@ -71,11 +81,17 @@ public sealed record BenchmarkResults
     [JsonPropertyName("gemm_gflops_per_second")]
     public double GemmGflopsPerSecond { get; init; }
 
-    /// <summary>GFLOP/s of each dense GEMM tried (matmul sizes, oneDNN's 1×1 convolution); <see cref="GemmGflopsPerSecond"/> is their best.</summary>
+    /// <summary>
+    /// GFLOP/s of each dense GEMM tried (matmul sizes, oneDNN's 1×1 convolution);
+    /// <see cref="GemmGflopsPerSecond"/> is their best.
+    /// </summary>
     [JsonPropertyName("gemm_gflops_by_size")]
     public Dictionary<string, double> GemmBySize { get; init; } = new();
 
-    /// <summary>The same GEMMs measured at the start of the run; <see cref="GemmBySize"/> holds the better of this and <see cref="GemmLastPass"/>.</summary>
+    /// <summary>
+    /// The same GEMMs measured at the start of the run; <see cref="GemmBySize"/> holds the better of this and
+    /// <see cref="GemmLastPass"/>.
+    /// </summary>
     [JsonPropertyName("gemm_gflops_first_pass")]
     public Dictionary<string, double> GemmFirstPass { get; init; } = new();
 

@@ -1,7 +1,7 @@
 using DiffusionAlign.Models;
 using TorchSharp.Modules;
 
-namespace DiffusionAlign.Benchmarks;
+namespace DiffusionAlign.Bench;
 
 /// <summary>
 /// Analytic multiply-add FLOPs (2 per MAC) of one UNet forward for one image: every convolution
@@ -26,7 +26,9 @@ public static class FlopCounter
                     break;
                 case Linear linear:
                     long tokens = UNetLayerGeometry.ActsOncePerImage(name) ? 1
-                        : (name.EndsWith(".to_k", StringComparison.Ordinal) || name.EndsWith(".to_v", StringComparison.Ordinal)) && UNetLayerGeometry.AttendsToPrompt(name[..name.LastIndexOf('.')], config) ? textTokens
+                        : (name.EndsWith(".to_k", StringComparison.Ordinal)
+                                || name.EndsWith(".to_v", StringComparison.Ordinal))
+                            && UNetLayerGeometry.AttendsToPrompt(name[..name.LastIndexOf('.')], config) ? textTokens
                         : pixels;
                     flops += 2.0 * tokens * linear.weight!.shape[0] * linear.weight!.shape[1];
                     break;

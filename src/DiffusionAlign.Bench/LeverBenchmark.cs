@@ -1,10 +1,12 @@
 using System.Text.Json.Serialization;
+using DiffusionAlign.Bench.Machine;
 using DiffusionAlign.Data;
 using DiffusionAlign.Models;
+using DiffusionAlign.Objectives;
 using DiffusionAlign.Pipelines;
 using DiffusionAlign.Training;
 
-namespace DiffusionAlign.Benchmarks;
+namespace DiffusionAlign.Bench;
 
 /// <summary>One lever's on/off measurement: the fast setting against the same step with only this lever off.</summary>
 public sealed record LeverResult(
@@ -16,7 +18,10 @@ public sealed record LeverResult(
     [property: JsonPropertyName("on_peak_rss_mib")] double? OnPeakRssMiB,
     [property: JsonPropertyName("off_peak_rss_mib")] double? OffPeakRssMiB)
 {
-    /// <summary>The whole measurement with the lever on (phase split included), e.g. the optimizer's share for the flat-optimizer lever.</summary>
+    /// <summary>
+    /// The whole measurement with the lever on (phase split included), e.g. the optimizer's share for the
+    /// flat-optimizer lever.
+    /// </summary>
     [JsonPropertyName("on")] public TrainingStepTiming? On { get; init; }
 
     /// <summary>The same with the lever off.</summary>
@@ -31,7 +36,9 @@ public static class LeverBenchmark
 {
     public static IReadOnlyList<(string Name, string OffMeans, StepLevers Off)> Levers(StepLevers fast) =>
     [
-        ("reference_inference_mode", "reference forward with autograd on and its weights trainable (graph kept; backward through it unless the loss detaches it, as DSPO's does)",
+        ("reference_inference_mode",
+            "reference forward with autograd on and its weights trainable (graph kept; backward through it "
+            + "unless the loss detaches it, as DSPO's does)",
             fast with { Execution = fast.Execution with { Reference = ReferenceMode.Graph } }),
         ("reference_inference_vs_no_grad", "reference forward under no_grad instead of inference mode",
             fast with { Execution = fast.Execution with { Reference = ReferenceMode.NoGrad } }),
@@ -49,24 +56,30 @@ public static class LeverBenchmark
             fast with { Threads = 1 }),
     ];
 
-    public static List<LeverResult> Run(TextToImageModel model, IReadOnlyList<PreferencePair> pairs, AlignMethod method, StepLevers fast,
-        int warmupSteps, int timedSteps, double flopsPerImage, double gemm, Action<string>? log = null) =>
-        Levers(fast).Select(lever => RunOne(lever.Name, lever.OffMeans, lever.Off, model, pairs, method, fast, warmupSteps, timedSteps, flopsPerImage, gemm, log)).ToList();
+    public static List<LeverResult> Run(TextToImageModel model, IReadOnlyList<PreferencePair> pairs,
+        AlignMethod method, StepLevers fast, int warmupSteps, int timedSteps, double flopsPerImage, double gemm,
+        Action<string>? log = null) =>
+        Levers(fast).Select(lever => RunOne(lever.Name, lever.OffMeans, lever.Off, model, pairs, method, fast,
+            warmupSteps, timedSteps, flopsPerImage, gemm, log)).ToList();
 
     /// <summary>One lever: the fast setting, then the same step with <paramref name="off"/>.</summary>
-    private static LeverResult RunOne(string name, string offMeans, StepLevers off, TextToImageModel model, IReadOnlyList<PreferencePair> pairs, AlignMethod method, StepLevers fast,
+    private static LeverResult RunOne(string name, string offMeans, StepLevers off, TextToImageModel model,
+        IReadOnlyList<PreferencePair> pairs, AlignMethod method, StepLevers fast,
         int warmupSteps, int timedSteps, double flopsPerImage, double gemm, Action<string>? log = null)
     {
         var on = TrainingStepBenchmark.Time(model, pairs, method, fast, warmupSteps, timedSteps, flopsPerImage, gemm);
-        var without = TrainingStepBenchmark.Time(model, pairs, method, off, warmupSteps, timedSteps, flopsPerImage, gemm);
-        var result = new LeverResult(name, offMeans, on.StepSeconds, without.StepSeconds, without.StepSeconds / on.StepSeconds, on.PeakRssMiB, without.PeakRssMiB)
+        var without = TrainingStepBenchmark.Time(model, pairs, method, off, warmupSteps, timedSteps,
+            flopsPerImage, gemm);
+        var result = new LeverResult(name, offMeans, on.StepSeconds, without.StepSeconds,
+            without.StepSeconds / on.StepSeconds, on.PeakRssMiB, without.PeakRssMiB)
         {
             On = on,
             Off = without,
         };
-        log?.Invoke($"  lever {name}: on {on.StepSeconds * 1000:F0} ms, off {without.StepSeconds * 1000:F0} ms → ×{result.Speedup:F2}" +
-            (on.PeakRssMiB is double a && without.PeakRssMiB is double z ? $"; peak RSS {a:F0} vs {z:F0} MiB" : "") +
-            $"; optimizer {on.OptimizerSeconds * 1000:F1} vs {without.OptimizerSeconds * 1000:F1} ms");
+        log?.Invoke($"  lever {name}: on {on.StepSeconds * 1000:F0} ms, off {without.StepSeconds * 1000:F0} ms "
+            + $"→ ×{result.Speedup:F2}"
+            + (on.PeakRssMiB is double a && without.PeakRssMiB is double z ? $"; peak RSS {a:F0} vs {z:F0} MiB" : "")
+            + $"; optimizer {on.OptimizerSeconds * 1000:F1} vs {without.OptimizerSeconds * 1000:F1} ms");
         return result;
     }
 }

@@ -8,7 +8,7 @@ using DiffusionAlign.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace DiffusionAlign.Benchmarks;
+namespace DiffusionAlign.Bench;
 
 /// <summary>
 /// The alignment step as timed by the PyTorch peer (<c>bench/peer/peer_step.py</c>): the same UNet,
@@ -27,16 +27,26 @@ public sealed record PeerStepTiming
     /// <summary><c>torch.get_num_threads()</c> during the run.</summary>
     [JsonPropertyName("threads")] public int Threads { get; init; }
 
-    /// <summary>The shared libraries providing BLAS in the peer process (Debian's torch uses the system <c>libblas.so.3</c>).</summary>
+    /// <summary>
+    /// The shared libraries providing BLAS in the peer process (Debian's torch uses the system
+    /// <c>libblas.so.3</c>).
+    /// </summary>
     [JsonPropertyName("blas_library")] public string? BlasLibrary { get; init; }
 
-    /// <summary>How the peer computes attention: <c>matmul-softmax</c> (torch 1.13 has no fused scaled-dot-product attention).</summary>
+    /// <summary>
+    /// How the peer computes attention: <c>matmul-softmax</c> (torch 1.13 has no fused scaled-dot-product
+    /// attention).
+    /// </summary>
     [JsonPropertyName("attention")] public string Attention { get; init; } = "";
 
-    /// <summary><c>OMP_WAIT_POLICY</c> the peer ran with (null: OpenMP's default, spinning); see bench/peer/README.md.</summary>
+    /// <summary>
+    /// <c>OMP_WAIT_POLICY</c> the peer ran with (null: OpenMP's default, spinning); see bench/peer/README.md.
+    /// </summary>
     [JsonPropertyName("omp_wait_policy")] public string? OmpWaitPolicy { get; init; }
 
-    /// <summary>Parameters of the peer's UNet; equal to ours, or <see cref="PeerBenchmark.TryRun"/> rejects the run.</summary>
+    /// <summary>
+    /// Parameters of the peer's UNet; equal to ours, or <see cref="PeerBenchmark.TryRun"/> rejects the run.
+    /// </summary>
     [JsonPropertyName("parameters")] public long Parameters { get; init; }
 
     [JsonPropertyName("method")] public string Method { get; init; } = "";
@@ -57,7 +67,9 @@ public sealed record PeerStepTiming
 
     [JsonPropertyName("optimizer_seconds")] public double OptimizerSeconds { get; init; }
 
-    /// <summary>Building the step's inputs (noising, random prompt states) and anything not in the four phases.</summary>
+    /// <summary>
+    /// Building the step's inputs (noising, random prompt states) and anything not in the four phases.
+    /// </summary>
     [JsonPropertyName("other_seconds")] public double OtherSeconds { get; init; }
 
     [JsonPropertyName("reference_share")] public double ReferenceShare { get; init; }
@@ -78,7 +90,9 @@ public sealed record PeerCheckResult
 
     [JsonPropertyName("output_max_abs_diff")] public double OutputMaxAbsDiff { get; init; }
 
-    /// <summary>Largest absolute value of our output, the scale <see cref="OutputMaxAbsDiff"/> is read against.</summary>
+    /// <summary>
+    /// Largest absolute value of our output, the scale <see cref="OutputMaxAbsDiff"/> is read against.
+    /// </summary>
     [JsonPropertyName("output_max_abs")] public double OutputMaxAbs { get; init; }
 
     [JsonPropertyName("loss_dspo_abs_diff")] public double DspoLossAbsDiff { get; init; }
@@ -97,7 +111,10 @@ public static class PeerBenchmark
     /// <summary>Where the peer script lives, relative to the repository root.</summary>
     public static readonly string ScriptRelativePath = Path.Combine("bench", "peer", "peer_step.py");
 
-    /// <summary>Debian's interpreter, where <c>apt-get install python3-torch</c> puts torch; tried before <c>python3</c> on PATH.</summary>
+    /// <summary>
+    /// Debian's interpreter, where <c>apt-get install python3-torch</c> puts torch; tried before
+    /// <c>python3</c> on PATH.
+    /// </summary>
     public const string DebianPython = "/usr/bin/python3";
 
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(60);
@@ -112,13 +129,18 @@ public static class PeerBenchmark
     /// <param name="scriptPath">The peer script; null to look for it with <see cref="FindScript"/>.</param>
     /// <param name="log">Receives why the peer did not run, if it did not.</param>
     /// <param name="timeout">Wall-clock limit for the peer process (default 10 minutes).</param>
-    /// <param name="python">The interpreter, when the caller already found it with <see cref="FindPython"/> (each probe imports torch, seconds).</param>
+    /// <param name="python">
+    /// The interpreter, when the caller already found it with <see cref="FindPython"/> (each probe imports
+    /// torch, seconds).
+    /// </param>
     /// <returns>The peer's timing, or null when the peer is unavailable or failed (the reason is logged).</returns>
-    public static PeerStepTiming? TryRun(UNet2DConditionConfig config, AlignMethod method, int pairs, int steps, int warmup, int threads, int textTokens,
-        string? scriptPath = null, Action<string>? log = null, TimeSpan? timeout = null, string? python = null)
+    public static PeerStepTiming? TryRun(UNet2DConditionConfig config, AlignMethod method, int pairs, int steps,
+        int warmup, int threads, int textTokens, string? scriptPath = null, Action<string>? log = null,
+        TimeSpan? timeout = null, string? python = null)
     {
         ArgumentNullException.ThrowIfNull(config);
-        if (method is not (AlignMethod.Dspo or AlignMethod.Dpo)) throw new ArgumentOutOfRangeException(nameof(method), method, "the peer implements DSPO and Diffusion-DPO");
+        if (method is not (AlignMethod.Dspo or AlignMethod.Dpo))
+            throw new ArgumentOutOfRangeException(nameof(method), method, "the peer implements DSPO and Diffusion-DPO");
         ArgumentOutOfRangeException.ThrowIfLessThan(pairs, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(warmup);
@@ -129,11 +151,13 @@ public static class PeerBenchmark
         var crossDims = Enumerable.Range(0, config.BlockCount).Select(config.CrossAttentionDim.For).Distinct().ToList();
         if (crossDims.Count != 1)
         {
-            log?.Invoke($"peer skipped: cross_attention_dim differs between blocks ({config.CrossAttentionDim}), so no single prompt width fits");
+            log?.Invoke($"peer skipped: cross_attention_dim differs between blocks ({config.CrossAttentionDim}), "
+                + $"so no single prompt width fits");
             return null;
         }
 
-        if (Locate(scriptPath, log) is not { } script || (python ?? FindPython(log)) is not { } interpreter) return null;
+        if (Locate(scriptPath, log) is not { } script || (python ?? FindPython(log)) is not { } interpreter)
+            return null;
 
         var methodName = method == AlignMethod.Dspo ? "dspo" : "dpo";
         var defaults = AlignConfig.DefaultsFor(method);
@@ -145,7 +169,8 @@ public static class PeerBenchmark
             var stdout = RunScript(interpreter, script, log, timeout ?? DefaultTimeout,
                 "--config", configPath, "--method", methodName,
                 "--pairs", Invariant(pairs), "--steps", Invariant(steps), "--warmup", Invariant(warmup),
-                "--threads", Invariant(threads), "--text-tokens", Invariant(textTokens), "--cross-dim", Invariant(crossDims[0]),
+                "--threads", Invariant(threads), "--text-tokens", Invariant(textTokens),
+                "--cross-dim", Invariant(crossDims[0]),
                 "--beta", beta.ToString("R", CultureInfo.InvariantCulture),
                 "--lr", defaults.LearningRate.ToString("R", CultureInfo.InvariantCulture),
                 "--weight-decay", defaults.WeightDecay.ToString("R", CultureInfo.InvariantCulture));
@@ -155,7 +180,8 @@ public static class PeerBenchmark
             var ours = ParameterCount(config);
             if (timing.Parameters != ours)
             {
-                log?.Invoke($"peer rejected: its UNet has {timing.Parameters:N0} parameters, ours {ours:N0}, so it is not the same network");
+                log?.Invoke($"peer rejected: its UNet has {timing.Parameters:N0} parameters, ours {ours:N0}, "
+                    + $"so it is not the same network");
                 return null;
             }
             return timing;
@@ -182,7 +208,8 @@ public static class PeerBenchmark
         string? scriptPath = null, Action<string>? log = null, TimeSpan? timeout = null, string? python = null)
     {
         ArgumentNullException.ThrowIfNull(unet);
-        if (Locate(scriptPath, log) is not { } script || (python ?? FindPython(log)) is not { } interpreter) return null;
+        if (Locate(scriptPath, log) is not { } script || (python ?? FindPython(log)) is not { } interpreter)
+            return null;
 
         var dir = Path.Combine(Path.GetTempPath(), $"dalign-peer-check-{Guid.NewGuid():N}");
         try
@@ -194,7 +221,8 @@ public static class PeerBenchmark
             File.WriteAllText(configPath, unet.Config.ToJson());
             WriteCheckFiles(unet, weightsPath, checkPath, textTokens, seed);
             var stdout = RunScript(interpreter, script, log, timeout ?? DefaultTimeout,
-                "--config", configPath, "--weights", weightsPath, "--check", checkPath, "--threads", Invariant(Math.Max(1, get_num_threads())));
+                "--config", configPath, "--weights", weightsPath, "--check", checkPath,
+                "--threads", Invariant(Math.Max(1, get_num_threads())));
             return stdout is null ? null : Parse<PeerCheckResult>(stdout);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or DiffusionAlignException)
@@ -239,7 +267,8 @@ public static class PeerBenchmark
     public static string? FindPython(Action<string>? log = null)
     {
         var candidates = new List<string> { DebianPython };
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
         {
             var candidate = Path.Combine(dir, "python3");
             if (!candidates.Contains(candidate)) candidates.Add(candidate);
@@ -247,11 +276,14 @@ public static class PeerBenchmark
 
         foreach (var candidate in candidates.Where(File.Exists))
         {
-            var result = Runtime.ChildProcess.Run(candidate, ["-c", "import torch, sys; sys.stdout.write(torch.__version__)"], ProbeTimeout);
+            var result = Machine.ChildProcess.Run(candidate,
+                ["-c", "import torch, sys; sys.stdout.write(torch.__version__)"], ProbeTimeout);
             if (result is { ExitCode: 0 }) return candidate;
         }
 
-        log?.Invoke($"peer skipped: no python3 with torch (tried {string.Join(", ", candidates.Where(File.Exists).DefaultIfEmpty("none found"))}); install it with `sudo apt-get install python3-torch`");
+        log?.Invoke($"peer skipped: no python3 with torch "
+            + $"(tried {string.Join(", ", candidates.Where(File.Exists).DefaultIfEmpty("none found"))}); "
+            + $"install it with `sudo apt-get install python3-torch`");
         return null;
     }
 
@@ -259,7 +291,9 @@ public static class PeerBenchmark
     /// Reads the peer's result: the last line of <paramref name="stdout"/> that is a JSON object (the script
     /// prints exactly one; anything before it is ignored).
     /// </summary>
-    /// <exception cref="DiffusionAlignException">No JSON object, or one that does not describe a <typeparamref name="T"/>.</exception>
+    /// <exception cref="DiffusionAlignException">
+    /// No JSON object, or one that does not describe a <typeparamref name="T"/>.
+    /// </exception>
     public static T Parse<T>(string stdout)
         where T : class
     {
@@ -276,7 +310,9 @@ public static class PeerBenchmark
         }
     }
 
-    /// <summary>Parameters of the UNet <paramref name="config"/> describes, counted without allocating weights.</summary>
+    /// <summary>
+    /// Parameters of the UNet <paramref name="config"/> describes, counted without allocating weights.
+    /// </summary>
     private static long ParameterCount(UNet2DConditionConfig config) =>
         UNet2DConditionModel.CheckpointShapes(config).Values.Sum(shape => shape.Aggregate(1L, (a, b) => a * b));
 
@@ -285,15 +321,17 @@ public static class PeerBenchmark
         var script = scriptPath ?? FindScript();
         if (script is not null && File.Exists(script)) return Path.GetFullPath(script);
         log?.Invoke(script is null
-            ? $"peer skipped: {ScriptRelativePath} not found above {Directory.GetCurrentDirectory()} or {AppContext.BaseDirectory}"
+            ? $"peer skipped: {ScriptRelativePath} not found above {Directory.GetCurrentDirectory()} "
+                + $"or {AppContext.BaseDirectory}"
             : $"peer skipped: script '{script}' does not exist");
         return null;
     }
 
     /// <summary>Runs the peer script; its stdout on success, else null with the reason logged.</summary>
-    private static string? RunScript(string python, string script, Action<string>? log, TimeSpan timeout, params string[] args)
+    private static string? RunScript(string python, string script, Action<string>? log, TimeSpan timeout,
+        params string[] args)
     {
-        var result = Runtime.ChildProcess.Run(python, [script, .. args], timeout);
+        var result = Machine.ChildProcess.Run(python, [script, .. args], timeout);
         if (result is null)
         {
             log?.Invoke($"peer failed: could not start {python}");
@@ -306,14 +344,16 @@ public static class PeerBenchmark
         }
         if (result.ExitCode != 0)
         {
-            var tail = string.Join(" | ", result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(3));
+            var tail = string.Join(" | ", result.Stderr
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(3));
             log?.Invoke($"peer failed (exit {result.ExitCode}): {tail}");
             return null;
         }
         return result.Stdout;
     }
 
-    private static void WriteCheckFiles(UNet2DConditionModel unet, string weightsPath, string checkPath, int textTokens, long seed)
+    private static void WriteCheckFiles(UNet2DConditionModel unet, string weightsPath, string checkPath,
+        int textTokens, long seed)
     {
         using var scope = NewDisposeScope();
         var config = unet.Config;
@@ -339,10 +379,13 @@ public static class PeerBenchmark
             check["encoder_hidden_states"] = text;
             check["output"] = output;
 
-            // Loss case: 4 pairs, model = ε + noise, reference = model + a little noise (margins of order 1 at β = 2000).
+            // Loss case: 4 pairs, model = ε + noise, reference = model + a little noise
+            // (margins of order 1 at β = 2000).
             var target = randn(new long[] { 2 * batch, config.OutChannels, size, size }, generator: generator);
-            var modelPred = target + 0.1 * randn(new long[] { 2 * batch, config.OutChannels, size, size }, generator: generator);
-            var referencePred = modelPred + 0.01 * randn(new long[] { 2 * batch, config.OutChannels, size, size }, generator: generator);
+            var modelPred = target
+                + 0.1 * randn(new long[] { 2 * batch, config.OutChannels, size, size }, generator: generator);
+            var referencePred = modelPred
+                + 0.01 * randn(new long[] { 2 * batch, config.OutChannels, size, size }, generator: generator);
             check["loss_model_pred"] = modelPred;
             check["loss_reference_pred"] = referencePred;
             check["loss_target"] = target;

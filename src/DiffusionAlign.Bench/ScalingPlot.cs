@@ -1,6 +1,6 @@
 using DiffusionAlign.Imaging;
 
-namespace DiffusionAlign.Benchmarks;
+namespace DiffusionAlign.Bench;
 
 /// <summary>
 /// The scaling sweep as a figure: step time (log–log) and achieved GFLOP/s against pairs per
@@ -8,16 +8,20 @@ namespace DiffusionAlign.Benchmarks;
 /// </summary>
 public static class ScalingPlot
 {
-    public static void Save(string path, IReadOnlyList<ScalingPoint> points, double gemm, int panelWidth = 640, int height = 420)
+    public static void Save(string path, IReadOnlyList<ScalingPoint> points, double gemm, int panelWidth = 640,
+        int height = 420)
     {
-        var left = Panel(points, p => p.StepSeconds, "DSPO step time", "seconds per step (log)", logY: true, ceiling: null, panelWidth, height);
-        var right = Panel(points, p => p.GflopsPerSecond, "Achieved throughput", "GFLOP/s", logY: false, ceiling: gemm, panelWidth, height);
+        var left = Panel(points, p => p.StepSeconds, "DSPO step time", "seconds per step (log)", logY: true,
+            ceiling: null, panelWidth, height);
+        var right = Panel(points, p => p.GflopsPerSecond, "Achieved throughput", "GFLOP/s", logY: false,
+            ceiling: gemm, panelWidth, height);
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
         ImageCodec.SavePng(ImageGrid.SideBySide(left, right), path);
     }
 
-    private static RgbImage Panel(IReadOnlyList<ScalingPoint> points, Func<ScalingPoint, double> value, string title, string yLabel, bool logY, double? ceiling, int width, int height)
+    private static RgbImage Panel(IReadOnlyList<ScalingPoint> points, Func<ScalingPoint, double> value, string title,
+        string yLabel, bool logY, double? ceiling, int width, int height)
     {
         using var plot = new ScottPlot.Plot();
         var palette = new ScottPlot.Palettes.Category10();
@@ -41,12 +45,15 @@ public static class ScalingPlot
             limit.Color = ScottPlot.Colors.Gray;
         }
         var batches = points.Select(p => p.PairsPerStep).Distinct().OrderBy(b => b).ToArray();
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(batches.Select(b => Math.Log2(b)).ToArray(), batches.Select(b => b.ToString()).ToArray());
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            batches.Select(b => Math.Log2(b)).ToArray(), batches.Select(b => b.ToString()).ToArray());
         if (logY)
         {
             // 1-2-5 steps per decade, labelled in seconds, at their log10 positions.
-            var seconds = Enumerable.Range(-3, 6).SelectMany(e => new[] { 1.0, 2.0, 5.0 }.Select(m => m * Math.Pow(10, e))).ToArray();
-            plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(seconds.Select(Math.Log10).ToArray(),
+            var seconds = Enumerable.Range(-3, 6)
+                .SelectMany(e => new[] { 1.0, 2.0, 5.0 }.Select(m => m * Math.Pow(10, e))).ToArray();
+            plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+                seconds.Select(Math.Log10).ToArray(),
                 seconds.Select(v => v.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)).ToArray());
         }
         else

@@ -1,10 +1,12 @@
 using System.Text.Json.Serialization;
+using DiffusionAlign.Bench.Machine;
 using DiffusionAlign.Data.Generation;
+using DiffusionAlign.Objectives;
 using DiffusionAlign.Pipelines;
 using DiffusionAlign.Training;
 using DiffusionAlign.Worlds.Shapes;
 
-namespace DiffusionAlign.Benchmarks;
+namespace DiffusionAlign.Bench;
 
 /// <summary>One (image size, batch) point of the scaling sweep.</summary>
 public sealed record ScalingPoint(
@@ -17,7 +19,7 @@ public sealed record ScalingPoint(
     [property: JsonPropertyName("peak_rss_mib")] double? PeakRssMiB,
     [property: JsonPropertyName("memory_budget_mib")] double MemoryBudgetMiB)
 {
-    /// <summary>Peak RSS over what the step must hold (the memory ratio, target ≤ 1.5).</summary>
+    /// <summary>Peak RSS over what the step must hold (the benchmark's memory ratio, target ≤ 1.5).</summary>
     [JsonPropertyName("peak_over_budget")]
     public double? PeakOverBudget => PeakRssMiB / MemoryBudgetMiB;
 }
@@ -29,11 +31,11 @@ public sealed record ScalingPoint(
 /// </summary>
 public static class ScalingSweep
 {
-    public static List<ScalingPoint> Run(ShapesWorld world, IReadOnlyList<int> sizes, IReadOnlyList<int> batches, double gemm,
-        int warmupSteps, int timedSteps, Action<string>? log = null)
+    public static List<ScalingPoint> Run(ShapesWorld world, IReadOnlyList<int> sizes, IReadOnlyList<int> batches,
+        double gemm, int warmupSteps, int timedSteps, Action<string>? log = null)
     {
         var points = new List<ScalingPoint>();
-        var baseConfig = EmbeddedModel.Config(world);
+        var baseConfig = ShapesModel.Config(world);
         foreach (int size in sizes)
         {
             var config = baseConfig.AtImageSize(size);
@@ -43,12 +45,18 @@ public static class ScalingSweep
             foreach (int batch in batches)
             {
                 var pairs = ShapesPairGenerator.CleanVersusFlawed(world, batch, size, seed: 0);
-                var timing = TrainingStepBenchmark.Time(model, pairs, AlignMethod.Dspo, StepLevers.Fast, warmupSteps, timedSteps, flopsPerImage, gemm);
+                var timing = TrainingStepBenchmark.Time(model, pairs, AlignMethod.Dspo, StepLevers.Fast, warmupSteps,
+                    timedSteps, flopsPerImage, gemm);
                 var budget = MemoryBudget.For(model, batch, activationBytes);
-                var point = new ScalingPoint(size, batch, flopsPerImage / 1e9, timing.StepSeconds, timing.GflopsPerSecond, timing.FractionOfGemm, timing.PeakRssMiB, budget.BudgetMiB);
+                var point = new ScalingPoint(size, batch, flopsPerImage / 1e9, timing.StepSeconds,
+                    timing.GflopsPerSecond, timing.FractionOfGemm, timing.PeakRssMiB, budget.BudgetMiB);
                 points.Add(point);
-                log?.Invoke($"  {size}×{size}, {batch,2} pairs: {timing.StepSeconds * 1000,7:F0} ms/step, {timing.GflopsPerSecond,6:F1} GFLOP/s ({timing.FractionOfGemm:P0} of GEMM)" +
-                    (point.PeakOverBudget is double ratio ? $", peak RSS {point.PeakRssMiB:F0} MiB = {ratio:F2}× the {budget.BudgetMiB:F0} MiB it must hold" : ""));
+                log?.Invoke($"  {size}×{size}, {batch,2} pairs: {timing.StepSeconds * 1000,7:F0} ms/step, "
+                    + $"{timing.GflopsPerSecond,6:F1} GFLOP/s ({timing.FractionOfGemm:P0} of GEMM)"
+                    + (point.PeakOverBudget is double ratio
+                        ? $", peak RSS {point.PeakRssMiB:F0} MiB = {ratio:F2}× "
+                            + $"the {budget.BudgetMiB:F0} MiB it must hold"
+                        : ""));
             }
         }
         return points;

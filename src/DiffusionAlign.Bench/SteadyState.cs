@@ -1,4 +1,6 @@
-namespace DiffusionAlign.Benchmarks;
+using DiffusionAlign.Bench.Machine;
+
+namespace DiffusionAlign.Bench;
 
 /// <summary>
 /// Warm-up until a repeated step has stopped growing the process: at least the asked number of
@@ -16,7 +18,8 @@ public static class SteadyState
     public const double MaxExtraSeconds = 5.0;
 
     /// <summary>Runs <paramref name="step"/> until steady; returns how many steps ran.</summary>
-    public static int WarmUp(Action step, int minSteps, Func<double?>? rssMiB = null, double maxExtraSeconds = MaxExtraSeconds)
+    public static int WarmUp(Action step, int minSteps, Func<double?>? rssMiB = null,
+        double maxExtraSeconds = MaxExtraSeconds)
     {
         rssMiB ??= ProcessMemory.CurrentRssMiB;
         double? last = rssMiB();
@@ -24,7 +27,9 @@ public static class SteadyState
         var extra = new System.Diagnostics.Stopwatch();
         while (true)
         {
-            if (ran >= minSteps && (quiet >= QuietSteps || last is null || ran >= minSteps + MaxExtraSteps || extra.Elapsed.TotalSeconds >= maxExtraSeconds)) return ran;
+            if (ran >= minSteps
+                && (quiet >= QuietSteps || last is null || ran >= minSteps + MaxExtraSteps
+                    || extra.Elapsed.TotalSeconds >= maxExtraSeconds)) return ran;
             if (ran >= minSteps) extra.Start();
             step();
             ran++;

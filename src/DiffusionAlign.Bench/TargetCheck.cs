@@ -1,8 +1,11 @@
 using System.Text.Json.Serialization;
 
-namespace DiffusionAlign.Benchmarks;
+namespace DiffusionAlign.Bench;
 
-/// <summary>One of the performance targets against what was measured, with where the cost goes.</summary>
+/// <summary>
+/// One of the benchmark's performance targets (docs/benchmark.md) against what was measured, with where the
+/// cost goes.
+/// </summary>
 public sealed record TargetCheck(
     [property: JsonPropertyName("target")] string Target,
     [property: JsonPropertyName("comparison")] string Comparison,

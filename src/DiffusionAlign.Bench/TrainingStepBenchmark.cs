@@ -1,29 +1,31 @@
 using System.Diagnostics;
+using DiffusionAlign.Bench.Machine;
 using DiffusionAlign.Data;
+using DiffusionAlign.Objectives;
 using DiffusionAlign.Pipelines;
 using DiffusionAlign.Training;
 using static TorchSharp.torch;
 
-namespace DiffusionAlign.Benchmarks;
+namespace DiffusionAlign.Bench;
 
 /// <summary>
 /// Times alignment steps of one method on fixed pairs with the trainer's own pieces
-/// (<see cref="PairInputs"/>, <see cref="AlignmentStep"/>, the objective, AdamW with clipping),
+/// (<see cref="PreferenceStep"/>'s pieces via <see cref="StepExecution"/>, the objective, AdamW with clipping),
 /// split into policy forward, reference forward, backward (with the loss) and optimizer; each the
 /// median over the timed steps.
 /// Timed steps start once the step is in its steady state (<see cref="SteadyState"/>): the first
-/// steps grow the heap, page fault by page fault, and on this VM that made a step up to 1.6× slower.
+/// steps grow the heap, page fault by page fault, and on this VM that makes a step up to 1.6× slower.
 /// The peak RSS is of this configuration alone (warm-up included) where the OS lets the peak be reset.
 /// </summary>
 public static class TrainingStepBenchmark
 {
-    public static TrainingStepTiming Time(TextToImageModel start, IReadOnlyList<PreferencePair> pairs, AlignMethod method, StepLevers levers,
-        int warmupSteps, int timedSteps, double flopsPerImage, double gemm)
+    public static TrainingStepTiming Time(TextToImageModel start, IReadOnlyList<PreferencePair> pairs,
+        AlignMethod method, StepLevers levers, int warmupSteps, int timedSteps, double flopsPerImage, double gemm)
     {
         int threadsBefore = get_num_threads();
         set_num_threads(levers.Threads);
         // mallopt cannot restore glibc's adaptive defaults, so a mode, once set, stays for the process.
-        if (levers.Malloc is { } malloc) Runtime.NativeAllocator.Use(malloc);
+        if (levers.Malloc is { } malloc) Machine.NativeAllocator.Use(malloc);
         try
         {
             using var policy = start.Copy();
@@ -40,11 +42,11 @@ public static class TrainingStepBenchmark
             }
             foreach (var p in policy.TextEncoder.parameters()) p.requires_grad = false;
             var alignConfig = AlignConfig.DefaultsFor(method);
-            var objective = PreferenceTrainer.ObjectiveFor(alignConfig);
+            var objective = alignConfig.CreateObjective();
             var parameters = policy.Unet.parameters().ToList();
-            // The trainer's optimizer and settings (PreferenceTrainer.Run), or the per-parameter one
-            // it replaced; built after the memory format is set (FlatAdamW keeps the storage).
-            var settings = PreferenceTrainer.OptimizerSettings(alignConfig);
+            // The trainer's optimizer and settings (PreferenceTrainer.Run), or TorchSharp's per-parameter
+            // one (the lever off); built after the memory format is set (FlatAdamW keeps the storage).
+            var settings = alignConfig.OptimizerSettings();
             using var optimizer = new StepOptimizer(parameters, settings, levers.FlatOptimizer);
             var fwd = new List<double>();
             var bwd = new List<double>();
@@ -54,22 +56,23 @@ public static class TrainingStepBenchmark
             var other = new List<double>();
             int b = pairs.Count;
             int step = 0;
-            Runtime.HeapStatistics? heapAtActivationPeak = null;
+            Machine.HeapStatistics? heapAtActivationPeak = null;
             void RunStep(bool timed)
             {
                 using var scope = NewDisposeScope();
                 var stepClock = Stopwatch.StartNew();
-                var inputs = PairInputs.Build(policy, pairs, alignConfig, step++);
-                // Reference first, as the trainer does (PreferenceTrainer.MicroBatch).
+                var inputs = PreferenceStep.NoisyPairs(policy, pairs, alignConfig, step++);
+                // Reference first, as the trainer does (PreferenceStep.Run).
                 var c = Stopwatch.StartNew();
-                var referencePrediction = AlignmentStep.ReferencePrediction(reference, inputs, levers.Execution);
+                var referencePrediction = levers.Execution.ReferencePrediction(reference, inputs);
                 double r = c.Elapsed.TotalSeconds;
                 c.Restart();
-                var prediction = AlignmentStep.PolicyPrediction(policy, inputs, levers.Execution);
+                var prediction = levers.Execution.PolicyPrediction(policy, inputs);
                 double f = c.Elapsed.TotalSeconds;
                 // Once, outside the timed phases: malloc's totals when the policy's kept activations
                 // are all alive (≈ the step's peak of live tensors), to tell live memory from reserve.
-                if (timed && heapAtActivationPeak is null) heapAtActivationPeak = Runtime.NativeAllocator.HeapStatistics();
+                if (timed && heapAtActivationPeak is null)
+                    heapAtActivationPeak = Machine.NativeAllocator.HeapStatistics();
                 c.Restart();
                 optimizer.ZeroGrad();
                 var output = objective.Compute(prediction, referencePrediction, inputs.Target);
@@ -95,7 +98,7 @@ public static class TrainingStepBenchmark
 
             // Free heap pages left by earlier measurements and start a new peak: the peak is then
             // this configuration's, its warm-up included (which is where the heap grows).
-            Runtime.NativeAllocator.Trim();
+            Machine.NativeAllocator.Trim();
             bool peakReset = ProcessMemory.ResetPeak();
             int warmup = SteadyState.WarmUp(() => RunStep(timed: false), warmupSteps);
             double? fileBackedBefore = ProcessMemory.FileBackedRssMiB();
@@ -107,7 +110,8 @@ public static class TrainingStepBenchmark
             // Policy forward + backward ≈ 3 forwards on 2B images, reference 1 forward on 2B images.
             double flopsPerStep = (3.0 + 1.0) * images * flopsPerImage;
             double achieved = flopsPerStep / stepSeconds / 1e9;
-            return new TrainingStepTiming(method.ToString().ToLowerInvariant(), b, stepSeconds, b / stepSeconds, Median(fwd), Median(bwd), Median(refFwd), Median(opt),
+            return new TrainingStepTiming(method.ToString().ToLowerInvariant(), b, stepSeconds, b / stepSeconds,
+                Median(fwd), Median(bwd), Median(refFwd), Median(opt),
                 Median(other), Median(refFwd) / stepSeconds, achieved, achieved / gemm)
             {
                 ImageSize = start.Config.ImageSize,
@@ -116,8 +120,10 @@ public static class TrainingStepBenchmark
                 // Code pages are only added while new kernels run; unchanged over the timed steps,
                 // the peak's anonymous part (heap, stacks) is exactly peak − file-backed.
                 FileBackedRssMiB = fileBackedAfter,
-                FileBackedSteady = fileBackedBefore is double x && fileBackedAfter is double y ? Math.Abs(y - x) < 1.0 : null,
-                Heap = Runtime.NativeAllocator.HeapStatistics(),
+                FileBackedSteady = fileBackedBefore is double x && fileBackedAfter is double y
+                    ? Math.Abs(y - x) < 1.0
+                    : null,
+                Heap = Machine.NativeAllocator.HeapStatistics(),
                 HeapAfterPolicyForward = heapAtActivationPeak,
             };
         }
@@ -127,12 +133,17 @@ public static class TrainingStepBenchmark
         }
     }
 
-    /// <summary>The trainer's <see cref="FlatAdamW"/>, or TorchSharp's per-parameter AdamW with <c>clip_grad_norm_</c> (the lever off).</summary>
-    private sealed class StepOptimizer(IReadOnlyList<TorchSharp.Modules.Parameter> parameters, AdamWSettings settings, bool flat) : IDisposable
+    /// <summary>
+    /// The trainer's <see cref="FlatAdamW"/>, or TorchSharp's per-parameter AdamW with <c>clip_grad_norm_</c>
+    /// (the lever off).
+    /// </summary>
+    private sealed class StepOptimizer(IReadOnlyList<TorchSharp.Modules.Parameter> parameters, AdamWSettings settings,
+        bool flat) : IDisposable
     {
         private readonly FlatAdamW? _flat = flat ? new FlatAdamW(parameters, settings) : null;
         private readonly optim.Optimizer? _perParameter = flat ? null
-            : optim.AdamW(parameters, settings.LearningRate, settings.Beta1, settings.Beta2, settings.Epsilon, settings.WeightDecay);
+            : optim.AdamW(parameters, settings.LearningRate, settings.Beta1, settings.Beta2, settings.Epsilon,
+                settings.WeightDecay);
 
         public void ZeroGrad()
         {

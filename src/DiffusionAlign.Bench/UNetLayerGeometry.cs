@@ -2,7 +2,7 @@ using System.Globalization;
 using DiffusionAlign.Models;
 using static TorchSharp.torch;
 
-namespace DiffusionAlign.Benchmarks;
+namespace DiffusionAlign.Bench;
 
 /// <summary>
 /// Where each diffusers-named UNet layer works, read from its name alone: the side of its feature
@@ -13,11 +13,13 @@ internal static class UNetLayerGeometry
 {
     /// <summary>Every named module of <paramref name="unet"/> with the pixel count of the map it works on.</summary>
     /// <param name="what">What is being computed, for the error when the config has no sample size.</param>
-    public static IEnumerable<(string Name, nn.Module Module, long Pixels)> Layers(UNet2DConditionModel unet, string what)
+    public static IEnumerable<(string Name, nn.Module Module, long Pixels)> Layers(UNet2DConditionModel unet,
+        string what)
     {
         var config = unet.Config;
         int levels = config.BlockOutChannels.Count;
-        int size = config.SampleSize ?? throw new DiffusionAlignException($"the UNet config has no sample_size, so its {what} per image is undefined");
+        int size = config.SampleSize ?? throw new DiffusionAlignException(
+            $"the UNet config has no sample_size, so its {what} per image is undefined");
         foreach (var (name, module) in unet.named_modules())
         {
             int side = SideOf(name, size, levels);
@@ -27,7 +29,8 @@ internal static class UNetLayerGeometry
 
     /// <summary>The timestep embedding and each resnet's projection of it act once per image, not per pixel.</summary>
     public static bool ActsOncePerImage(string name) =>
-        name.StartsWith("time_embedding", StringComparison.Ordinal) || name.EndsWith(".time_emb_proj", StringComparison.Ordinal);
+        name.StartsWith("time_embedding", StringComparison.Ordinal)
+            || name.EndsWith(".time_emb_proj", StringComparison.Ordinal);
 
     /// <summary>
     /// Whether the named attention (<c>….attn1</c> or <c>….attn2</c>) takes its keys and values from the
@@ -42,12 +45,15 @@ internal static class UNetLayerGeometry
         return parts[0] switch
         {
             "down_blocks" => config.OnlyCrossAttention.For(int.Parse(parts[1], CultureInfo.InvariantCulture)),
-            "up_blocks" => config.OnlyCrossAttention.For(config.BlockCount - 1 - int.Parse(parts[1], CultureInfo.InvariantCulture)),
+            "up_blocks" => config.OnlyCrossAttention.For(
+                config.BlockCount - 1 - int.Parse(parts[1], CultureInfo.InvariantCulture)),
             _ => false,
         };
     }
 
-    /// <summary>Side of the feature map a named layer works on (its output; a downsampler's input is twice that).</summary>
+    /// <summary>
+    /// Side of the feature map a named layer works on (its output; a downsampler's input is twice that).
+    /// </summary>
     public static int SideOf(string name, int size, int levels)
     {
         string[] parts = name.Split('.');

@@ -10,11 +10,43 @@ public static class CommandRunner
 {
     public const int UserError = 2;
 
+    /// <summary>
+    /// The flag that sets each config property the library may reject (<see cref="InvalidSettingException"/>);
+    /// the library names properties, the user typed flags. Every command uses the same flag for a property.
+    /// </summary>
+    private static readonly Dictionary<string, string> Flags = new()
+    {
+        ["Steps"] = "--steps",
+        ["BatchSize"] = "--batch",
+        ["GradAccum"] = "--grad-accum",
+        ["LearningRate"] = "--lr",
+        ["Beta"] = "--beta",
+        ["DspoMarginBeta"] = "--dspo-margin-beta",
+        ["WarmupSteps"] = "--warmup",
+        ["LogEvery"] = "--log-every",
+        ["CheckpointEvery"] = "--checkpoint-every",
+        ["MaxPairs"] = "--max-pairs",
+        ["Count"] = "--n",
+        ["Tau"] = "--tau",
+        ["Prompts"] = "--prompts",
+        ["Seeds"] = "--seeds",
+        ["ElboDraws"] = "--elbo-draws",
+        ["PromptDropout"] = "prompt dropout",
+        ["FlawProbability"] = "flaw probability",
+        ["EmaDecay"] = "EMA decay",
+    };
+
     public static int Run(Func<int> body)
     {
         try
         {
             return body();
+        }
+        catch (InvalidSettingException e)
+        {
+            string name = Flags.TryGetValue(e.Setting, out var flag) ? flag : e.Setting;
+            Console.Error.WriteLine($"dalign: error: {name} {e.Problem}");
+            return UserError;
         }
         catch (DiffusionAlignException e)
         {
@@ -23,7 +55,8 @@ public static class CommandRunner
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine("dalign: cancelled; the last checkpoint is kept, rerun with --resume to continue");
+            Console.Error.WriteLine(
+                "dalign: cancelled; the last checkpoint is kept, rerun with --resume to continue");
             return 130;
         }
         catch (UnauthorizedAccessException e)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DiffusionAlign.Bench.Machine;
 using DiffusionAlign.Cli.Commands;
 
 namespace DiffusionAlign.Cli;
@@ -8,14 +9,15 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        // Before LibTorch allocates anything: reuse freed tensor memory (DALIGN_MALLOC=glibc|return
-        // to change; see NativeAllocator). The bench sets it itself: its allocator section (a child
-        // `dalign bench --allocator-only`) must start from glibc's defaults.
+        // The process's allocator is the CLI's choice, made before LibTorch allocates anything:
+        // reuse freed tensor memory (DALIGN_MALLOC=glibc|return to change; see NativeAllocator).
+        // The bench sets it itself: its allocator section (a child `dalign bench --allocator-only`)
+        // must start from glibc's defaults.
         if (args.FirstOrDefault() != "bench")
         {
             int status = CommandRunner.Run(() =>
             {
-                DiffusionAlign.Runtime.NativeAllocator.ConfigureFromEnvironment();
+                NativeAllocator.ConfigureFromEnvironment();
                 return 0;
             });
             if (status != 0) return status;
@@ -25,7 +27,8 @@ public static class Program
 
     public static RootCommand BuildRoot()
     {
-        var root = new RootCommand("DiffusionAlign: align text-to-image diffusion models with human preferences (DSPO, Diffusion-DPO, SFT)");
+        var root = new RootCommand(
+            "DiffusionAlign: align text-to-image diffusion models with human preferences (DSPO, Diffusion-DPO, SFT)");
         root.Subcommands.Add(PretrainCommand.Create());
         root.Subcommands.Add(SampleCommand.Create());
         root.Subcommands.Add(PairsCommand.Create());

@@ -22,7 +22,9 @@ public static class ProgressDisplay
         };
     }
 
-    /// <summary>Runs <paramref name="work"/>, which reports (done, status text) through the callback it receives.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/>, which reports (done, status text) through the callback it receives.
+    /// </summary>
     public static void Run(string title, int total, Action<Action<int, string>> work)
     {
         if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
@@ -32,7 +34,8 @@ public static class ProgressDisplay
         }
         AnsiConsole.Progress()
             .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
+                new ElapsedTimeColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
                 var task = ctx.AddTask(Markup.Escape(title), maxValue: Math.Max(1, total));

@@ -9,15 +9,19 @@ public static class ResultsTable
     public static void Print(EvaluationResults results)
     {
         var table = new Table().Title($"vs {Markup.Escape(results.Baseline)} on held-out prompts");
-        foreach (var h in new[] { "model", "mean reward (95% CI)", "colour right", "win rate vs base (95% CI)", "n", "ranking acc", "implicit-reward acc" })
+        foreach (var h in new[] { "model", "mean reward (95% CI)", "colour right", "win rate vs base (95% CI)", "n",
+                "ranking acc", "implicit-reward acc" })
             table.AddColumn(new TableColumn(new Spectre.Console.Text(h)));
         foreach (var (name, s) in results.Models)
         {
-            string win = results.WinRate.TryGetValue(name, out var w) ? $"{w.Rate:F3} [{w.CiLow:F3}, {w.CiHigh:F3}]" : "—";
+            string win = results.WinRate.TryGetValue(name, out var w)
+                ? $"{w.Rate:F3} [{w.CiLow:F3}, {w.CiHigh:F3}]"
+                : "—";
             string rank = results.RankingAccuracy.TryGetValue(name, out var r) ? $"{r:F3}" : "—";
             string imp = results.ImplicitRewardAccuracy.TryGetValue(name, out var i) ? $"{i:F3}" : "—";
             // Cells are Spectre markup: the interval brackets must be escaped.
-            table.AddRow(new[] { name, $"{s.MeanReward:F4} [{s.MeanRewardCiLow:F4}, {s.MeanRewardCiHigh:F4}]", $"{s.ColourAccuracy:P0}", win, s.N.ToString(), rank, imp }
+            table.AddRow(new[] { name, $"{s.MeanReward:F4} [{s.MeanRewardCiLow:F4}, {s.MeanRewardCiHigh:F4}]",
+                    $"{s.ColourAccuracy:P0}", win, s.N.ToString(), rank, imp }
                 .Select(cell => (Spectre.Console.Rendering.IRenderable)new Spectre.Console.Text(cell)).ToArray());
         }
         AnsiConsole.Write(table);
@@ -25,8 +29,10 @@ public static class ResultsTable
         foreach (var (key, w) in results.HeadToHead)
             Console.WriteLine($"head to head {key}: {w.Rate:F3} [{w.CiLow:F3}, {w.CiHigh:F3}] over n={w.N}");
         if (results.IdealizedRankingAccuracy is double ideal)
-            Console.WriteLine($"idealized ranking accuracy (exact DPO optimum at β={results.Settings.GetValueOrDefault("beta")}): {ideal:F3}");
+            Console.WriteLine($"idealized ranking accuracy "
+                + $"(exact DPO optimum at β={results.Settings.GetValueOrDefault("beta")}): {ideal:F3}");
         if (results.LabelRewardAgreement is double agree)
-            Console.WriteLine($"held-out labels agree with the true reward order on {agree:P1} of {results.HeldOutPairs} pairs");
+            Console.WriteLine($"held-out labels agree with the true reward order on {agree:P1} "
+                + $"of {results.HeldOutPairs} pairs");
     }
 }

@@ -1,9 +1,9 @@
-using DiffusionAlign.Benchmarks;
+using DiffusionAlign.Bench;
 using DiffusionAlign.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace DiffusionAlign.Tests.Benchmarks;
+namespace DiffusionAlign.Bench.Tests;
 
 public sealed class FlopCounterTests
 {
@@ -28,9 +28,11 @@ public sealed class FlopCounterTests
     };
 
     // 2 FLOPs per multiply-add; biases, norms and activations are not counted.
-    private static double Conv(int pixels, int outChannels, int inChannels, int kernel) => 2.0 * pixels * outChannels * inChannels * kernel * kernel;
+    private static double Conv(int pixels, int outChannels, int inChannels, int kernel) =>
+        2.0 * pixels * outChannels * inChannels * kernel * kernel;
 
-    private static double Linear(int tokens, int inFeatures, int outFeatures) => 2.0 * tokens * inFeatures * outFeatures;
+    private static double Linear(int tokens, int inFeatures, int outFeatures) =>
+        2.0 * tokens * inFeatures * outFeatures;
 
     // QKᵀ and AV, each 2·Lq·Lk·inner summed over heads.
     private static double AttentionMatmuls(int queries, int keys, int inner) => 2.0 * 2.0 * queries * keys * inner;
@@ -45,12 +47,18 @@ public sealed class FlopCounterTests
 
     // A Transformer2DModel of one BasicTransformerBlock with 1x1-conv projections over C channels.
     private static double Transformer(int pixels, int c) =>
-        Conv(pixels, c, c, 1)                                                   // proj_in
-        + 3 * Linear(pixels, c, c) + AttentionMatmuls(pixels, pixels, c) + Linear(pixels, c, c) // attn1: to_q/k/v, QKᵀ·AV, to_out
-        + Linear(pixels, c, c) + 2 * Linear(TextTokens, TextWidth, c)           // attn2: to_q over pixels, to_k/v over the prompt
-        + AttentionMatmuls(pixels, TextTokens, c) + Linear(pixels, c, c)        //        QKᵀ·AV against the prompt, to_out
-        + Linear(pixels, c, 8 * c) + Linear(pixels, 4 * c, c)                   // ff: GEGLU proj (value and gate halves), net.2
-        + Conv(pixels, c, c, 1);                                                // proj_out
+        // proj_in
+        Conv(pixels, c, c, 1)
+        // attn1: to_q/k/v, QKᵀ·AV, to_out
+        + 3 * Linear(pixels, c, c) + AttentionMatmuls(pixels, pixels, c) + Linear(pixels, c, c)
+        // attn2: to_q over pixels, to_k/v over the prompt
+        + Linear(pixels, c, c) + 2 * Linear(TextTokens, TextWidth, c)
+        //        QKᵀ·AV against the prompt, to_out
+        + AttentionMatmuls(pixels, TextTokens, c) + Linear(pixels, c, c)
+        // ff: GEGLU proj (value and gate halves), net.2
+        + Linear(pixels, c, 8 * c) + Linear(pixels, 4 * c, c)
+        // proj_out
+        + Conv(pixels, c, c, 1);
 
     [Fact]
     public void OneForwardOfASmallUNetMatchesAHandCount()
@@ -93,7 +101,8 @@ public sealed class FlopCounterTests
         // Self-attention's QKᵀ and AV grow with pixels², i.e. 16× rather than 4×.
         double selfAttention = 3 * AttentionMatmuls(64, 64, 8) + AttentionMatmuls(16, 16, 16);
 
-        double expected = 4 * (FlopCounter.UNetForward(small, TextTokens) - perImage - selfAttention) + perImage + 16 * selfAttention;
+        double expected = 4 * (FlopCounter.UNetForward(small, TextTokens) - perImage - selfAttention) + perImage
+            + 16 * selfAttention;
         Assert.Equal(expected, FlopCounter.UNetForward(large, TextTokens));
     }
 
@@ -101,7 +110,8 @@ public sealed class FlopCounterTests
     public void OnlyCrossAttentionMovesTheFirstAttentionsKeysToThePrompt()
     {
         using var plain = new UNet2DConditionModel(Small, new Device(DeviceType.META));
-        using var onlyCross = new UNet2DConditionModel(Small with { OnlyCrossAttention = true }, new Device(DeviceType.META));
+        using var onlyCross = new UNet2DConditionModel(Small with { OnlyCrossAttention = true },
+            new Device(DeviceType.META));
 
         // In the three 8-wide transformers of the cross-attention blocks, attn1's keys and values come
         // from the 5 prompt tokens instead of the 64 pixels; the middle block is left as it is.

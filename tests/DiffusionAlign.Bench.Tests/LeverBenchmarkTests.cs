@@ -1,8 +1,9 @@
 using System.Reflection;
-using DiffusionAlign.Benchmarks;
+using DiffusionAlign.Bench;
 using DiffusionAlign.Imaging;
+using DiffusionAlign.Tests;
 
-namespace DiffusionAlign.Tests.Benchmarks;
+namespace DiffusionAlign.Bench.Tests;
 
 public sealed class LeverBenchmarkTests
 {
@@ -23,9 +24,11 @@ public sealed class LeverBenchmarkTests
     }
 
     private static IEnumerable<object?> Settings(StepLevers levers) =>
-        typeof(StepLevers).GetProperties(BindingFlags.Public | BindingFlags.Instance).OrderBy(p => p.Name).SelectMany(p => p.PropertyType == typeof(DiffusionAlign.Training.StepExecution)
-            ? typeof(DiffusionAlign.Training.StepExecution).GetProperties(BindingFlags.Public | BindingFlags.Instance).OrderBy(q => q.Name).Select(q => q.GetValue(p.GetValue(levers)))
-            : [p.GetValue(levers)]);
+        typeof(StepLevers).GetProperties(BindingFlags.Public | BindingFlags.Instance).OrderBy(p => p.Name)
+            .SelectMany(p => p.PropertyType == typeof(StepExecution)
+                ? typeof(StepExecution).GetProperties(BindingFlags.Public | BindingFlags.Instance).OrderBy(q => q.Name)
+                    .Select(q => q.GetValue(p.GetValue(levers)))
+                : [p.GetValue(levers)]);
 
     [Fact]
     public void ScalingPlotWritesTwoPanelsSideBySide()
@@ -35,7 +38,8 @@ public sealed class LeverBenchmarkTests
         var points = new List<ScalingPoint>();
         foreach (int size in new[] { 16, 32 })
             foreach (int pairs in new[] { 4, 16 })
-                points.Add(new ScalingPoint(size, pairs, 0.1 * size, 0.01 * size * pairs, 50 + pairs, (50 + pairs) / 200.0, 300, 100));
+                points.Add(new ScalingPoint(size, pairs, 0.1 * size, 0.01 * size * pairs, 50 + pairs,
+                    (50 + pairs) / 200.0, 300, 100));
 
         ScalingPlot.Save(path, points, gemm: 200, panelWidth: 320, height: 240);
 
@@ -50,7 +54,11 @@ public sealed class AllocatorTimingJsonTests
     public void TimingsSurviveTheChildProcessesJson()
     {
         // dalign bench reads the allocator section's timings back from its child process's JSON.
-        var timings = new List<AllocatorTiming> { new("glibc_default", 32, 8, 0.2, 480.5), new("ReuseFreedMemory", 64, 64, 7.5, null) };
+        var timings = new List<AllocatorTiming>
+        {
+            new("glibc_default", 32, 8, 0.2, 480.5),
+            new("ReuseFreedMemory", 64, 64, 7.5, null)
+        };
         string json = System.Text.Json.JsonSerializer.Serialize(timings);
         Assert.Contains("\"step_seconds\":7.5", json);
         var back = System.Text.Json.JsonSerializer.Deserialize<List<AllocatorTiming>>(json);

@@ -1,7 +1,8 @@
-using DiffusionAlign.Benchmarks;
+using DiffusionAlign.Bench;
 using DiffusionAlign.Models;
+using DiffusionAlign.Tests;
 
-namespace DiffusionAlign.Tests.Benchmarks;
+namespace DiffusionAlign.Bench.Tests;
 
 public sealed class MemoryBudgetTests
 {
@@ -27,20 +28,24 @@ public sealed class MemoryBudgetTests
         Assert.False(measured.TargetMet);
 
         // The anatomy: the alignment's anonymous growth against the budget.
-        var anatomy = measured with { BaselineAnonymousMiB = 10, PeakAnonymousMiB = 10 + 1.25 * budget.BudgetMiB, BaselineFileBackedMiB = 80, PeakFileBackedMiB = 110 };
+        var anatomy = measured with { BaselineAnonymousMiB = 10, PeakAnonymousMiB = 10 + 1.25 * budget.BudgetMiB,
+            BaselineFileBackedMiB = 80, PeakFileBackedMiB = 110 };
         Assert.Equal(1.25, anatomy.AnonymousGrowthOverBudget!.Value, 9);
         Assert.Contains("1.25×", anatomy.Anatomy());
         Assert.Null(measured.AnonymousGrowthOverBudget); // unknown without the split
 
         var heap = anatomy with
         {
-            BaselineHeap = new DiffusionAlign.Runtime.HeapStatistics(50, 40, 10, 2),
-            HeapAfterPolicyForward = new DiffusionAlign.Runtime.HeapStatistics(300, 42 + 0.5 * budget.BudgetMiB, 0, 0),
+            BaselineHeap = new DiffusionAlign.Bench.Machine.HeapStatistics(50, 40, 10, 2),
+            HeapAfterPolicyForward =
+                new DiffusionAlign.Bench.Machine.HeapStatistics(300, 42 + 0.5 * budget.BudgetMiB, 0, 0),
         };
         Assert.Equal(0.5, heap.LiveOverBudget!.Value, 9);
         Assert.Contains("0.50× the budget", heap.Anatomy());
         // The resident rest: anonymous peak − malloc's in-use bytes at the activation peak.
-        Assert.Contains(FormattableString.Invariant($"the other {10 + 1.25 * budget.BudgetMiB - (42 + 0.5 * budget.BudgetMiB):F0} MiB"), heap.Anatomy());
+        Assert.Contains(FormattableString.Invariant(
+                $"the other {10 + 1.25 * budget.BudgetMiB - (42 + 0.5 * budget.BudgetMiB):F0} MiB"),
+            heap.Anatomy());
     }
 
     [Fact]
@@ -60,7 +65,8 @@ public sealed class MemoryBudgetTests
         foreach (var (name, module) in unet.named_modules())
         {
             if (module is not Attention attention) continue;
-            int side = name.StartsWith("mid_block", StringComparison.Ordinal) ? size >> (levels - 1) : size >> 1; // Micro: attention only at level 1 and mid
+            // Micro: attention only at level 1 and mid
+            int side = name.StartsWith("mid_block", StringComparison.Ordinal) ? size >> (levels - 1) : size >> 1;
             long queries = (long)side * side;
             long keys = name.EndsWith(".attn2", StringComparison.Ordinal) ? tokens : queries;
             expected += 4.0 * attention.Heads * queries * (keys - 1);

@@ -1,6 +1,6 @@
-using DiffusionAlign.Benchmarks;
+using DiffusionAlign.Bench;
 
-namespace DiffusionAlign.Tests.Benchmarks;
+namespace DiffusionAlign.Bench.Tests;
 
 public sealed class SteadyStateTests
 {
@@ -24,14 +24,16 @@ public sealed class SteadyStateTests
 
     [Fact]
     public void GivesUpAfterTheExtraSteps() =>
-        Assert.Equal(3 + SteadyState.MaxExtraSteps, Run(Enumerable.Range(0, 100).Select(i => (double?)(100 + 5 * i)).ToArray(), minSteps: 3));
+        Assert.Equal(3 + SteadyState.MaxExtraSteps,
+            Run(Enumerable.Range(0, 100).Select(i => (double?)(100 + 5 * i)).ToArray(), minSteps: 3));
 
     [Fact]
     public void ExtraStepsStopOnceTheyTookTheTimeBudget()
     {
         int steps = 0;
         // Each extra step takes 60% of the budget and the RSS keeps growing: two extra steps, then stop.
-        int ran = SteadyState.WarmUp(() => { steps++; if (steps > 1) Thread.Sleep(60); }, 1, () => 100.0 + 10 * steps, maxExtraSeconds: 0.1);
+        int ran = SteadyState.WarmUp(() => { steps++; if (steps > 1) Thread.Sleep(60); }, 1,
+            () => 100.0 + 10 * steps, maxExtraSeconds: 0.1);
         Assert.Equal(3, ran);
     }
 

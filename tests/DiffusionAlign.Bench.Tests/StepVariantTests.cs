@@ -1,16 +1,23 @@
+using DiffusionAlign.Data;
+using DiffusionAlign.Data.Generation;
 using DiffusionAlign.Models;
+using DiffusionAlign.Objectives;
+using DiffusionAlign.Pipelines;
+using DiffusionAlign.Tests;
 using DiffusionAlign.Training;
+using DiffusionAlign.Worlds.Shapes;
 using static TorchSharp.torch;
 
-namespace DiffusionAlign.Tests.Training;
+namespace DiffusionAlign.Bench.Tests;
 
 /// <summary>
-/// Every setting of a performance lever must compute the same step: same predictions, same loss,
-/// same gradients, up to float rounding. Otherwise the benchmark would compare different work.
+/// Every setting of a performance lever must compute the trainer's step: same loss, same
+/// gradients, up to float rounding. Otherwise the benchmark would compare different work.
 /// </summary>
-public sealed class AlignmentStepTests
+public sealed class StepVariantTests
 {
-    private static (float Loss, float[] Gradient) Step(DiffusionAlign.Pipelines.TextToImageModel start, StepExecution execution, AttentionKernel kernel, bool channelsLast, AlignMethod method)
+    private static (float Loss, float[] Gradient) Step(TextToImageModel start, StepExecution? execution,
+        AttentionKernel kernel, bool channelsLast, AlignMethod method)
     {
         using var scope = NewDisposeScope();
         using var policy = start.Copy();
@@ -22,8 +29,21 @@ public sealed class AlignmentStepTests
             model.Unet.UseChannelsLast(channelsLast);
         }
         var config = AlignConfig.DefaultsFor(method) with { Seed = 4 };
-        var pairs = PreferenceTrainerTests.RendererPairs(3);
-        var output = PreferenceTrainer.MicroBatch(policy, reference, PreferenceTrainer.ObjectiveFor(config), Enumerable.Range(0, 3).Select(i => pairs[i]).ToList(), config, micro: 0, execution);
+        var objective = config.CreateObjective();
+        var pairs = new PreferenceDataset(ShapesPairGenerator.CleanVersusFlawed(new ShapesWorld(), 3, 16, seed: 3));
+        var batch = pairs.ToList();
+        ObjectiveOutput output;
+        if (execution is null)
+        {
+            output = PreferenceStep.Run(policy, reference, objective, batch, config, micro: 0);
+        }
+        else
+        {
+            var inputs = PreferenceStep.NoisyPairs(policy, batch, config, micro: 0);
+            var referencePrediction = execution.ReferencePrediction(reference, inputs);
+            var prediction = execution.PolicyPrediction(policy, inputs);
+            output = objective.Compute(prediction, referencePrediction, inputs.Target);
+        }
         output.Loss.backward();
         var gradient = policy.Unet.parameters().Select(p => p.grad!.contiguous().view(-1)).ToList();
         return (output.Loss.item<float>(), cat(gradient, 0).data<float>().ToArray());
@@ -31,6 +51,7 @@ public sealed class AlignmentStepTests
 
     public static TheoryData<ReferenceMode, bool, AttentionKernel, bool> Settings() => new()
     {
+        { ReferenceMode.InferenceMode, true, AttentionKernel.ScaledDotProduct, false },
         { ReferenceMode.NoGrad, true, AttentionKernel.ScaledDotProduct, false },
         { ReferenceMode.Graph, true, AttentionKernel.ScaledDotProduct, false },
         { ReferenceMode.InferenceMode, false, AttentionKernel.ScaledDotProduct, false },
@@ -40,34 +61,22 @@ public sealed class AlignmentStepTests
 
     [Theory]
     [MemberData(nameof(Settings))]
-    public void EveryLeverSettingComputesTheSameDspoAndDpoStep(ReferenceMode reference, bool batched, AttentionKernel kernel, bool channelsLast)
+    public void EveryLeverSettingComputesTheTrainersDspoAndDpoStep(ReferenceMode reference, bool batched,
+        AttentionKernel kernel, bool channelsLast)
     {
         // One model, copied: seeding twice would race other tests on LibTorch's global generator.
         using var start = TestModels.Micro(seed: 2);
         foreach (var method in new[] { AlignMethod.Dspo, AlignMethod.Dpo })
         {
-            var fast = Step(start, StepExecution.Default, AttentionKernel.ScaledDotProduct, channelsLast: false, method);
+            var trainer = Step(start, null, AttentionKernel.ScaledDotProduct, channelsLast: false, method);
             var other = Step(start, new StepExecution(reference, batched), kernel, channelsLast, method);
 
-            Assert.Equal(fast.Loss, other.Loss, 1e-4f * Math.Max(1f, Math.Abs(fast.Loss)));
-            double scale = fast.Gradient.Max(Math.Abs);
+            Assert.Equal(trainer.Loss, other.Loss, 1e-4f * Math.Max(1f, Math.Abs(trainer.Loss)));
+            double scale = trainer.Gradient.Max(Math.Abs);
             Assert.True(scale > 0, "the step must produce a gradient");
-            double worst = fast.Gradient.Zip(other.Gradient, (a, b) => Math.Abs(a - b)).Max();
-            Assert.True(worst <= 1e-3 * scale, $"{method}: gradients differ by {worst:E2} (largest component {scale:E2})");
+            double worst = trainer.Gradient.Zip(other.Gradient, (a, b) => Math.Abs(a - b)).Max();
+            Assert.True(worst <= 1e-3 * scale,
+                $"{method}: gradients differ by {worst:E2} (largest component {scale:E2})");
         }
-    }
-
-    [Fact]
-    public void ChannelsLastRestridesEveryKernelWeightAndCanBeUndone()
-    {
-        using var model = TestModels.Micro(seed: 2);
-        var convs = model.Unet.modules().OfType<TorchSharp.Modules.Conv2d>().Where(c => c.weight!.shape[2] > 1).ToList();
-        Assert.NotEmpty(convs);
-
-        model.Unet.UseChannelsLast(true);
-        Assert.All(convs, c => Assert.True(MemoryLayout.IsChannelsLast(c.weight!)));
-
-        model.Unet.UseChannelsLast(false);
-        Assert.All(convs, c => Assert.True(c.weight!.is_contiguous()));
     }
 }

@@ -31,16 +31,19 @@ public static class TestModels
             NumAttentionHeads = 2,
         },
         Scheduler = new NoiseScheduleConfig { BetaSchedule = BetaSchedule.SquaredCosCapV2 },
+        Tokenizer = ShapesTokenizer.RegistryName,
     };
 
-    public static TextToImageModel Micro(long seed = 0) => TextToImageModel.Create(MicroConfig(new ShapesWorld()), seed);
+    public static TextToImageModel Micro(long seed = 0) =>
+        TextToImageModel.Create(MicroConfig(new ShapesWorld()), seed);
 
     /// <summary>A fresh temp folder, deleted by the caller's <c>using</c>.</summary>
     public sealed class TempDir : IDisposable
     {
         public TempDir() => Directory.CreateDirectory(Path);
 
-        public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "dalign-test-" + Guid.NewGuid().ToString("N"));
+        public string Path { get; } =
+            System.IO.Path.Combine(System.IO.Path.GetTempPath(), "dalign-test-" + Guid.NewGuid().ToString("N"));
 
         public void Dispose()
         {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace DiffusionAlign.Runtime;
+namespace DiffusionAlign.Bench.Machine;
 
 /// <summary>What a child process left: its exit code and both output streams.</summary>
 public sealed record ChildProcessResult(int ExitCode, string Stdout, string Stderr, bool TimedOut);
@@ -14,7 +14,8 @@ public sealed record ChildProcessResult(int ExitCode, string Stdout, string Stde
 public static class ChildProcess
 {
     /// <summary>The result, or null when the program could not be started.</summary>
-    public static ChildProcessResult? Run(string fileName, IEnumerable<string> args, TimeSpan? timeout = null, Action<string>? onStdoutLine = null)
+    public static ChildProcessResult? Run(string fileName, IEnumerable<string> args, TimeSpan? timeout = null,
+        Action<string>? onStdoutLine = null)
     {
         var info = new ProcessStartInfo(fileName)
         {

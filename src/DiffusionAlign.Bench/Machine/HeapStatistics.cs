@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace DiffusionAlign.Runtime;
+namespace DiffusionAlign.Bench.Machine;
 
 /// <summary>
 /// glibc malloc's totals over all arenas (<c>mallinfo2</c>), in MiB: what the heap holds from the

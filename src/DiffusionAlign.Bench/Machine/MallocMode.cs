@@ -1,4 +1,4 @@
-namespace DiffusionAlign.Runtime;
+namespace DiffusionAlign.Bench.Machine;
 
 /// <summary>
 /// How glibc malloc treats the large blocks LibTorch's CPU tensors live in (see <see cref="NativeAllocator"/>).
@@ -12,6 +12,9 @@ public enum MallocMode
     /// </summary>
     ReuseFreedMemory,
 
-    /// <summary>Blocks from 64 KiB up get their own mapping and go back to the system when freed: lowest RSS, most page faults.</summary>
+    /// <summary>
+    /// Blocks from 64 KiB up get their own mapping and go back to the system when freed: lowest RSS, most page
+    /// faults.
+    /// </summary>
     ReturnFreedMemory,
 }

@@ -1,14 +1,15 @@
 using System.Runtime.InteropServices;
 
-namespace DiffusionAlign.Runtime;
+namespace DiffusionAlign.Bench.Machine;
 
 /// <summary>
 /// glibc malloc settings for LibTorch's CPU tensors (LibTorch allocates them with plain
 /// posix_memalign, no caching allocator). With glibc's adaptive defaults, tensors above its mmap
-/// ceiling (32 MiB) are mapped afresh, page fault by page fault, at every allocation: at 64×64
-/// images and 64 pairs a DSPO step took 15.1–16.8 s, against 6.8–8.5 s with mmap off and freed
-/// memory reused (four <c>dalign bench</c> runs, allocator section), for ~10–20% more peak RSS. A
-/// fixed 64 KiB threshold took 9.3 s once and 14.7–16.3 s three times, so it is not the default.
+/// ceiling (32 MiB) are mapped afresh, page fault by page fault, at every allocation: on a 2-core
+/// EPYC, at 64×64 images and 64 pairs a DSPO step takes 15.1–16.8 s, against 6.8–8.5 s with mmap
+/// off and freed memory reused (the allocator section of <c>dalign bench</c>), for ~10–20% more
+/// peak RSS. A fixed 64 KiB threshold takes anywhere from 9.3 to 16.3 s (mostly 14.7–16.3 s), so
+/// it is not the default.
 /// <c>dalign</c> therefore uses <see cref="MallocMode.ReuseFreedMemory"/>. No-ops (returning false) off glibc.
 /// </summary>
 public static class NativeAllocator
@@ -19,13 +20,16 @@ public static class NativeAllocator
     private const int MMmapMax = -4;
     private const int GlibcMmapMaxDefault = 65536;
 
-    /// <summary>Environment variable selecting <c>dalign</c>'s mode: <c>reuse</c> (default), <c>return</c>, <c>glibc</c>.</summary>
+    /// <summary>
+    /// Environment variable selecting <c>dalign</c>'s mode: <c>reuse</c> (default), <c>return</c>, <c>glibc</c>.
+    /// </summary>
     public const string EnvironmentVariable = "DALIGN_MALLOC";
 
     public static bool Use(MallocMode mode) => Call(() => mode switch
     {
         MallocMode.ReuseFreedMemory => mallopt(MMmapMax, 0) == 1 && mallopt(MTrimThreshold, int.MaxValue) == 1,
-        _ => mallopt(MMmapMax, GlibcMmapMaxDefault) == 1 && mallopt(MMmapThreshold, 64 << 10) == 1 && mallopt(MTrimThreshold, 128 << 10) == 1,
+        _ => mallopt(MMmapMax, GlibcMmapMaxDefault) == 1 && mallopt(MMmapThreshold, 64 << 10) == 1
+            && mallopt(MTrimThreshold, 128 << 10) == 1,
     });
 
     /// <summary>
@@ -40,10 +44,13 @@ public static class NativeAllocator
             null or "" or "reuse" => MallocMode.ReuseFreedMemory,
             "return" => MallocMode.ReturnFreedMemory,
             "glibc" => null,
-            var other => throw new DiffusionAlignException($"{EnvironmentVariable} must be reuse, return or glibc, got '{other}'"),
+            var other => throw new DiffusionAlignException(
+                $"{EnvironmentVariable} must be reuse, return or glibc, got '{other}'"),
         };
 
-    /// <summary>Applies <see cref="DalignDefault"/>; returns the mode set, or null when glibc's defaults stay.</summary>
+    /// <summary>
+    /// Applies <see cref="DalignDefault"/>; returns the mode set, or null when glibc's defaults stay.
+    /// </summary>
     public static MallocMode? ConfigureFromEnvironment() => DalignDefault() is { } mode && Use(mode) ? mode : null;
 
     /// <summary>Returns free heap pages to the system (malloc_trim(0)), e.g. before measuring a peak.</summary>
@@ -63,7 +70,10 @@ public static class NativeAllocator
 
     private static bool Call(Func<bool> action) => Call(action, orElse: false);
 
-    /// <summary>Runs a glibc call, or gives <paramref name="orElse"/> off Linux and on a libc without the entry point (musl).</summary>
+    /// <summary>
+    /// Runs a glibc call, or gives <paramref name="orElse"/> off Linux and on a libc without the entry point
+    /// (musl).
+    /// </summary>
     private static T Call<T>(Func<T> action, T orElse)
     {
         if (!OperatingSystem.IsLinux()) return orElse;

@@ -1,4 +1,4 @@
-namespace DiffusionAlign.Benchmarks;
+namespace DiffusionAlign.Bench.Machine;
 
 /// <summary>Resident memory of this process from /proc (Linux); null elsewhere.</summary>
 public static class ProcessMemory

@@ -11,23 +11,35 @@ public static class DemoCommand
 
     public static Command Create()
     {
-        var outDir = new Option<string>("--out") { Description = "Output folder", DefaultValueFactory = _ => "out/demo" };
-        var quick = new Option<bool>("--quick") { Description = "A few-minute smoke run (too small to prove anything)" };
-        var baseModel = new Option<string?>("--base") { Description = $"Base model folder (default: {DefaultBase} of this repository)" };
-        var seed = CommonOptions.Seed();
+        var outDir = new Option<string>("--out")
+        {
+            Description = "Output folder", DefaultValueFactory = _ => "out/demo",
+        };
+        var quick = new Option<bool>("--quick")
+        {
+            Description = "A few-minute smoke run (too small to prove anything)",
+        };
+        var baseModel = new Option<string?>("--base")
+        {
+            Description = $"Base model folder (default: {DefaultBase} of this repository)",
+        };
+        var seed = CommonOptions.Seed(DemoConfig.Default.Seed);
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
 
-        var command = new Command("demo", "Pairs → labels → SFT, Diffusion-DPO, DSPO → evaluation against the base, on the shapes world");
+        var command = new Command("demo",
+            "Pairs → labels → SFT, Diffusion-DPO, DSPO → evaluation against the base, on the shapes world");
         foreach (var o in new Option[] { outDir, quick, baseModel, seed, device, threads }) command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
         {
             var dev = CommonOptions.Setup(result, device, threads);
-            var config = (result.GetValue(quick) ? DemoConfig.Quick : DemoConfig.Default) with { Seed = result.GetValue(seed) };
+            var recipe = result.GetValue(quick) ? DemoConfig.Quick : DemoConfig.Default;
+            var config = recipe with { Seed = result.GetValue(seed) };
             string basePath = result.GetValue(baseModel) ?? FindShippedBase();
             string dir = result.GetValue(outDir)!;
             var started = DateTime.UtcNow;
-            Console.WriteLine($"DiffusionAlign demo{(result.GetValue(quick) ? " (quick)" : "")}: base {basePath}, output {dir}");
+            string quickNote = result.GetValue(quick) ? " (quick)" : "";
+            Console.WriteLine($"DiffusionAlign demo{quickNote}: base {basePath}, output {dir}");
             var cancel = CommandRunner.CancelOnCtrlC();
             Evaluation.EvaluationResults results = null!;
             string? current = null;
@@ -44,13 +56,18 @@ public static class DemoCommand
                 }),
                 line => Console.WriteLine(line), cancel);
             ResultsTable.Print(results);
-            Console.WriteLine($"wrote {Path.Combine(dir, "results.json")}, samples.png (rows: {string.Join(", ", results.Models.Keys)}; same noise per column), training.png in {(DateTime.UtcNow - started).TotalMinutes:F1} min");
+            Console.WriteLine($"wrote {Path.Combine(dir, "results.json")}, samples.png (rows: "
+                + $"{string.Join(", ", results.Models.Keys)}; same noise per column), training.png in "
+                + $"{(DateTime.UtcNow - started).TotalMinutes:F1} min");
             return 0;
         }));
         return command;
     }
 
-    /// <summary>The shipped base model: relative to the working directory, else found above the executable (dotnet run from anywhere in the repo).</summary>
+    /// <summary>
+    /// The shipped base model: relative to the working directory, else found above the executable
+    /// (dotnet run from anywhere in the repository).
+    /// </summary>
     private static string FindShippedBase()
     {
         if (Directory.Exists(DefaultBase)) return DefaultBase;
@@ -59,6 +76,7 @@ public static class DemoCommand
             string candidate = Path.Combine(dir.FullName, DefaultBase);
             if (Directory.Exists(candidate)) return candidate;
         }
-        throw new DiffusionAlignException($"cannot find the shipped base model ({DefaultBase}); run from the repository root or pass --base DIR");
+        throw new DiffusionAlignException(
+            $"cannot find the shipped base model ({DefaultBase}); run from the repository root or pass --base DIR");
     }
 }

@@ -14,22 +14,56 @@ public static class EvalCommand
 {
     public static Command Create()
     {
-        var models = new Option<string[]>("--model") { Description = "NAME=DIR, repeat for each model", Required = true, AllowMultipleArgumentsPerToken = true };
-        var baseline = new Option<string>("--baseline") { Description = "Name of the model the others are compared with", Required = true };
-        var prompts = new Option<int>("--prompts") { Description = "Held-out prompts", DefaultValueFactory = _ => 16 };
-        var seeds = new Option<int>("--seeds") { Description = "Initial noises per prompt", DefaultValueFactory = _ => 25 };
-        var pairs = new Option<string?>("--pairs") { Description = "Held-out pairs (folder, jsonl or parquet) for ranking accuracies" };
-        var beta = new Option<double>("--beta") { Description = "β of the implicit reward (Diffusion-DPO's)", DefaultValueFactory = _ => AlignConfig_DpoBeta() };
-        var draws = new Option<int>("--elbo-draws") { Description = "(t, ε) draws per held-out pair", DefaultValueFactory = _ => 8 };
-        var steps = new Option<int>("--steps") { Description = "DDIM steps", DefaultValueFactory = _ => 10 };
-        var guidance = new Option<double>("--guidance") { Description = "Guidance scale", DefaultValueFactory = _ => 3.0 };
+        var defaults = new EvaluationConfig();
+        var models = new Option<string[]>("--model")
+        {
+            Description = "NAME=DIR, repeat for each model", Required = true, AllowMultipleArgumentsPerToken = true,
+        };
+        var baseline = new Option<string>("--baseline")
+        {
+            Description = "Name of the model the others are compared with", Required = true,
+        };
+        var prompts = new Option<int>("--prompts")
+        {
+            Description = "Held-out prompts", DefaultValueFactory = _ => defaults.Prompts,
+        };
+        var seeds = new Option<int>("--seeds")
+        {
+            Description = "Initial noises per prompt", DefaultValueFactory = _ => defaults.Seeds,
+        };
+        var pairs = new Option<string?>("--pairs")
+        {
+            Description = "Held-out pairs (folder, jsonl or parquet) for ranking accuracies",
+        };
+        var beta = new Option<double>("--beta")
+        {
+            Description = "β of the implicit reward (Diffusion-DPO's)", DefaultValueFactory = _ => defaults.Beta,
+        };
+        var draws = new Option<int>("--elbo-draws")
+        {
+            Description = "(t, ε) draws per held-out pair", DefaultValueFactory = _ => defaults.ElboDraws,
+        };
+        var steps = new Option<int>("--steps")
+        {
+            Description = "DDIM steps", DefaultValueFactory = _ => defaults.EffectiveSampling.Steps,
+        };
+        var guidance = new Option<double>("--guidance")
+        {
+            Description = "Guidance scale", DefaultValueFactory = _ => defaults.EffectiveSampling.GuidanceScale,
+        };
         var outPath = new Option<string>("--out") { Description = "results.json path", Required = true };
-        var seed = CommonOptions.Seed(1000);
+        var seed = CommonOptions.Seed(defaults.Seed);
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
 
-        var command = new Command("eval", "Evaluate models against a baseline: mean reward, reward win rate with 95% intervals, ranking accuracies");
-        foreach (var o in new Option[] { models, baseline, prompts, seeds, pairs, beta, draws, steps, guidance, outPath, seed, device, threads }) command.Options.Add(o);
+        var command = new Command("eval",
+            "Evaluate models against a baseline: mean reward, reward win rate with 95% intervals, ranking accuracies");
+        foreach (var o in new Option[]
+                 {
+                     models, baseline, prompts, seeds, pairs, beta, draws, steps, guidance, outPath, seed, device,
+                     threads,
+                 })
+            command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
         {
             var dev = CommonOptions.Setup(result, device, threads);
@@ -53,13 +87,29 @@ public static class EvalCommand
                     tau = Directory.Exists(pairsPath) ? PairLabelInfo.TryLoad(pairsPath)?.Tau : null;
                     Console.WriteLine($"held-out pairs: {report}");
                 }
-                var config = new EvaluationConfig(result.GetValue(prompts), result.GetValue(seeds), new SamplingOptions(result.GetValue(steps), result.GetValue(guidance)),
-                    result.GetValue(seed), result.GetValue(draws), result.GetValue(beta), tau);
+                var config = defaults with
+                {
+                    Prompts = result.GetValue(prompts),
+                    Seeds = result.GetValue(seeds),
+                    Sampling = defaults.EffectiveSampling with
+                    {
+                        Steps = result.GetValue(steps),
+                        GuidanceScale = result.GetValue(guidance),
+                    },
+                    Seed = result.GetValue(seed),
+                    ElboDraws = result.GetValue(draws),
+                    Beta = result.GetValue(beta),
+                    Tau = tau,
+                };
                 EvaluationResults results = null!;
                 int total = loaded.Count * config.Prompts * config.Seeds;
                 ProgressDisplay.Run("eval", total, report =>
-                    results = AlignmentEvaluator.Evaluate(loaded, result.GetValue(baseline)!, new ShapesWorld(), heldOut, config,
-                        new ImmediateProgress<AlignmentEvaluator.Progress>(p => report(Math.Min(total, p.Done), p.Phase))));
+                {
+                    var progress = new ImmediateProgress<AlignmentEvaluator.Progress>(
+                        p => report(Math.Min(total, p.Done), p.Phase));
+                    results = AlignmentEvaluator.Evaluate(loaded, result.GetValue(baseline)!, new ShapesWorld(),
+                        heldOut, config, progress);
+                });
                 string path = result.GetValue(outPath)!;
                 results.Save(path);
                 ResultsTable.Print(results);
@@ -74,8 +124,6 @@ public static class EvalCommand
         return command;
     }
 
-    private static double AlignConfig_DpoBeta() => Training.AlignConfig.DefaultsFor(Training.AlignMethod.Dpo).Beta;
-
     /// <summary>Parses NAME=DIR specs; names must be unique.</summary>
     public static List<(string Name, string Dir)> ParseModels(IEnumerable<string> specs)
     {
@@ -83,7 +131,8 @@ public static class EvalCommand
         foreach (var spec in specs)
         {
             int eq = spec.IndexOf('=');
-            if (eq <= 0 || eq == spec.Length - 1) throw new DiffusionAlignException($"--model expects NAME=DIR, got '{spec}'");
+            if (eq <= 0 || eq == spec.Length - 1)
+                throw new DiffusionAlignException($"--model expects NAME=DIR, got '{spec}'");
             string name = spec[..eq];
             if (list.Any(x => x.Item1 == name)) throw new DiffusionAlignException($"model name '{name}' given twice");
             list.Add((name, spec[(eq + 1)..]));

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using DiffusionAlign.Data;
 using DiffusionAlign.Data.Generation;
 using DiffusionAlign.Pipelines;
@@ -13,43 +14,80 @@ public static class PairsCommand
 {
     public static Command Create()
     {
-        var model = new Option<string?>("--model") { Description = "Model folder to sample pairs from (needed with --from model)" };
+        var defaults = new PairGenerationConfig(Count: 1);
+        var model = new Option<string?>("--model")
+        {
+            Description = "Model folder to sample pairs from (needed with --from model)",
+        };
         var n = new Option<int>("--n") { Description = "Number of pairs", Required = true };
         var outDir = new Option<string>("--out") { Description = "Folder for pairs.jsonl + images/", Required = true };
-        var from = new Option<string>("--from") { Description = "Where images come from: model or renderer", DefaultValueFactory = _ => "model" };
+        var from = new Option<string>("--from")
+        {
+            Description = "Where images come from: model or renderer",
+            DefaultValueFactory = _ => defaults.Source == PairSource.Renderer ? "renderer" : "model",
+        };
         from.AcceptOnlyFromAmong("model", "renderer");
-        var tau = new Option<string>("--tau") { Description = "Bradley–Terry temperature τ, or 'auto' for ~80% agreement with the reward order", DefaultValueFactory = _ => "auto" };
+        var tau = new Option<string>("--tau")
+        {
+            Description = "Bradley–Terry temperature τ, or 'auto' for "
+                + $"{defaults.TargetAgreement * 100:F0}% expected agreement with the reward order",
+            DefaultValueFactory = _ => "auto",
+        };
         var heldOut = new Option<bool>("--held-out") { Description = "Use held-out prompts (for evaluation pairs)" };
-        var steps = new Option<int>("--steps") { Description = "DDIM steps when sampling", DefaultValueFactory = _ => 10 };
-        var guidance = new Option<double>("--guidance") { Description = "Guidance scale when sampling", DefaultValueFactory = _ => 3.0 };
-        var seed = CommonOptions.Seed();
+        var steps = new Option<int>("--steps")
+        {
+            Description = "DDIM steps when sampling", DefaultValueFactory = _ => defaults.EffectiveSampling.Steps,
+        };
+        var guidance = new Option<double>("--guidance")
+        {
+            Description = "Guidance scale when sampling",
+            DefaultValueFactory = _ => defaults.EffectiveSampling.GuidanceScale,
+        };
+        var seed = CommonOptions.Seed(defaults.Seed);
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
 
-        var command = new Command("pairs", "Sample two images per prompt, score them with the world's reward and label them by a Bradley–Terry draw");
-        foreach (var o in new Option[] { model, n, outDir, from, tau, heldOut, steps, guidance, seed, device, threads }) command.Options.Add(o);
+        var command = new Command("pairs",
+            "Sample two images per prompt, score them with the world's reward and label them by a Bradley–Terry draw");
+        foreach (var o in new Option[] { model, n, outDir, from, tau, heldOut, steps, guidance, seed, device, threads })
+            command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
         {
             var dev = CommonOptions.Setup(result, device, threads);
             var source = result.GetValue(from) == "renderer" ? PairSource.Renderer : PairSource.Model;
             string tauText = result.GetValue(tau)!;
             double? tauValue = tauText == "auto" ? null
-                : double.TryParse(tauText, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var t) ? t
+                : double.TryParse(tauText, NumberStyles.Float, CultureInfo.InvariantCulture, out var t) ? t
                 : throw new DiffusionAlignException($"--tau must be a number or 'auto', got '{tauText}'");
-            var config = new PairGenerationConfig(result.GetValue(n), result.GetValue(seed), source, result.GetValue(heldOut), tauValue,
-                Sampling: new SamplingOptions(result.GetValue(steps), result.GetValue(guidance)));
+            var config = defaults with
+            {
+                Count = result.GetValue(n),
+                Seed = result.GetValue(seed),
+                Source = source,
+                HeldOut = result.GetValue(heldOut),
+                Tau = tauValue,
+                Sampling = defaults.EffectiveSampling with
+                {
+                    Steps = result.GetValue(steps),
+                    GuidanceScale = result.GetValue(guidance),
+                },
+            };
             config.Validate();
             string? modelDir = result.GetValue(model);
-            if (source == PairSource.Model && modelDir is null) throw new DiffusionAlignException("--model is required with --from model");
+            if (source == PairSource.Model && modelDir is null)
+                throw new DiffusionAlignException("--model is required with --from model");
             using var loaded = source == PairSource.Model ? TextToImageModel.Load(modelDir!, dev) : null;
             loaded?.Freeze();
             PairGenerationResult generated = null!;
             ProgressDisplay.Run("pairs", config.Count, report =>
-                generated = ShapesPairGenerator.Generate(loaded, new ShapesWorld(), config, new ImmediateProgress<int>(d => report(d, ""))));
+                generated = ShapesPairGenerator.Generate(loaded, new ShapesWorld(), config,
+                    new ImmediateProgress<int>(d => report(d, ""))));
             string dir = result.GetValue(outDir)!;
             PairsFolder.Write(dir, generated.Pairs);
             PairLabelInfo.Save(dir, generated);
-            Console.WriteLine($"wrote {generated.Pairs.Count} pairs to {dir}: τ = {generated.Tau:G4}, labels agree with the reward order on {generated.Agreement:P1} (expected {generated.ExpectedAgreement:P1}), mean reward {generated.MeanReward:F3}");
+            Console.WriteLine($"wrote {generated.Pairs.Count} pairs to {dir}: τ = {generated.Tau:G4}, labels agree "
+                + $"with the reward order on {generated.Agreement:P1} (expected {generated.ExpectedAgreement:P1}), "
+                + $"mean reward {generated.MeanReward:F3}");
             return 0;
         }));
         return command;

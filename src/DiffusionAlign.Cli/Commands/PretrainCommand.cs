@@ -1,6 +1,6 @@
-using DiffusionAlign.Runtime;
 using System.CommandLine;
 using DiffusionAlign.Pipelines;
+using DiffusionAlign.Runtime;
 using DiffusionAlign.Training;
 using DiffusionAlign.Worlds.Shapes;
 
@@ -12,18 +12,35 @@ public static class PretrainCommand
     public static Command Create()
     {
         var defaults = new PretrainConfig();
-        var outDir = new Option<string>("--out") { Description = "Folder for model.safetensors + config.json", Required = true };
-        var steps = new Option<int>("--steps") { Description = "Optimizer steps", DefaultValueFactory = _ => defaults.Steps };
-        var batch = new Option<int>("--batch") { Description = "Images per step", DefaultValueFactory = _ => defaults.BatchSize };
-        var lr = new Option<double>("--lr") { Description = "Peak learning rate (AdamW)", DefaultValueFactory = _ => defaults.LearningRate };
-        var warmup = new Option<int>("--warmup") { Description = "Linear warm-up steps", DefaultValueFactory = _ => defaults.WarmupSteps };
+        var outDir = new Option<string>("--out")
+        {
+            Description = "Folder for model.safetensors + config.json", Required = true,
+        };
+        var steps = new Option<int>("--steps")
+        {
+            Description = "Optimizer steps", DefaultValueFactory = _ => defaults.Steps,
+        };
+        var batch = new Option<int>("--batch")
+        {
+            Description = "Images per step", DefaultValueFactory = _ => defaults.BatchSize,
+        };
+        var lr = new Option<double>("--lr")
+        {
+            Description = "Peak learning rate (AdamW)", DefaultValueFactory = _ => defaults.LearningRate,
+        };
+        var warmup = new Option<int>("--warmup")
+        {
+            Description = "Linear warm-up steps", DefaultValueFactory = _ => defaults.WarmupSteps,
+        };
         var resume = new Option<bool>("--resume") { Description = "Continue from OUT/checkpoint if present" };
-        var seed = CommonOptions.Seed();
+        var seed = CommonOptions.Seed(defaults.Seed);
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
 
-        var command = new Command("pretrain", "Pretrain the tiny UNet + text encoder from scratch on the shapes world");
-        foreach (var o in new Option[] { outDir, steps, batch, lr, warmup, resume, seed, device, threads }) command.Options.Add(o);
+        var command = new Command("pretrain",
+            "Pretrain the tiny UNet + text encoder from scratch on the shapes world");
+        foreach (var o in new Option[] { outDir, steps, batch, lr, warmup, resume, seed, device, threads })
+            command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
         {
             var dev = CommonOptions.Setup(result, device, threads);
@@ -38,18 +55,24 @@ public static class PretrainCommand
             config.Validate();
             string dir = result.GetValue(outDir)!;
             var world = new ShapesWorld();
-            using var model = TextToImageModel.Create(EmbeddedModel.Config(world), config.Seed, dev);
-            Console.WriteLine($"pretraining {model.ParameterCount:N0} parameters for {config.Steps} steps of {config.BatchSize} images (seed {config.Seed}) on {dev}");
+            using var model = TextToImageModel.Create(ShapesModel.Config(world), config.Seed, dev);
+            Console.WriteLine($"pretraining {model.ParameterCount:N0} parameters for {config.Steps} steps of "
+                + $"{config.BatchSize} images (seed {config.Seed}) on {dev}");
             var cancel = CommandRunner.CancelOnCtrlC();
             ProgressDisplay.Run("pretrain", config.Steps, report =>
+            {
+                var reports = new ImmediateProgress<TrainingStepReport>(r => report(r.Step,
+                    $"loss {r.Loss:F4} lr {r.LearningRate:G3} {r.ExamplesPerSecond:F0} img/s"));
                 ShapesPretrainer.Run(model, world, config, Path.Combine(dir, "checkpoint"), result.GetValue(resume),
-                    new ImmediateProgress<TrainingStepReport>(r => report(r.Step, $"loss {r.Loss:F4} lr {r.LearningRate:G3} {r.ExamplesPerSecond:F0} img/s")), cancel));
+                    reports, cancel);
+            });
             model.Save(dir, new Dictionary<string, string>
             {
                 ["command"] = "dalign " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
                 ["recipe"] = System.Text.Json.JsonSerializer.Serialize(config),
             });
-            Console.WriteLine($"wrote {Path.Combine(dir, TextToImageModel.WeightsFileName)} and {TextToImageModel.ConfigFileName}");
+            Console.WriteLine(
+                $"wrote {Path.Combine(dir, TextToImageModel.WeightsFileName)} and {TextToImageModel.ConfigFileName}");
             return 0;
         }));
         return command;

@@ -1,7 +1,7 @@
-using DiffusionAlign.Runtime;
 using System.CommandLine;
 using DiffusionAlign.Imaging;
 using DiffusionAlign.Pipelines;
+using DiffusionAlign.Runtime;
 using DiffusionAlign.Sampling;
 using static TorchSharp.torch;
 
@@ -12,21 +12,43 @@ public static class SampleCommand
 {
     public static Command Create()
     {
-        var defaults = new SamplingOptions(Steps: 25);
-        var model = new Option<string>("--model") { Description = "Model folder (config.json + model.safetensors)", Required = true };
-        var prompt = new Option<string>("--prompt") { Description = "Text prompt, e.g. \"a red circle on a blue background\"", Required = true };
+        var defaults = new SamplingOptions();
+        var model = new Option<string>("--model")
+        {
+            Description = "Model folder (config.json + model.safetensors)", Required = true,
+        };
+        var prompt = new Option<string>("--prompt")
+        {
+            Description = "Text prompt, e.g. \"a red circle on a blue background\"", Required = true,
+        };
         var n = new Option<int>("--n") { Description = "Number of images", DefaultValueFactory = _ => 16 };
-        var steps = new Option<int>("--steps") { Description = "DDIM steps", DefaultValueFactory = _ => defaults.Steps };
-        var guidance = new Option<double>("--guidance") { Description = "Classifier-free guidance scale", DefaultValueFactory = _ => defaults.GuidanceScale };
-        var eta = new Option<double>("--eta") { Description = "DDIM eta (0 = deterministic)", DefaultValueFactory = _ => defaults.Eta };
-        var scale = new Option<int>("--scale") { Description = "Upscale factor of the grid image (nearest neighbour)", DefaultValueFactory = _ => 4 };
+        var steps = new Option<int>("--steps")
+        {
+            Description = "DDIM steps", DefaultValueFactory = _ => defaults.Steps,
+        };
+        var guidance = new Option<double>("--guidance")
+        {
+            Description = "Classifier-free guidance scale", DefaultValueFactory = _ => defaults.GuidanceScale,
+        };
+        var eta = new Option<double>("--eta")
+        {
+            Description = "DDIM eta (0 = deterministic)", DefaultValueFactory = _ => defaults.Eta,
+        };
+        var scale = new Option<int>("--scale")
+        {
+            Description = "Upscale factor of the grid image (nearest neighbour)", DefaultValueFactory = _ => 4,
+        };
         var outPath = new Option<string>("--out") { Description = "PNG file for the grid", Required = true };
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
 
         var command = new Command("sample", "Sample a grid of images for a prompt");
-        foreach (var o in new Option[] { model, prompt, n, steps, guidance, eta, scale, outPath, seed, device, threads }) command.Options.Add(o);
+        foreach (var o in new Option[]
+                 {
+                     model, prompt, n, steps, guidance, eta, scale, outPath, seed, device, threads,
+                 })
+            command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
         {
             var dev = CommonOptions.Setup(result, device, threads);
@@ -45,9 +67,11 @@ public static class SampleCommand
             using var noise = TextToImageSampler.InitialNoise(count, loaded.Config.ImageSize, s);
             Tensor? images = null;
             ProgressDisplay.Run("sample", options.Steps, report =>
-                images = TextToImageSampler.Generate(loaded, prompts, noise, options, s, new ImmediateProgress<int>(i => report(i, ""))));
+                images = TextToImageSampler.Generate(loaded, prompts, noise, options, s,
+                    new ImmediateProgress<int>(i => report(i, ""))));
             using var _ = images;
-            var grid = ImageGrid.Compose(ImageTensors.ToImages(images!.cpu()), columns: (int)Math.Ceiling(Math.Sqrt(count)));
+            int columns = (int)Math.Ceiling(Math.Sqrt(count));
+            var grid = ImageGrid.Compose(ImageTensors.ToImages(images!.cpu()), columns);
             string path = result.GetValue(outPath)!;
             ImageCodec.SavePng(ImageGrid.Upscale(grid, factor), path);
             Console.WriteLine($"wrote {path} ({count} samples of \"{text}\")");

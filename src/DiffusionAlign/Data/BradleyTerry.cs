@@ -10,7 +10,8 @@ public static class BradleyTerry
     /// <summary>Probability that a is preferred over b: σ((ra − rb)/τ).</summary>
     public static double Probability(double ra, double rb, double tau)
     {
-        if (!(tau > 0) || double.IsInfinity(tau)) throw new ArgumentOutOfRangeException(nameof(tau), tau, "temperature must be positive and finite");
+        if (!(tau > 0) || double.IsInfinity(tau))
+            throw new ArgumentOutOfRangeException(nameof(tau), tau, "temperature must be positive and finite");
         return Sigmoid((ra - rb) / tau);
     }
 
@@ -28,7 +29,8 @@ public static class BradleyTerry
     public static double ExpectedAgreement(IReadOnlyList<double> rewardDifferences, double tau)
     {
         ArgumentNullException.ThrowIfNull(rewardDifferences);
-        if (rewardDifferences.Count == 0) throw new ArgumentException("need at least one reward difference", nameof(rewardDifferences));
+        if (rewardDifferences.Count == 0)
+            throw new ArgumentException("need at least one reward difference", nameof(rewardDifferences));
         double sum = 0;
         foreach (double d in rewardDifferences) sum += Probability(Math.Abs(d), 0, tau);
         return sum / rewardDifferences.Count;
@@ -39,19 +41,25 @@ public static class BradleyTerry
     /// <paramref name="targetAgreement"/> of pairs in expectation, found by bisection on log τ
     /// (agreement falls monotonically from its τ→0 limit to ½ as τ grows).
     /// </summary>
-    /// <exception cref="DiffusionAlignException">The target is outside (½, 1) or unreachable because too many differences are zero.</exception>
+    /// <exception cref="DiffusionAlignException">
+    /// The target is outside (½, 1) or unreachable because too many differences are zero.
+    /// </exception>
     public static double TemperatureForAgreement(IReadOnlyList<double> rewardDifferences, double targetAgreement = 0.8)
     {
         ArgumentNullException.ThrowIfNull(rewardDifferences);
-        if (rewardDifferences.Count == 0) throw new DiffusionAlignException("cannot calibrate the label temperature: no reward differences");
+        if (rewardDifferences.Count == 0)
+            throw new DiffusionAlignException("cannot calibrate the label temperature: no reward differences");
         if (!(targetAgreement > 0.5 && targetAgreement < 1))
-            throw new DiffusionAlignException($"target label agreement must be strictly between 0.5 and 1, got {targetAgreement}");
+            throw new DiffusionAlignException(
+                $"target label agreement must be strictly between 0.5 and 1, got {targetAgreement}");
 
         double scale = 0;
         int nonZero = 0;
         foreach (double d in rewardDifferences)
         {
-            if (!double.IsFinite(d)) throw new DiffusionAlignException("cannot calibrate the label temperature: a reward difference is not finite");
+            if (!double.IsFinite(d))
+                throw new DiffusionAlignException(
+                    "cannot calibrate the label temperature: a reward difference is not finite");
             if (d != 0) nonZero++;
             scale = Math.Max(scale, Math.Abs(d));
         }
@@ -59,7 +67,9 @@ public static class BradleyTerry
         double limit = (nonZero + 0.5 * (rewardDifferences.Count - nonZero)) / rewardDifferences.Count;
         if (targetAgreement >= limit)
             throw new DiffusionAlignException(
-                $"target label agreement {targetAgreement} is unreachable: {rewardDifferences.Count - nonZero} of {rewardDifferences.Count} reward differences are zero, so agreement stays below {limit:G4}");
+                $"target label agreement {targetAgreement} is unreachable: "
+                + $"{rewardDifferences.Count - nonZero} of {rewardDifferences.Count} reward differences are zero, "
+                + $"so agreement stays below {limit:G4}");
 
         double lo = scale, hi = scale; // lo: agreement above target; hi: agreement below target.
         while (ExpectedAgreement(rewardDifferences, lo) <= targetAgreement) lo /= 2;

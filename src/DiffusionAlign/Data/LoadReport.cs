@@ -14,16 +14,26 @@ public sealed record LoadReport(
     IReadOnlyDictionary<string, int> SkipReasons,
     IReadOnlyList<string> Examples)
 {
-    /// <summary>One line for the end of a CLI run, e.g. "data/pairs.jsonl: 120 rows read, 117 pairs kept, 0 ties dropped, 3 bad rows skipped (2 missing file, 1 malformed line)".</summary>
+    /// <summary>
+    /// One line for the end of a CLI run, e.g. "data/pairs.jsonl: 120 rows read, 117 pairs kept,
+    /// 0 ties dropped, 3 bad rows skipped (2 missing file, 1 malformed line)".
+    /// </summary>
     public override string ToString()
     {
-        string line = $"{Source}: {RowsRead} rows read, {PairsKept} pairs kept, {TiesDropped} ties dropped, {BadRowsSkipped} bad rows skipped";
+        string line = $"{Source}: {RowsRead} rows read, {PairsKept} pairs kept, "
+            + $"{TiesDropped} ties dropped, {BadRowsSkipped} bad rows skipped";
         return SkipReasons.Count == 0 ? line : $"{line} ({ReasonSummary})";
     }
 
-    /// <summary>The skip reasons with their counts, most frequent first, e.g. "2 missing file, 1 malformed line"; empty if none.</summary>
+    /// <summary>
+    /// The skip reasons with their counts, most frequent first, e.g. "2 missing file, 1 malformed line";
+    /// empty if none.
+    /// </summary>
     public string ReasonSummary =>
-        string.Join(", ", SkipReasons.OrderByDescending(r => r.Value).ThenBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Value} {r.Key}"));
+        string.Join(", ", SkipReasons
+            .OrderByDescending(r => r.Value)
+            .ThenBy(r => r.Key, StringComparer.Ordinal)
+            .Select(r => $"{r.Value} {r.Key}"));
 }
 
 /// <summary>Accumulates a <see cref="LoadReport"/> while a reader walks its rows.</summary>
@@ -48,14 +58,19 @@ internal sealed class LoadTally(string source)
 
     public void Tie() => TiesDropped++;
 
-    /// <summary>Counts a skipped row under <paramref name="reason"/>; <paramref name="where"/> and <paramref name="detail"/> feed the examples.</summary>
+    /// <summary>
+    /// Counts a skipped row under <paramref name="reason"/>; <paramref name="where"/> and
+    /// <paramref name="detail"/> feed the examples.
+    /// </summary>
     public void Skip(string reason, string where, string? detail = null)
     {
         BadRowsSkipped++;
         _reasons[reason] = _reasons.GetValueOrDefault(reason) + 1;
-        if (_examples.Count < MaxExamples) _examples.Add(detail is null ? $"{where}: {reason}" : $"{where}: {reason} ({detail})");
+        if (_examples.Count < MaxExamples)
+            _examples.Add(detail is null ? $"{where}: {reason}" : $"{where}: {reason} ({detail})");
     }
 
     public LoadReport ToReport() =>
-        new(source, RowsRead, PairsKept, TiesDropped, BadRowsSkipped, new Dictionary<string, int>(_reasons), [.. _examples]);
+        new(source, RowsRead, PairsKept, TiesDropped, BadRowsSkipped,
+            new Dictionary<string, int>(_reasons), [.. _examples]);
 }

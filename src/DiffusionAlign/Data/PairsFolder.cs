@@ -16,7 +16,8 @@ public static class PairsFolder
 
     public const string ImagesFolderName = "images";
 
-    private static readonly JsonWriterOptions LineOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions LineOptions =
+        new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>
     /// Writes the pairs as <c>dir/pairs.jsonl</c> plus <c>dir/images/000001_w.png</c>, <c>000001_l.png</c>, ...
@@ -69,8 +70,11 @@ public static class PairsFolder
     public static (PreferenceDataset Dataset, LoadReport Report) Read(string dirOrJsonlPath, int? resizeTo = null)
     {
         ArgumentNullException.ThrowIfNull(dirOrJsonlPath);
-        if (resizeTo is <= 0) throw new ArgumentOutOfRangeException(nameof(resizeTo), resizeTo, "resize target must be positive");
-        string jsonlPath = Directory.Exists(dirOrJsonlPath) ? Path.Combine(dirOrJsonlPath, PairsFileName) : dirOrJsonlPath;
+        if (resizeTo is <= 0)
+            throw new ArgumentOutOfRangeException(nameof(resizeTo), resizeTo, "resize target must be positive");
+        string jsonlPath = Directory.Exists(dirOrJsonlPath)
+            ? Path.Combine(dirOrJsonlPath, PairsFileName)
+            : dirOrJsonlPath;
         if (!File.Exists(jsonlPath)) throw new DiffusionAlignException($"preference pairs not found: {jsonlPath}");
         string baseDir = Path.GetDirectoryName(Path.GetFullPath(jsonlPath))!;
 
@@ -106,7 +110,10 @@ public static class PairsFolder
         }
 
         var report = tally.ToReport();
-        if (pairs.Count == 0) throw new DiffusionAlignException($"no usable preference pairs in {jsonlPath} ({report.RowsRead} rows read{(report.BadRowsSkipped > 0 ? ": " + report.ReasonSummary : "")})");
+        if (pairs.Count == 0)
+            throw new DiffusionAlignException(
+                $"no usable preference pairs in {jsonlPath} ({report.RowsRead} rows read"
+                + $"{(report.BadRowsSkipped > 0 ? ": " + report.ReasonSummary : "")})");
         return (new PreferenceDataset(pairs), report);
     }
 
@@ -138,7 +145,9 @@ public static class PairsFolder
             double? pWinner = null;
             if (root.TryGetProperty("p_winner", out var p) && p.ValueKind != JsonValueKind.Null)
             {
-                if (p.ValueKind != JsonValueKind.Number || !p.TryGetDouble(out double value) || !(value >= 0 && value <= 1))
+                if (p.ValueKind != JsonValueKind.Number
+                    || !p.TryGetDouble(out double value)
+                    || !(value >= 0 && value <= 1))
                 {
                     tally.Skip(SkipReason.BadLabel, where, $"p_winner {p.GetRawText()}");
                     return null;
@@ -163,7 +172,8 @@ public static class PairsFolder
     private static string? StringField(JsonElement root, string name) =>
         root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
-    private static RgbImage? LoadImage(string relativePath, string baseDir, int? resizeTo, string where, LoadTally tally)
+    private static RgbImage? LoadImage(
+        string relativePath, string baseDir, int? resizeTo, string where, LoadTally tally)
     {
         string path = Path.Combine(baseDir, relativePath);
         byte[] bytes;
@@ -171,7 +181,8 @@ public static class PairsFolder
         {
             bytes = File.ReadAllBytes(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        catch (Exception e)
+            when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             tally.Skip(SkipReason.MissingFile, where, relativePath);
             return null;

@@ -19,15 +19,18 @@ public static class PickAPicParquet
     public const string Label0Column = "label_0";
     public const string Label1Column = "label_1";
 
-    private static readonly string[] RequiredColumns = [CaptionColumn, Image0Column, Image1Column, Label0Column, Label1Column];
+    private static readonly string[] RequiredColumns =
+        [CaptionColumn, Image0Column, Image1Column, Label0Column, Label1Column];
 
     /// <summary>
     /// Reads one parquet file, or every <c>*.parquet</c> file under a directory (recursively, in ordinal
     /// path order), all row groups, stopping once <paramref name="maxPairs"/> pairs are kept. Rows with a
-    /// null field, an undecodable image or labels other than (1, 0), (0, 1), (0.5, 0.5) are skipped and counted.
+    /// null field, an undecodable image or labels other than (1, 0), (0, 1), (0.5, 0.5) are skipped and
+    /// counted.
     /// </summary>
     /// <exception cref="DiffusionAlignException">
-    /// The path does not exist, a file is not parquet or lacks a Pick-a-Pic column, or no usable pair was found.
+    /// The path does not exist, a file is not parquet or lacks a Pick-a-Pic column, or no usable pair was
+    /// found.
     /// </exception>
     public static (PreferenceDataset Dataset, LoadReport Report) Read(string path, int resizeTo, int? maxPairs = null)
     {
@@ -42,12 +45,15 @@ public static class PickAPicParquet
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(resizeTo);
-        if (maxPairs is <= 0) throw new ArgumentOutOfRangeException(nameof(maxPairs), maxPairs, "maximum pair count must be positive");
+        if (maxPairs is <= 0)
+            throw new ArgumentOutOfRangeException(nameof(maxPairs), maxPairs, "maximum pair count must be positive");
 
         string[] files;
         if (Directory.Exists(path))
         {
-            files = Directory.GetFiles(path, "*.parquet", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+            files = Directory.GetFiles(path, "*.parquet", SearchOption.AllDirectories)
+                .Order(StringComparer.Ordinal)
+                .ToArray();
             if (files.Length == 0) throw new DiffusionAlignException($"no .parquet files in {path}");
         }
         else if (File.Exists(path)) files = [path];
@@ -64,12 +70,15 @@ public static class PickAPicParquet
         var report = tally.ToReport();
         if (pairs.Count == 0)
             throw new DiffusionAlignException(
-                $"no usable preference pairs in {path} ({report.RowsRead} rows read, {report.TiesDropped} ties dropped{(report.BadRowsSkipped > 0 ? ": " + report.ReasonSummary : "")})");
+                $"no usable preference pairs in {path} ({report.RowsRead} rows read, "
+                + $"{report.TiesDropped} ties dropped"
+                + $"{(report.BadRowsSkipped > 0 ? ": " + report.ReasonSummary : "")})");
         return (new PreferenceDataset(pairs), report);
     }
 
     private static async Task ReadFileAsync(
-        string file, int resizeTo, int? maxPairs, List<PreferencePair> pairs, LoadTally tally, CancellationToken cancellationToken)
+        string file, int resizeTo, int? maxPairs, List<PreferencePair> pairs, LoadTally tally,
+        CancellationToken cancellationToken)
     {
         string name = Path.GetFileName(file);
         ParquetReader reader;
@@ -90,7 +99,8 @@ public static class PickAPicParquet
             {
                 if (!fields.ContainsKey(column))
                     throw new DiffusionAlignException(
-                        $"{file} has no '{column}' column (a Pick-a-Pic file has {string.Join(", ", RequiredColumns)})");
+                        $"{file} has no '{column}' column "
+                        + $"(a Pick-a-Pic file has {string.Join(", ", RequiredColumns)})");
             }
 
             int rowOffset = 0;
@@ -103,21 +113,29 @@ public static class PickAPicParquet
                 byte[]?[] image0, image1;
                 try
                 {
-                    captions = await ReadStringsAsync(rowGroup, fields[CaptionColumn], rows, cancellationToken).ConfigureAwait(false);
-                    label0 = await ReadNumbersAsync(rowGroup, fields[Label0Column], rows, cancellationToken).ConfigureAwait(false);
-                    label1 = await ReadNumbersAsync(rowGroup, fields[Label1Column], rows, cancellationToken).ConfigureAwait(false);
-                    image0 = await ReadBytesAsync(rowGroup, fields[Image0Column], rows, cancellationToken).ConfigureAwait(false);
-                    image1 = await ReadBytesAsync(rowGroup, fields[Image1Column], rows, cancellationToken).ConfigureAwait(false);
+                    captions = await ReadStringsAsync(rowGroup, fields[CaptionColumn], rows, cancellationToken)
+                        .ConfigureAwait(false);
+                    label0 = await ReadNumbersAsync(rowGroup, fields[Label0Column], rows, cancellationToken)
+                        .ConfigureAwait(false);
+                    label1 = await ReadNumbersAsync(rowGroup, fields[Label1Column], rows, cancellationToken)
+                        .ConfigureAwait(false);
+                    image0 = await ReadBytesAsync(rowGroup, fields[Image0Column], rows, cancellationToken)
+                        .ConfigureAwait(false);
+                    image1 = await ReadBytesAsync(rowGroup, fields[Image1Column], rows, cancellationToken)
+                        .ConfigureAwait(false);
                 }
                 catch (Exception e) when (IsFormatProblem(e))
                 {
-                    throw new DiffusionAlignException($"cannot read row group {group} of {file} ({OneLine(e.Message)})", e);
+                    throw new DiffusionAlignException(
+                        $"cannot read row group {group} of {file} ({OneLine(e.Message)})", e);
                 }
 
                 for (int row = 0; row < rows && pairs.Count != maxPairs; row++)
                 {
                     tally.Row();
-                    var pair = ToPair(captions[row], image0[row], image1[row], label0[row], label1[row], resizeTo, $"{name} row {rowOffset + row}", tally);
+                    var pair = ToPair(
+                        captions[row], image0[row], image1[row], label0[row], label1[row], resizeTo,
+                        $"{name} row {rowOffset + row}", tally);
                     if (pair is null) continue;
                     pairs.Add(pair);
                     tally.Kept();
@@ -129,7 +147,8 @@ public static class PickAPicParquet
 
     /// <summary>One row to a pair, or null after recording it as a tie or a skipped row.</summary>
     private static PreferencePair? ToPair(
-        string? caption, byte[]? jpg0, byte[]? jpg1, double? label0, double? label1, int resizeTo, string where, LoadTally tally)
+        string? caption, byte[]? jpg0, byte[]? jpg1, double? label0, double? label1, int resizeTo, string where,
+        LoadTally tally)
     {
         if (caption is null) return Missing(CaptionColumn);
         if (label0 is not double l0) return Missing(Label0Column);
@@ -177,24 +196,30 @@ public static class PickAPicParquet
         }
     }
 
-    private static async Task<string?[]> ReadStringsAsync(ParquetRowGroupReader rowGroup, DataField field, int rows, CancellationToken ct)
+    private static async Task<string?[]> ReadStringsAsync(
+        ParquetRowGroupReader rowGroup, DataField field, int rows, CancellationToken ct)
     {
-        if (field.ClrType != typeof(string) && field.ClrType != typeof(ReadOnlyMemory<char>)) throw new DiffusionAlignException($"column '{field.Name}' holds {field.ClrType.Name}, expected text");
+        if (field.ClrType != typeof(string) && field.ClrType != typeof(ReadOnlyMemory<char>))
+            throw new DiffusionAlignException($"column '{field.Name}' holds {field.ClrType.Name}, expected text");
         var values = new string?[rows];
         await rowGroup.ReadAsync(field, values.AsMemory()!, null, ct).ConfigureAwait(false);
         return values;
     }
 
-    private static async Task<byte[]?[]> ReadBytesAsync(ParquetRowGroupReader rowGroup, DataField field, int rows, CancellationToken ct)
+    private static async Task<byte[]?[]> ReadBytesAsync(
+        ParquetRowGroupReader rowGroup, DataField field, int rows, CancellationToken ct)
     {
-        if (field.ClrType != typeof(byte[]) && field.ClrType != typeof(ReadOnlyMemory<byte>)) throw new DiffusionAlignException($"column '{field.Name}' holds {field.ClrType.Name}, expected binary image bytes");
+        if (field.ClrType != typeof(byte[]) && field.ClrType != typeof(ReadOnlyMemory<byte>))
+            throw new DiffusionAlignException(
+                $"column '{field.Name}' holds {field.ClrType.Name}, expected binary image bytes");
         var values = new byte[]?[rows];
         await rowGroup.ReadAsync(field, values.AsMemory()!, null, ct).ConfigureAwait(false);
         return values;
     }
 
     /// <summary>Reads a numeric column as nullable doubles, whatever numeric type the writer chose.</summary>
-    private static async Task<double?[]> ReadNumbersAsync(ParquetRowGroupReader rowGroup, DataField field, int rows, CancellationToken ct)
+    private static async Task<double?[]> ReadNumbersAsync(
+        ParquetRowGroupReader rowGroup, DataField field, int rows, CancellationToken ct)
     {
         var type = field.ClrType;
         if (type == typeof(double)) return await ReadAs<double>(v => v).ConfigureAwait(false);
@@ -228,7 +253,8 @@ public static class PickAPicParquet
     /// <summary>
     /// Errors a malformed or foreign file can raise inside the parquet reader. The reader is a
     /// third-party parser fed untrusted bytes, so beyond its documented IOException/ParquetException a
-    /// truncated or corrupt file surfaces as index, overflow or format errors; all are the user's file, not our bug.
+    /// truncated or corrupt file surfaces as index, overflow or format errors; all are the user's file,
+    /// not our bug.
     /// </summary>
     private static bool IsFormatProblem(Exception e) =>
         e is IOException or ParquetException or InvalidDataException or FormatException or ArgumentException

@@ -9,11 +9,16 @@ public static class PreferenceData
     /// </summary>
     public static (PreferenceDataset Dataset, LoadReport Report) Load(string path, int imageSize, int? maxPairs = null)
     {
-        if (maxPairs is < 1) throw new DiffusionAlignException($"--max-pairs must be at least 1, got {maxPairs}");
+        InvalidSettingException.Check(maxPairs is null or >= 1, "MaxPairs", $"must be at least 1, got {maxPairs}");
         bool isParquet = path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase)
-            || (Directory.Exists(path) && !File.Exists(Path.Combine(path, "pairs.jsonl")) && Directory.EnumerateFiles(path, "*.parquet").Any());
-        if (!File.Exists(path) && !Directory.Exists(path)) throw new DiffusionAlignException($"pairs not found: {path}");
-        var (dataset, report) = isParquet ? PickAPicParquet.Read(path, imageSize, maxPairs) : PairsFolder.Read(path, imageSize);
+            || (Directory.Exists(path)
+                && !File.Exists(Path.Combine(path, "pairs.jsonl"))
+                && Directory.EnumerateFiles(path, "*.parquet").Any());
+        if (!File.Exists(path) && !Directory.Exists(path))
+            throw new DiffusionAlignException($"pairs not found: {path}");
+        var (dataset, report) = isParquet
+            ? PickAPicParquet.Read(path, imageSize, maxPairs)
+            : PairsFolder.Read(path, imageSize);
         if (!isParquet && maxPairs is int max && dataset.Count > max)
             dataset = new PreferenceDataset(Enumerable.Range(0, max).Select(i => dataset[i]).ToList());
         return (dataset, report);

@@ -15,7 +15,10 @@ public static class SkipReason
     /// <summary>Image bytes that do not decode as PNG/JPEG/BMP.</summary>
     public const string UndecodableImage = "undecodable image";
 
-    /// <summary>A label outside what the format allows (Pick-a-Pic: {0, 0.5, 1} summing to 1; jsonl: p_winner in [0, 1]).</summary>
+    /// <summary>
+    /// A label outside what the format allows (Pick-a-Pic: {0, 0.5, 1} summing to 1;
+    /// jsonl: p_winner in [0, 1]).
+    /// </summary>
     public const string BadLabel = "bad label";
 
     /// <summary>Without resizing, an image whose size differs from the first pair's (a batch needs one size).</summary>

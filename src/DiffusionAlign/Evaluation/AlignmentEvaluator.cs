@@ -1,29 +1,31 @@
 using DiffusionAlign.Data;
 using DiffusionAlign.Imaging;
 using DiffusionAlign.Pipelines;
-using DiffusionAlign.Sampling;
 using DiffusionAlign.Runtime;
+using DiffusionAlign.Sampling;
 using DiffusionAlign.Worlds.Shapes;
 using static TorchSharp.torch;
 
 namespace DiffusionAlign.Evaluation;
 
 /// <summary>
-/// Compares models the way REFERENCE.md asks: every model samples the same held-out prompts from
-/// identical initial noise, the hidden reward scores each sample, and win rates are paired
-/// comparisons per (prompt, seed). On held-out pairs it adds ranking accuracies.
+/// Compares models as docs/method.md ("Evaluation") describes: every model samples the same
+/// held-out prompts from identical initial noise, the hidden reward scores each sample, and win
+/// rates are paired comparisons per (prompt, seed). On held-out pairs it adds ranking accuracies.
 /// </summary>
 public static class AlignmentEvaluator
 {
     /// <summary>Progress of an evaluation: a phase name and (done, total) within it.</summary>
     public sealed record Progress(string Phase, int Done, int Total);
 
-    public static EvaluationResults Evaluate(IReadOnlyDictionary<string, TextToImageModel> models, string baseline, ShapesWorld world,
-        IReadOnlyList<PreferencePair>? heldOutPairs, EvaluationConfig config, IProgress<Progress>? progress = null)
+    public static EvaluationResults Evaluate(IReadOnlyDictionary<string, TextToImageModel> models, string baseline,
+        ShapesWorld world, IReadOnlyList<PreferencePair>? heldOutPairs, EvaluationConfig config,
+        IProgress<Progress>? progress = null)
     {
         config.Validate();
         if (!models.ContainsKey(baseline))
-            throw new DiffusionAlignException($"baseline '{baseline}' is not among the models ({string.Join(", ", models.Keys)})");
+            throw new DiffusionAlignException(
+                $"baseline '{baseline}' is not among the models ({string.Join(", ", models.Keys)})");
 
         var heldOut = world.Split.HeldOut;
         var prompts = new List<ShapesPrompt>();
@@ -45,7 +47,8 @@ public static class AlignmentEvaluator
             }
             rewards[name] = r;
             var mean = MeanWithInterval.Compute(r);
-            scores[name] = new ModelScores(mean.Mean, mean.CiLow, mean.CiHigh, (double)colourRight / images.Length, images.Length);
+            scores[name] = new ModelScores(
+                mean.Mean, mean.CiLow, mean.CiHigh, (double)colourRight / images.Length, images.Length);
         }
 
         // Floor for context: the reward of pure-noise images (uniform pixels) for the same prompts.
@@ -76,24 +79,33 @@ public static class AlignmentEvaluator
             foreach (var (name, model) in models)
             {
                 errors[name] = DenoisingErrors.Estimate(model, heldOutPairs, config.ElboDraws, config.Seed, 32,
-                    new ImmediateProgress<int>(d => progress?.Report(new Progress($"ranking {name}", d, heldOutPairs.Count))));
+                    new ImmediateProgress<int>(
+                        d => progress?.Report(new Progress($"ranking {name}", d, heldOutPairs.Count))));
                 // Lower error on the winner = higher ELBO = the model ranks the winner above the loser.
-                ranking[name] = RankingAccuracy.Compute(errors[name].L.Zip(errors[name].W, (l, w) => l - w).ToList()).Accuracy;
+                ranking[name] = RankingAccuracy.Compute(
+                    errors[name].L.Zip(errors[name].W, (l, w) => l - w).ToList()).Accuracy;
             }
             var refDelta = errors[baseline].W.Zip(errors[baseline].L, (w, l) => w - l).ToArray();
             foreach (var name in others)
             {
                 var delta = errors[name].W.Zip(errors[name].L, (w, l) => w - l).ToArray();
-                // u = −(β/2)·((m_w − m_l) − (r_w − r_l)), REFERENCE.md; its sign is the implicit reward's ranking.
-                implicitAcc[name] = RankingAccuracy.Compute(delta.Select((d, i) => -(config.Beta / 2) * (d - refDelta[i])).ToList()).Accuracy;
+                // u = −(β/2)·((m_w − m_l) − (r_w − r_l)) (docs/method.md, "Evaluation");
+                // its sign is the implicit reward's ranking.
+                implicitAcc[name] = RankingAccuracy.Compute(
+                    delta.Select((d, i) => -(config.Beta / 2) * (d - refDelta[i])).ToList()).Accuracy;
             }
-            var trueGap = heldOutPairs.Select(p => world.Reward.Score(ShapesPrompt.Parse(p.Prompt), p.Winner) - world.Reward.Score(ShapesPrompt.Parse(p.Prompt), p.Loser)).ToList();
+            var trueGap = heldOutPairs
+                .Select(p => world.Reward.Score(ShapesPrompt.Parse(p.Prompt), p.Winner)
+                    - world.Reward.Score(ShapesPrompt.Parse(p.Prompt), p.Loser))
+                .ToList();
             agreement = trueGap.Average(g => g > 0 ? 1.0 : g == 0 ? 0.5 : 0.0);
             if (config.Tau is double tau)
             {
-                // β·log π_ref(w)/π_ref(l) ≈ −(β/2)·E[m_w − m_l] on the implicit-reward scale; the true BT reward is r/τ.
+                // β·log π_ref(w)/π_ref(l) ≈ −(β/2)·E[m_w − m_l] on the implicit-reward scale;
+                // the true BT reward is r/τ.
                 var refLogRatio = refDelta.Select(d => -0.5 * d).ToList();
-                idealized = IdealizedRankingAccuracy.Compute(refLogRatio, trueGap.Select(g => g / tau).ToList(), config.Beta).Accuracy;
+                idealized = IdealizedRankingAccuracy.Compute(
+                    refLogRatio, trueGap.Select(g => g / tau).ToList(), config.Beta).Accuracy;
             }
         }
 
@@ -115,7 +127,8 @@ public static class AlignmentEvaluator
                 ["seeds"] = config.Seeds.ToString(),
                 ["samples_per_model"] = prompts.Count.ToString(),
                 ["sampling_steps"] = config.EffectiveSampling.Steps.ToString(),
-                ["guidance_scale"] = config.EffectiveSampling.GuidanceScale.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["guidance_scale"] =
+                    config.EffectiveSampling.GuidanceScale.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["eta"] = config.EffectiveSampling.Eta.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["seed"] = config.Seed.ToString(),
                 ["elbo_draws"] = config.ElboDraws.ToString(),
@@ -127,8 +140,12 @@ public static class AlignmentEvaluator
         };
     }
 
-    /// <summary>Samples prompt i from initial noise index i under the evaluation seed, so every model sees the same x_T per sample.</summary>
-    public static RgbImage[] Sample(TextToImageModel model, IReadOnlyList<ShapesPrompt> prompts, EvaluationConfig config, string name, IProgress<Progress>? progress)
+    /// <summary>
+    /// Samples prompt i from initial noise index i under the evaluation seed, so every model sees the
+    /// same x_T per sample.
+    /// </summary>
+    public static RgbImage[] Sample(TextToImageModel model, IReadOnlyList<ShapesPrompt> prompts,
+        EvaluationConfig config, string name, IProgress<Progress>? progress)
     {
         var result = new RgbImage[prompts.Count];
         for (int start = 0; start < prompts.Count; start += config.BatchSize)
@@ -136,7 +153,9 @@ public static class AlignmentEvaluator
             using var scope = NewDisposeScope();
             int n = Math.Min(config.BatchSize, prompts.Count - start);
             var noise = TextToImageSampler.InitialNoise(n, model.Config.ImageSize, config.Seed, start);
-            var images = TextToImageSampler.Generate(model, prompts.Skip(start).Take(n).Select(p => p.ToString()).ToList(), noise, config.EffectiveSampling, config.Seed + start);
+            var images = TextToImageSampler.Generate(model,
+                prompts.Skip(start).Take(n).Select(p => p.ToString()).ToList(), noise, config.EffectiveSampling,
+                config.Seed + start);
             var decoded = ImageTensors.ToImages(images.cpu());
             for (int i = 0; i < n; i++) result[start + i] = decoded[i];
             progress?.Report(new Progress($"sampling {name}", start + n, prompts.Count));

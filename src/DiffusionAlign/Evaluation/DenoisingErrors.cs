@@ -14,7 +14,8 @@ namespace DiffusionAlign.Evaluation;
 public static class DenoisingErrors
 {
     /// <summary>Per-pair mean errors (winner, loser) over <paramref name="draws"/> draws.</summary>
-    public static (double[] Winner, double[] Loser) Estimate(TextToImageModel model, IReadOnlyList<PreferencePair> pairs, int draws, long seed, int batchPairs = 32, IProgress<int>? progress = null)
+    public static (double[] Winner, double[] Loser) Estimate(TextToImageModel model,
+        IReadOnlyList<PreferencePair> pairs, int draws, long seed, int batchPairs = 32, IProgress<int>? progress = null)
     {
         if (draws < 1) throw new DiffusionAlignException($"draws must be at least 1, got {draws}");
         var winner = new double[pairs.Count];
@@ -25,7 +26,8 @@ public static class DenoisingErrors
             int n = Math.Min(batchPairs, pairs.Count - start);
             var batch = pairs.Skip(start).Take(n).ToList();
             using var scope = NewDisposeScope();
-            var x0 = ImageTensors.ToTensor(batch.Select(p => p.Winner).Concat(batch.Select(p => p.Loser)).ToList()).to(model.Device);
+            var x0 = ImageTensors.ToTensor(batch.Select(p => p.Winner).Concat(batch.Select(p => p.Loser)).ToList())
+                .to(model.Device);
             var text = model.EncodeText(batch.Select(p => p.Prompt).Concat(batch.Select(p => p.Prompt)).ToList());
             var sum = zeros(2 * n, dtype: float64, device: model.Device);
             for (int d = 0; d < draws; d++)

@@ -1,3 +1,5 @@
+using DiffusionAlign.Evaluation;
+using DiffusionAlign.Objectives;
 using DiffusionAlign.Sampling;
 using DiffusionAlign.Training;
 
@@ -14,7 +16,7 @@ public sealed record DemoConfig
     public int HeldOutPairs { get; init; } = 160;
 
     /// <summary>Sampling used to generate pairs and to evaluate.</summary>
-    public SamplingOptions Sampling { get; init; } = new(Steps: 10, GuidanceScale: 3.0);
+    public SamplingOptions Sampling { get; init; } = EvaluationDefaults.EffectiveSampling;
 
     public AlignConfig Dpo { get; init; } = AlignConfig.DefaultsFor(AlignMethod.Dpo);
 
@@ -23,21 +25,28 @@ public sealed record DemoConfig
     public AlignConfig Sft { get; init; } = AlignConfig.DefaultsFor(AlignMethod.Sft);
 
     /// <summary>
-    /// DSPO in the authors' SDXL branch (REFERENCE.md): no score-matching term, only the preference
-    /// gap times the model/reference score difference, with β on Diffusion-DPO's scale. Shown beside
-    /// the paper's SD1.5 form because on this world the two behave very differently.
+    /// DSPO in the authors' SDXL branch (docs/method.md, "DSPO"): no score-matching term, only the
+    /// preference gap times the model/reference score difference, with β on Diffusion-DPO's scale.
+    /// Shown beside the paper's SD1.5 form because on this world the two behave very differently.
     /// </summary>
-    public AlignConfig DspoSdxl { get; init; } = AlignConfig.DefaultsFor(AlignMethod.Dspo) with { DspoVariant = Objectives.DspoVariant.Sdxl, Beta = 2000 };
+    public AlignConfig DspoSdxl { get; init; } = AlignConfig.DefaultsFor(AlignMethod.Dspo) with
+    {
+        DspoVariant = DspoVariant.Sdxl,
+        Beta = DiffusionDpoLoss.DefaultBeta,
+    };
 
-    public int EvalPrompts { get; init; } = 16;
+    public int EvalPrompts { get; init; } = EvaluationDefaults.Prompts;
 
-    public int EvalSeeds { get; init; } = 25;
+    public int EvalSeeds { get; init; } = EvaluationDefaults.Seeds;
 
-    public int ElboDraws { get; init; } = 8;
+    public int ElboDraws { get; init; } = EvaluationDefaults.ElboDraws;
 
     public long Seed { get; init; } = 0;
 
     public static DemoConfig Default => new();
+
+    /// <summary>The evaluation defaults the demo's evaluation sizes start from.</summary>
+    private static EvaluationConfig EvaluationDefaults { get; } = new();
 
     /// <summary>Minutes, not quarter hours: small enough for smoke tests, too small to prove anything.</summary>
     public static DemoConfig Quick => new()

@@ -22,7 +22,8 @@ public static class ShapesAlignmentDemo
     /// <summary>What the demo is doing, for a progress display.</summary>
     public sealed record Stage(string Name, int Done, int Total, string Status = "");
 
-    public static EvaluationResults Run(string baseModelDir, string outDir, DemoConfig config, Device device, IProgress<Stage>? progress = null,
+    public static EvaluationResults Run(
+        string baseModelDir, string outDir, DemoConfig config, Device device, IProgress<Stage>? progress = null,
         Action<string>? log = null, CancellationToken cancel = default)
     {
         Directory.CreateDirectory(outDir);
@@ -31,8 +32,12 @@ public static class ShapesAlignmentDemo
         baseModel.Freeze();
 
         // 1. Pairs: training prompts for alignment, held-out prompts for ranking accuracy.
-        var train = GeneratePairs(baseModel, world, config, heldOut: false, config.TrainPairs, Path.Combine(outDir, "pairs", "train"), progress, log);
-        var heldOut = GeneratePairs(baseModel, world, config, heldOut: true, config.HeldOutPairs, Path.Combine(outDir, "pairs", "heldout"), progress, log);
+        var train = GeneratePairs(
+            baseModel, world, config, heldOut: false, config.TrainPairs, Path.Combine(outDir, "pairs", "train"),
+            progress, log);
+        var heldOut = GeneratePairs(
+            baseModel, world, config, heldOut: true, config.HeldOutPairs, Path.Combine(outDir, "pairs", "heldout"),
+            progress, log);
         cancel.ThrowIfCancellationRequested();
 
         // 2. Align each method from the same base weights.
@@ -47,24 +52,40 @@ public static class ShapesAlignmentDemo
                 var policy = baseModel.Copy();
                 models[name] = policy;
                 metrics[name] = Path.Combine(dir, "metrics.jsonl");
-                PreferenceTrainer.Run(policy, dataset, align, Path.Combine(dir, "checkpoint"), metrics[name], resume: false,
-                    new ImmediateProgress<TrainingStepReport>(r => progress?.Report(new Stage($"align {name}", r.Step, r.TotalSteps,
-                        $"loss {r.Loss:F4}{(r.Metrics.TryGetValue("implicit_acc", out var acc) ? $" acc {acc:F2}" : "")} {r.ExamplesPerSecond:F0} pairs/s"))), cancel);
+                PreferenceTrainer.Run(
+                    policy, dataset, align, Path.Combine(dir, "checkpoint"), metrics[name], resume: false,
+                    new ImmediateProgress<TrainingStepReport>(r => progress?.Report(new Stage(
+                        $"align {name}", r.Step, r.TotalSteps,
+                        $"loss {r.Loss:F4}"
+                        + $"{(r.Metrics.TryGetValue("implicit_acc", out var acc) ? $" acc {acc:F2}" : "")}"
+                        + $" {r.ExamplesPerSecond:F0} pairs/s"))),
+                    cancel);
                 policy.Freeze();
-                policy.Save(dir, new Dictionary<string, string> { ["aligned_from"] = baseModelDir, ["method"] = name, ["recipe"] = System.Text.Json.JsonSerializer.Serialize(align) });
-                log?.Invoke($"{name}: trained {align.Steps} steps × {align.EffectiveBatch} pairs (β={align.Beta}, lr={align.LearningRate}) → {dir}");
+                policy.Save(dir, new Dictionary<string, string>
+                {
+                    ["aligned_from"] = baseModelDir,
+                    ["method"] = name,
+                    ["recipe"] = System.Text.Json.JsonSerializer.Serialize(align),
+                });
+                log?.Invoke(
+                    $"{name}: trained {align.Steps} steps × {align.EffectiveBatch} pairs "
+                    + $"(β={align.Beta}, lr={align.LearningRate}) → {dir}");
             }
 
             // 3. Evaluate all against the base from identical noise.
-            var evalConfig = new EvaluationConfig(config.EvalPrompts, config.EvalSeeds, config.Sampling, config.Seed + 1000, config.ElboDraws, config.Dpo.Beta, train.Tau);
+            var evalConfig = new EvaluationConfig(
+                config.EvalPrompts, config.EvalSeeds, config.Sampling, config.Seed + 1000, config.ElboDraws,
+                config.Dpo.Beta, train.Tau);
             var results = AlignmentEvaluator.Evaluate(models, "base", world, heldOut.Pairs, evalConfig,
-                new ImmediateProgress<AlignmentEvaluator.Progress>(p => progress?.Report(new Stage(p.Phase, p.Done, p.Total))));
+                new ImmediateProgress<AlignmentEvaluator.Progress>(
+                    p => progress?.Report(new Stage(p.Phase, p.Done, p.Total))));
             results = results with
             {
                 Settings = new Dictionary<string, string>(results.Settings)
                 {
                     ["train_pairs"] = train.Pairs.Count.ToString(),
-                    ["label_agreement_train"] = train.Agreement.ToString("F3", System.Globalization.CultureInfo.InvariantCulture),
+                    ["label_agreement_train"] =
+                        train.Agreement.ToString("F3", System.Globalization.CultureInfo.InvariantCulture),
                     ["base_model"] = baseModelDir,
                 },
             };
@@ -82,21 +103,31 @@ public static class ShapesAlignmentDemo
         }
     }
 
-    private static PairGenerationResult GeneratePairs(TextToImageModel model, ShapesWorld world, DemoConfig config, bool heldOut, int count, string dir,
+    private static PairGenerationResult GeneratePairs(
+        TextToImageModel model, ShapesWorld world, DemoConfig config, bool heldOut, int count, string dir,
         IProgress<Stage>? progress, Action<string>? log)
     {
         string stage = heldOut ? "pairs (held-out prompts)" : "pairs (train prompts)";
-        var generation = new PairGenerationConfig(count, config.Seed + (heldOut ? 7919 : 0), PairSource.Model, heldOut, Tau: null, Sampling: config.Sampling);
-        var result = ShapesPairGenerator.Generate(model, world, generation, new ImmediateProgress<int>(d => progress?.Report(new Stage(stage, d, count))));
+        var generation = new PairGenerationConfig(
+            count, config.Seed + (heldOut ? 7919 : 0), PairSource.Model, heldOut, Tau: null, Sampling: config.Sampling);
+        var result = ShapesPairGenerator.Generate(
+            model, world, generation, new ImmediateProgress<int>(d => progress?.Report(new Stage(stage, d, count))));
         PairsFolder.Write(dir, result.Pairs);
-        log?.Invoke($"{stage}: {result.Pairs.Count} pairs, τ={result.Tau:G3}, labels agree with the reward order on {result.Agreement:P0}, mean reward {result.MeanReward:F3} → {dir}");
+        log?.Invoke(
+            $"{stage}: {result.Pairs.Count} pairs, τ={result.Tau:G3}, "
+            + $"labels agree with the reward order on {result.Agreement:P0}, "
+            + $"mean reward {result.MeanReward:F3} → {dir}");
         return result;
     }
 
     /// <summary>Rows: models (base first); columns: held-out prompts × seeds from the same initial noise.</summary>
-    public static void SaveComparisonGrid(IReadOnlyDictionary<string, TextToImageModel> models, ShapesWorld world, DemoConfig config, string path, int columns = 12)
+    public static void SaveComparisonGrid(
+        IReadOnlyDictionary<string, TextToImageModel> models, ShapesWorld world, DemoConfig config, string path,
+        int columns = 12)
     {
-        var prompts = Enumerable.Range(0, columns).Select(i => world.Split.HeldOut[i % world.Split.HeldOut.Count]).ToList();
+        var prompts = Enumerable.Range(0, columns)
+            .Select(i => world.Split.HeldOut[i % world.Split.HeldOut.Count])
+            .ToList();
         var evalConfig = new EvaluationConfig(Sampling: config.Sampling, Seed: config.Seed + 2000, BatchSize: columns);
         var rows = new List<RgbImage>();
         foreach (var (name, model) in models)

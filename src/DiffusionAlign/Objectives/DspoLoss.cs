@@ -4,46 +4,67 @@ using static TorchSharp.torch;
 namespace DiffusionAlign.Objectives;
 
 /// <summary>
-/// DSPO, Direct Score Preference Optimization (Zhu, Xiao, Honavar, ICLR 2025): denoising score matching on
-/// the winners toward a target shifted along the model/reference score difference, weighted by how far
+/// DSPO, Direct Score Preference Optimization (Zhu, Xiao, Honavar, ICLR 2025): denoising score matching
+/// on the winners toward a target shifted along the model/reference score difference, weighted by how far
 /// the model still is from ranking the pair right:
-/// <c>loss = mean ‖(ε_θ^w − ε) − β·g·(ε_θ^w − ε_ref^w)‖²</c>, <c>g = 1 − σ(u)</c>, <c>u</c> as in Diffusion-DPO.
+/// <c>loss = mean ‖(ε_θ^w − ε) − β·g·(ε_θ^w − ε_ref^w)‖²</c>, <c>g = 1 − σ(u)</c>, <c>u</c> as in
+/// Diffusion-DPO.
 /// </summary>
 /// <remarks>
 /// <para>One β, two roles. In the authors' code (huaishengzhu/DSPO <c>train.py</c>, reimplemented the same
 /// way in AIDC-AI/Diffusion-SDPO) a single <c>--beta_dpo</c> is both the scale of the margin
-/// <c>u = −(β/2)·((m_w − m_l) − (r_w − r_l))</c> and the weight of the shift term; their SD1.5 launcher sets it
-/// to 0.001. We do the same by default, so published settings reproduce. A consequence worth knowing
-/// (REFERENCE.md): with β = 0.001, <c>u ≈ 0</c> and <c>g ≈ ½</c>, so the preference signal is weak; pass
-/// <c>marginBeta</c> to scale <c>u</c> separately (e.g. DPO's 2000–5000) as a deliberate departure.</para>
+/// <c>u = −(β/2)·((m_w − m_l) − (r_w − r_l))</c> and the weight of the shift term; their SD1.5 launcher
+/// sets it to 0.001. We do the same by default, so published settings reproduce. A consequence worth
+/// knowing (docs/method.md, "DSPO"): with β = 0.001, <c>u ≈ 0</c> and <c>g ≈ ½</c>, so the preference
+/// signal is weak; pass <c>marginBeta</c> to scale <c>u</c> separately (e.g. DPO's 2000–5000) as a
+/// deliberate departure.</para>
 /// <para>No stop-gradient anywhere: gradients flow through <c>g</c> (into both winner and loser errors via
 /// <c>u</c>) and through both terms, as in the authors' code. <c>1 − σ(u)</c> is evaluated as
-/// <c>σ(−u)</c>: equal in exact arithmetic, but it keeps its digits when <c>σ(u)</c> rounds to 1 (large β).</para>
-/// <para>The loss is averaged over C, H, W and over the B winners; the losers enter only through <c>u</c>.</para>
+/// <c>σ(−u)</c>: equal in exact arithmetic, but it keeps its digits when <c>σ(u)</c> rounds to 1
+/// (large β).</para>
+/// <para>The loss is averaged over C, H, W and over the B winners; the losers enter only through
+/// <c>u</c>.</para>
 /// </remarks>
 public sealed class DspoLoss : IPreferenceObjective
 {
+    /// <summary>β of the authors' Stable Diffusion 1.5 launcher, and this project's default.</summary>
+    public const double DefaultBeta = 0.001;
+
     /// <summary>
-    /// Threshold on the batch mean of <c>mean_{C,H,W}(ε_θ^w − ε_ref^w)²</c> above which the SDXL variant uses its
-    /// "large" branch. 0.1 is the literal of the authors' SDXL branch
-    /// (<c>pred2.pow(2).mean(dim=[1,2,3]).mean() &gt;= 0.1</c> in huaishengzhu/DSPO <c>train.py</c>); neither the
-    /// paper summary nor the code gives a rationale, and it was tuned for SDXL latents (scale ~1 per element),
-    /// so on other data it is a guess.
+    /// Threshold on the batch mean of <c>mean_{C,H,W}(ε_θ^w − ε_ref^w)²</c> above which the SDXL variant uses
+    /// its "large" branch. 0.1 is the literal of the authors' SDXL branch
+    /// (<c>pred2.pow(2).mean(dim=[1,2,3]).mean() &gt;= 0.1</c> in huaishengzhu/DSPO <c>train.py</c>); neither
+    /// the paper summary nor the code gives a rationale, and it was tuned for SDXL latents (scale ~1 per
+    /// element), so on other data it is a guess.
     /// </summary>
     public const double DefaultSdxlGapThreshold = 0.1;
 
-    /// <param name="beta">β (&gt; 0): weight of the shift term and, unless <paramref name="marginBeta"/> is given, scale of <c>u</c>.
-    /// Published: 0.001 for SD1.5 (searched in {0.001, 0.01, 0.05}); 5000 for the SDXL variant.</param>
+    /// <param name="beta">
+    /// β (&gt; 0): weight of the shift term and, unless <paramref name="marginBeta"/> is given, scale of
+    /// <c>u</c>. Published: 0.001 for SD1.5 (searched in {0.001, 0.01, 0.05}); 5000 for the SDXL variant.
+    /// </param>
     /// <param name="variant">The paper's score-matching loss (default) or the authors' SDXL branch.</param>
-    /// <param name="marginBeta">Scale of the margin <c>u</c> when it should differ from <paramref name="beta"/>; <c>null</c> = the authors' choice (same β).</param>
-    /// <param name="sdxlGapThreshold">Branch threshold of the SDXL variant; see <see cref="DefaultSdxlGapThreshold"/>.</param>
-    public DspoLoss(double beta, DspoVariant variant = DspoVariant.ScoreMatching, double? marginBeta = null, double sdxlGapThreshold = DefaultSdxlGapThreshold)
+    /// <param name="marginBeta">
+    /// Scale of the margin <c>u</c> when it should differ from <paramref name="beta"/>; <c>null</c> = the
+    /// authors' choice (same β).
+    /// </param>
+    /// <param name="sdxlGapThreshold">
+    /// Branch threshold of the SDXL variant; see <see cref="DefaultSdxlGapThreshold"/>.
+    /// </param>
+    public DspoLoss(
+        double beta, DspoVariant variant = DspoVariant.ScoreMatching, double? marginBeta = null,
+        double sdxlGapThreshold = DefaultSdxlGapThreshold)
     {
-        if (!(beta > 0) || double.IsInfinity(beta)) throw new ArgumentOutOfRangeException(nameof(beta), beta, "β must be positive and finite");
+        if (!(beta > 0) || double.IsInfinity(beta))
+            throw new ArgumentOutOfRangeException(nameof(beta), beta, "β must be positive and finite");
         if (marginBeta is { } mb && (!(mb > 0) || double.IsInfinity(mb)))
-            throw new ArgumentOutOfRangeException(nameof(marginBeta), marginBeta, "the margin β must be positive and finite");
-        if (!Enum.IsDefined(variant)) throw new ArgumentOutOfRangeException(nameof(variant), variant, "unknown DSPO variant");
-        if (!(sdxlGapThreshold >= 0)) throw new ArgumentOutOfRangeException(nameof(sdxlGapThreshold), sdxlGapThreshold, "the threshold must be non-negative");
+            throw new ArgumentOutOfRangeException(
+                nameof(marginBeta), marginBeta, "the margin β must be positive and finite");
+        if (!Enum.IsDefined(variant))
+            throw new ArgumentOutOfRangeException(nameof(variant), variant, "unknown DSPO variant");
+        if (!(sdxlGapThreshold >= 0))
+            throw new ArgumentOutOfRangeException(
+                nameof(sdxlGapThreshold), sdxlGapThreshold, "the threshold must be non-negative");
         Beta = beta;
         Variant = variant;
         MarginBeta = marginBeta ?? beta;
@@ -53,7 +74,9 @@ public sealed class DspoLoss : IPreferenceObjective
     /// <summary>Weight β of the shift term <c>β·g·(ε_θ^w − ε_ref^w)</c>.</summary>
     public double Beta { get; }
 
-    /// <summary>Scale of the margin <c>u</c> inside <c>g = 1 − σ(u)</c> (equals <see cref="Beta"/> unless set).</summary>
+    /// <summary>
+    /// Scale of the margin <c>u</c> inside <c>g = 1 − σ(u)</c> (equals <see cref="Beta"/> unless set).
+    /// </summary>
     public double MarginBeta { get; }
 
     public DspoVariant Variant { get; }
@@ -68,7 +91,10 @@ public sealed class DspoLoss : IPreferenceObjective
     public ObjectiveInput Input => ObjectiveInput.PairBatch;
 
     /// <inheritdoc/>
-    /// <remarks>Metrics: the pair metrics of <see cref="ObjectiveMetrics"/> plus <c>mean_g</c> and <c>winner_score_gap</c>.</remarks>
+    /// <remarks>
+    /// Metrics: the pair metrics of <see cref="ObjectiveMetrics"/> plus <c>mean_g</c> and
+    /// <c>winner_score_gap</c>.
+    /// </remarks>
     public ObjectiveOutput Compute(Tensor modelPred, Tensor? referencePred, Tensor target)
     {
         ArgumentNullException.ThrowIfNull(referencePred, nameof(referencePred));
@@ -91,8 +117,8 @@ public sealed class DspoLoss : IPreferenceObjective
         }
         else
         {
-            // The authors branch on the batch value with a Python `if`; torch.where keeps the choice on the
-            // device (no host sync) and back-propagates only through the chosen branch, which is the same.
+            // The authors branch on the batch value with a host-side `if`; torch.where keeps the choice on
+            // the device (no host sync) and back-propagates only through the chosen branch, which is the same.
             var large = (gWide * scoreGap).square().mean();
             var small = g.square().mean();
             loss = where(gapPerSample.mean().detach().ge(SdxlGapThreshold), large, small);

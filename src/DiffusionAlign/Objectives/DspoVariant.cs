@@ -1,6 +1,6 @@
 namespace DiffusionAlign.Objectives;
 
-/// <summary>Which of the DSPO authors' two loss branches to use (REFERENCE.md, DSPO).</summary>
+/// <summary>Which of the DSPO authors' two loss branches to use (docs/method.md, "DSPO").</summary>
 public enum DspoVariant
 {
     /// <summary>

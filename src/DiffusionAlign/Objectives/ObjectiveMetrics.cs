@@ -18,13 +18,18 @@ public static class ObjectiveMetrics
     /// </summary>
     public const string ImplicitRewardMargin = "implicit_reward_margin";
 
-    /// <summary><c>mean(m_w − r_w)</c>: how much worse than the reference the model denoises winners (must not blow up).</summary>
+    /// <summary>
+    /// <c>mean(m_w − r_w)</c>: how much worse than the reference the model denoises winners (must not blow up).
+    /// </summary>
     public const string WinnerErrorVsReference = "winner_err_vs_ref";
 
     /// <summary><c>mean(m_l − r_l)</c>: the same for losers (DPO typically lets this grow).</summary>
     public const string LoserErrorVsReference = "loser_err_vs_ref";
 
-    /// <summary>The model's denoising MSE over every image the objective saw (both halves for pair objectives, winners for SFT).</summary>
+    /// <summary>
+    /// The model's denoising MSE over every image the objective saw (both halves for pair objectives, winners
+    /// for SFT).
+    /// </summary>
     public const string ModelMse = "model_mse";
 
     /// <summary>The reference's denoising MSE over both halves.</summary>
@@ -33,7 +38,10 @@ public static class ObjectiveMetrics
     /// <summary>DSPO: mean of <c>g = 1 − σ(u)</c>, the preference-gap weight (½ when model = reference).</summary>
     public const string MeanG = "mean_g";
 
-    /// <summary>DSPO: mean over winners of <c>‖ε_θ^w − ε_ref^w‖²</c> (per-sample mean over C,H,W), the quantity the SDXL variant thresholds.</summary>
+    /// <summary>
+    /// DSPO: mean over winners of <c>‖ε_θ^w − ε_ref^w‖²</c> (per-sample mean over C,H,W), the quantity the
+    /// SDXL variant thresholds.
+    /// </summary>
     public const string WinnerScoreGap = "winner_score_gap";
 
     /// <summary>Implicit accuracy of a margin vector, ties counting ½, as a detached scalar tensor.</summary>

@@ -6,7 +6,10 @@ namespace DiffusionAlign.Objectives;
 /// <summary>Checks and slicing for the <c>[winners ; losers]</c> batch layout shared by the objectives.</summary>
 internal static class PairBatch
 {
-    /// <summary>Throws unless all given tensors have one shape whose batch size is positive (and even when <paramref name="paired"/>).</summary>
+    /// <summary>
+    /// Throws unless all given tensors have one shape whose batch size is positive (and even when
+    /// <paramref name="paired"/>).
+    /// </summary>
     public static void Validate(bool paired, Tensor modelPred, Tensor? referencePred, Tensor target)
     {
         if (modelPred.dim() < 1) throw new ArgumentException("predictions need a batch axis", nameof(modelPred));
@@ -15,7 +18,8 @@ internal static class PairBatch
         long rows = modelPred.shape[0];
         if (rows == 0) throw new ArgumentException("empty batch", nameof(modelPred));
         if (paired && rows % 2 != 0)
-            throw new ArgumentException($"a pair batch stacks winners then losers, so its size must be even; got {rows}", nameof(modelPred));
+            throw new ArgumentException(
+                $"a pair batch stacks winners then losers, so its size must be even; got {rows}", nameof(modelPred));
     }
 
     /// <summary>The first half of the batch (the winners).</summary>
@@ -24,7 +28,10 @@ internal static class PairBatch
     /// <summary>The second half of the batch (the losers).</summary>
     public static Tensor Losers(Tensor batch) => batch.narrow(0, batch.shape[0] / 2, batch.shape[0] / 2);
 
-    /// <summary>Reshapes a per-sample vector [B] to [B, 1, ..., 1] so it broadcasts against a batch shaped like <paramref name="like"/>.</summary>
+    /// <summary>
+    /// Reshapes a per-sample vector [B] to [B, 1, ..., 1] so it broadcasts against a batch shaped like
+    /// <paramref name="like"/>.
+    /// </summary>
     public static Tensor Broadcastable(Tensor perSample, Tensor like)
     {
         var shape = new long[like.dim()];
@@ -44,6 +51,7 @@ internal static class PairBatch
     {
         if (!expected.shape.SequenceEqual(actual.shape))
             throw new ArgumentException(
-                $"{name} has shape [{string.Join(", ", actual.shape)}], the model prediction [{string.Join(", ", expected.shape)}]", name);
+                $"{name} has shape [{string.Join(", ", actual.shape)}], "
+                + $"the model prediction [{string.Join(", ", expected.shape)}]", name);
     }
 }

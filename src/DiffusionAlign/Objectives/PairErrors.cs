@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace DiffusionAlign.Objectives;
 
 /// <summary>
-/// The four per-pair denoising errors every pair objective starts from (REFERENCE.md, "A training batch"):
+/// The four per-pair denoising errors every pair objective starts from (docs/method.md, "A training batch of pairs"):
 /// <c>m_w, m_l</c> for the model and <c>r_w, r_l</c> for the frozen reference, each
 /// <c>‖pred − target‖²</c> averaged over all non-batch axes (C, H, W). Each is a [B] vector.
 /// </summary>
@@ -47,10 +47,14 @@ public sealed class PairErrors
         var model = PerSampleMse(modelPred, target);
         Tensor reference;
         using (no_grad()) reference = PerSampleMse(referencePred.detach(), target);
-        return new PairErrors(PairBatch.Winners(model), PairBatch.Losers(model), PairBatch.Winners(reference), PairBatch.Losers(reference));
+        return new PairErrors(
+            PairBatch.Winners(model), PairBatch.Losers(model),
+            PairBatch.Winners(reference), PairBatch.Losers(reference));
     }
 
-    /// <summary>Mean squared error per sample: average of <c>(pred − target)²</c> over every axis but the first.</summary>
+    /// <summary>
+    /// Mean squared error per sample: average of <c>(pred − target)²</c> over every axis but the first.
+    /// </summary>
     public static Tensor PerSampleMse(Tensor pred, Tensor target)
     {
         var diff = PairBatch.AtLeastFloat32(pred) - PairBatch.AtLeastFloat32(target);
@@ -61,5 +65,6 @@ public sealed class PairErrors
     /// Diffusion-DPO's margin <c>u = −(β/2)·((m_w − m_l) − (r_w − r_l))</c>, [B]. Equal to the difference of
     /// implicit rewards <c>r̂_w − r̂_l</c> at this (t, ε); positive when the model ranks the pair right.
     /// </summary>
-    public Tensor Margin(double beta) => ((ModelWinner - ModelLoser) - (ReferenceWinner - ReferenceLoser)) * (-beta / 2);
+    public Tensor Margin(double beta) =>
+        ((ModelWinner - ModelLoser) - (ReferenceWinner - ReferenceLoser)) * (-beta / 2);
 }

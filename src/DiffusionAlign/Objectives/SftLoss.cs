@@ -30,7 +30,9 @@ public sealed class SftLoss : IPreferenceObjective
     public ObjectiveInput Input { get; }
 
     /// <inheritdoc/>
-    /// <remarks><paramref name="referencePred"/> is ignored (may be null). Metrics: <c>model_mse</c> over the winners.</remarks>
+    /// <remarks>
+    /// <paramref name="referencePred"/> is ignored (may be null). Metrics: <c>model_mse</c> over the winners.
+    /// </remarks>
     public ObjectiveOutput Compute(Tensor modelPred, Tensor? referencePred, Tensor target)
     {
         bool paired = Input == ObjectiveInput.PairBatch;

@@ -28,9 +28,12 @@ public sealed record ModelConfig
     [JsonPropertyName("scheduler")]
     public required NoiseScheduleConfig Scheduler { get; init; }
 
-    /// <summary>Which tokenizer turns prompts into ids ("shapes" for the embedded world).</summary>
+    /// <summary>
+    /// The name under which <see cref="Text.TokenizerRegistry"/> knows the tokenizer that turns
+    /// prompts into ids ("shapes" for the embedded world).
+    /// </summary>
     [JsonPropertyName("tokenizer")]
-    public string Tokenizer { get; init; } = "shapes";
+    public required string Tokenizer { get; init; }
 
     /// <summary>How the weights were made (command, recipe, seed), so results can be traced and rerun.</summary>
     [JsonPropertyName("provenance")]

@@ -3,7 +3,6 @@ using DiffusionAlign.IO;
 using DiffusionAlign.Models;
 using DiffusionAlign.Schedulers;
 using DiffusionAlign.Text;
-using DiffusionAlign.Worlds.Shapes;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -24,7 +23,7 @@ public sealed class TextToImageModel : IDisposable
         Config = config;
         Device = device;
         Modules = new DiffusionModules(new UNet2DConditionModel(config.Unet), new ClipTextModel(config.TextEncoder));
-        Tokenizer = CreateTokenizer(config);
+        Tokenizer = TokenizerRegistry.Create(config.Tokenizer);
         Schedule = new NoiseSchedule(config.Scheduler);
         Modules.to(device);
     }
@@ -48,7 +47,9 @@ public sealed class TextToImageModel : IDisposable
         }
     }
 
-    /// <summary>The parent module of UNet and text encoder (names carry the <c>unet.</c>/<c>text_encoder.</c> prefixes).</summary>
+    /// <summary>
+    /// The parent module of UNet and text encoder (names carry the <c>unet.</c>/<c>text_encoder.</c> prefixes).
+    /// </summary>
     public DiffusionModules Modules { get; }
 
     public ModelConfig Config { get; private set; }
@@ -81,8 +82,10 @@ public sealed class TextToImageModel : IDisposable
         if (!Directory.Exists(dir)) throw new DiffusionAlignException($"model folder not found: {dir}");
         string configPath = Path.Combine(dir, ConfigFileName);
         string weightsPath = Path.Combine(dir, WeightsFileName);
-        if (!File.Exists(configPath)) throw new DiffusionAlignException($"{dir} is not a model folder: {ConfigFileName} is missing");
-        if (!File.Exists(weightsPath)) throw new DiffusionAlignException($"{dir} is not a model folder: {WeightsFileName} is missing");
+        if (!File.Exists(configPath))
+            throw new DiffusionAlignException($"{dir} is not a model folder: {ConfigFileName} is missing");
+        if (!File.Exists(weightsPath))
+            throw new DiffusionAlignException($"{dir} is not a model folder: {WeightsFileName} is missing");
         ModelConfig config = ReadConfig(configPath);
         var model = new TextToImageModel(config, device ?? CPU);
         try
@@ -105,7 +108,9 @@ public sealed class TextToImageModel : IDisposable
         return model;
     }
 
-    /// <summary>Writes <c>config.json</c> and <c>model.safetensors</c> into <paramref name="dir"/>, each file atomically.</summary>
+    /// <summary>
+    /// Writes <c>config.json</c> and <c>model.safetensors</c> into <paramref name="dir"/>, each file atomically.
+    /// </summary>
     public void Save(string dir, IReadOnlyDictionary<string, string>? provenance = null)
     {
         Directory.CreateDirectory(dir);
@@ -137,13 +142,18 @@ public sealed class TextToImageModel : IDisposable
         foreach (var (key, p) in Modules.named_parameters())
         {
             expected.Add(key);
-            if (!tensors.TryGetValue(key, out var value)) throw new DiffusionAlignException($"{source} lacks weight '{key}'");
+            if (!tensors.TryGetValue(key, out var value))
+                throw new DiffusionAlignException($"{source} lacks weight '{key}'");
             if (!value.shape.SequenceEqual(p.shape))
-                throw new DiffusionAlignException($"{source}: weight '{key}' has shape [{string.Join(",", value.shape)}], the config expects [{string.Join(",", p.shape)}]");
+                throw new DiffusionAlignException(
+                    $"{source}: weight '{key}' has shape [{string.Join(",", value.shape)}], "
+                    + $"the config expects [{string.Join(",", p.shape)}]");
             p.copy_(value);
         }
         var extra = tensors.Keys.Where(k => !expected.Contains(k)).Take(3).ToList();
-        if (extra.Count > 0) throw new DiffusionAlignException($"{source} has weights the config does not know, e.g. '{string.Join("', '", extra)}'");
+        if (extra.Count > 0)
+            throw new DiffusionAlignException(
+                $"{source} has weights the config does not know, e.g. '{string.Join("', '", extra)}'");
     }
 
     /// <summary>A deep copy with the same weights (e.g. the frozen reference for preference training).</summary>
@@ -182,7 +192,8 @@ public sealed class TextToImageModel : IDisposable
     }
 
     /// <summary>The UNet's prediction (ε or v, per the schedule's prediction type).</summary>
-    public Tensor Predict(Tensor noisy, Tensor timesteps, Tensor textStates) => Unet.forward(noisy, timesteps, textStates);
+    public Tensor Predict(Tensor noisy, Tensor timesteps, Tensor textStates) =>
+        Unet.forward(noisy, timesteps, textStates);
 
     /// <summary>Number of trainable scalars in UNet and text encoder.</summary>
     public long ParameterCount =>
@@ -203,11 +214,6 @@ public sealed class TextToImageModel : IDisposable
         }
     }
 
-    private static ITextTokenizer CreateTokenizer(ModelConfig config) => config.Tokenizer switch
-    {
-        "shapes" => new ShapesTokenizer(),
-        _ => throw new DiffusionAlignException($"unknown tokenizer '{config.Tokenizer}' in model config"),
-    };
 
     public void Dispose()
     {

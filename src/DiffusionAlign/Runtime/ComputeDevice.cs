@@ -13,7 +13,9 @@ public static class ComputeDevice
         if (n == "cuda" || n.StartsWith("cuda:", StringComparison.Ordinal))
         {
             if (!torch.cuda.is_available())
-                throw new DiffusionAlignException($"device '{name}' requested but CUDA is not available (this build uses TorchSharp-cpu; install a CUDA TorchSharp package on a GPU machine)");
+                throw new DiffusionAlignException(
+                    $"device '{name}' requested but CUDA is not available (this build uses TorchSharp-cpu; "
+                    + "install a CUDA TorchSharp package on a GPU machine)");
             return torch.device(n);
         }
         throw new DiffusionAlignException($"unknown device '{name}': use cpu, cuda or cuda:N");

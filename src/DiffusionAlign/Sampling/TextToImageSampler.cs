@@ -15,12 +15,14 @@ public static class TextToImageSampler
     /// Initial noise for samples firstIndex + i·indexStride under <paramref name="seed"/>: every model
     /// sampled with the same (seed, index) starts from the same x_T, so comparisons are paired.
     /// </summary>
-    public static Tensor InitialNoise(int count, int imageSize, long seed, long firstIndex = 0, long indexStride = 1, Device? device = null)
+    public static Tensor InitialNoise(int count, int imageSize, long seed, long firstIndex = 0, long indexStride = 1,
+        Device? device = null)
     {
         var parts = new List<Tensor>(count);
         for (int i = 0; i < count; i++)
         {
-            using var gen = new Generator((ulong)Training.StepSeeds.Mix(seed, firstIndex + i * indexStride, Training.StepSeeds.Stream.Sampling));
+            using var gen = new Generator(
+                (ulong)Data.StepSeeds.Mix(seed, firstIndex + i * indexStride, Data.StepSeeds.Stream.Sampling));
             parts.Add(randn(new long[] { 1, 3, imageSize, imageSize }, generator: gen));
         }
         var noise = cat(parts, 0);
@@ -32,7 +34,8 @@ public static class TextToImageSampler
     /// Samples images in [-1, 1], shape [B, 3, H, W], for the prompts starting from <paramref name="initialNoise"/>.
     /// Every other tensor made on the way is freed before returning, inside a dispose scope or not.
     /// </summary>
-    public static Tensor Generate(TextToImageModel model, IReadOnlyList<string> prompts, Tensor initialNoise, SamplingOptions options, long seed = 0, IProgress<int>? progress = null)
+    public static Tensor Generate(TextToImageModel model, IReadOnlyList<string> prompts, Tensor initialNoise,
+        SamplingOptions options, long seed = 0, IProgress<int>? progress = null)
     {
         options.Validate();
         if (initialNoise.shape[0] != prompts.Count)
@@ -43,9 +46,13 @@ public static class TextToImageSampler
         bool guided = options.GuidanceScale != 1.0;
         int batch = prompts.Count;
         using var cond = model.EncodeText(prompts);
-        using var text = guided ? cat(new[] { model.EncodeText(Enumerable.Repeat("", batch).ToList()), cond }, 0) : cond.alias();
+        using var text = guided
+            ? cat(new[] { model.EncodeText(Enumerable.Repeat("", batch).ToList()), cond }, 0)
+            : cond.alias();
         var sampler = new DdimSampler(model.Schedule);
-        using var generator = options.Eta > 0 ? new Generator((ulong)Training.StepSeeds.Mix(seed, 0, Training.StepSeeds.Stream.Noise), model.Device) : null;
+        using var generator = options.Eta > 0
+            ? new Generator((ulong)Data.StepSeeds.Mix(seed, 0, Data.StepSeeds.Stream.Noise), model.Device)
+            : null;
 
         Tensor Model(Tensor x, int t)
         {

@@ -4,15 +4,20 @@ namespace DiffusionAlign.Training;
 /// AdamW's hyper-parameters (Loshchilov &amp; Hutter, decoupled weight decay), as
 /// <c>torch.optim.AdamW</c> names them: lr, betas, eps, weight_decay.
 /// </summary>
-public sealed record AdamWSettings(double LearningRate, double Beta1 = 0.9, double Beta2 = 0.999, double Epsilon = 1e-8, double WeightDecay = 0.0)
+public sealed record AdamWSettings(
+    double LearningRate, double Beta1 = 0.9, double Beta2 = 0.999, double Epsilon = 1e-8, double WeightDecay = 0.0)
 {
     /// <exception cref="DiffusionAlignException">A setting outside its range.</exception>
     public void Validate()
     {
-        if (!(LearningRate >= 0) || double.IsInfinity(LearningRate)) throw new DiffusionAlignException($"AdamW learning rate must be a finite number ≥ 0, got {LearningRate}");
-        if (!(Beta1 >= 0 && Beta1 < 1)) throw new DiffusionAlignException($"AdamW beta1 must be in [0, 1), got {Beta1}");
-        if (!(Beta2 >= 0 && Beta2 < 1)) throw new DiffusionAlignException($"AdamW beta2 must be in [0, 1), got {Beta2}");
+        if (!(LearningRate >= 0) || double.IsInfinity(LearningRate))
+            throw new DiffusionAlignException($"AdamW learning rate must be a finite number ≥ 0, got {LearningRate}");
+        if (!(Beta1 >= 0 && Beta1 < 1))
+            throw new DiffusionAlignException($"AdamW beta1 must be in [0, 1), got {Beta1}");
+        if (!(Beta2 >= 0 && Beta2 < 1))
+            throw new DiffusionAlignException($"AdamW beta2 must be in [0, 1), got {Beta2}");
         if (!(Epsilon >= 0)) throw new DiffusionAlignException($"AdamW epsilon must be ≥ 0, got {Epsilon}");
-        if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay)) throw new DiffusionAlignException($"AdamW weight decay must be a finite number ≥ 0, got {WeightDecay}");
+        if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay))
+            throw new DiffusionAlignException($"AdamW weight decay must be a finite number ≥ 0, got {WeightDecay}");
     }
 }

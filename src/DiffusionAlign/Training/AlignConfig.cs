@@ -1,21 +1,11 @@
+using DiffusionAlign.Objectives;
+
 namespace DiffusionAlign.Training;
-
-/// <summary>Which preference objective to train with.</summary>
-public enum AlignMethod
-{
-    /// <summary>Direct Score Preference Optimization (Zhu, Xiao, Honavar, ICLR 2025).</summary>
-    Dspo,
-
-    /// <summary>Diffusion-DPO (Wallace et al. 2023).</summary>
-    Dpo,
-
-    /// <summary>Supervised fine-tuning on winners only (the baseline).</summary>
-    Sft,
-}
 
 /// <summary>
 /// The recipe of one preference-alignment run. Effective batch = <see cref="BatchSize"/> ×
 /// <see cref="GradAccum"/> pairs per optimizer step, as in Diffusion-DPO's launcher.
+/// <c>new AlignConfig()</c> is the DSPO recipe; <see cref="DefaultsFor"/> gives each method's.
 /// </summary>
 public sealed record AlignConfig
 {
@@ -28,15 +18,28 @@ public sealed record AlignConfig
 
     public int GradAccum { get; init; } = 1;
 
-    public double LearningRate { get; init; } = 1e-4;
+    /// <summary>
+    /// Peak learning rate; on the shapes world 1e-4 makes every method worse and 2e-5 does not
+    /// (docs/lab-notes.md).
+    /// </summary>
+    public double LearningRate { get; init; } = 2e-5;
 
-    /// <summary>β: the KL strength of Diffusion-DPO, the shift scale of DSPO (different scales; see REFERENCE.md).</summary>
-    public double Beta { get; init; } = 1000;
+    /// <summary>
+    /// β: the KL strength of Diffusion-DPO, the shift scale of DSPO; they live on different scales
+    /// (docs/method.md), so each method has its own default (<see cref="DefaultsFor"/>).
+    /// </summary>
+    public double Beta { get; init; } = DspoLoss.DefaultBeta;
 
     public int WarmupSteps { get; init; } = 20;
 
-    /// <summary>Which DSPO form (ignored by other methods): the paper's SD1.5 score matching, or the authors' SDXL branch.</summary>
-    public Objectives.DspoVariant DspoVariant { get; init; } = Objectives.DspoVariant.ScoreMatching;
+    /// <summary>
+    /// Which DSPO form (ignored by other methods): the paper's SD1.5 score matching, or the authors' SDXL
+    /// branch.
+    /// </summary>
+    public DspoVariant DspoVariant { get; init; } = DspoVariant.ScoreMatching;
+
+    /// <summary>Scale of DSPO's margin u when it should differ from β; null = β, as the authors' code has it.</summary>
+    public double? DspoMarginBeta { get; init; }
 
     public double WeightDecay { get; init; } = 1e-2;
 
@@ -53,6 +56,7 @@ public sealed record AlignConfig
     /// <summary>Read metrics back from LibTorch every this many steps (each read is a host sync).</summary>
     public int LogEvery { get; init; } = 1;
 
+    /// <summary>Save a resumable checkpoint every this many steps (0 = only when stopped early).</summary>
     public int CheckpointEvery { get; init; } = 50;
 
     /// <summary>Stop after this many optimizer steps of this invocation (tests use it to simulate a crash).</summary>
@@ -61,25 +65,41 @@ public sealed record AlignConfig
     public int EffectiveBatch => BatchSize * GradAccum;
 
     /// <summary>
-    /// The tuned recipe for each method on the embedded world (see README for how it was chosen):
-    /// β lives on different scales for DPO and DSPO, so each method has its own defaults.
+    /// The recipe of each method on the embedded world (docs/lab-notes.md tells how it was chosen):
+    /// β lives on different scales for DPO and DSPO, so each method has its own.
     /// </summary>
     public static AlignConfig DefaultsFor(AlignMethod method) => method switch
     {
-        AlignMethod.Dpo => new AlignConfig { Method = AlignMethod.Dpo, Beta = 2000, LearningRate = 2e-5 },
-        AlignMethod.Dspo => new AlignConfig { Method = AlignMethod.Dspo, Beta = 0.001, LearningRate = 2e-5 },
-        _ => new AlignConfig { Method = AlignMethod.Sft, Beta = 1, LearningRate = 2e-5 },
+        AlignMethod.Dpo => new AlignConfig { Method = AlignMethod.Dpo, Beta = DiffusionDpoLoss.DefaultBeta },
+        AlignMethod.Dspo => new AlignConfig { Method = AlignMethod.Dspo },
+        AlignMethod.Sft => new AlignConfig { Method = AlignMethod.Sft },
+        _ => throw new ArgumentOutOfRangeException(nameof(method), method, "unknown alignment method"),
     };
 
+    /// <summary>The objective this recipe trains with.</summary>
+    public IPreferenceObjective CreateObjective() =>
+        PreferenceObjectives.Create(Method, Beta, DspoVariant, DspoMarginBeta);
+
+    /// <summary>The trainer's AdamW: the run's peak learning rate and weight decay, torch's betas and ε.</summary>
+    public AdamWSettings OptimizerSettings() => new(LearningRate, WeightDecay: WeightDecay);
+
+    /// <exception cref="InvalidSettingException">A setting outside its range, named by its property.</exception>
     public void Validate()
     {
-        if (Steps < 1) throw new DiffusionAlignException($"--steps must be at least 1, got {Steps}");
-        if (BatchSize < 1) throw new DiffusionAlignException($"--batch must be at least 1, got {BatchSize}");
-        if (GradAccum < 1) throw new DiffusionAlignException($"--grad-accum must be at least 1, got {GradAccum}");
-        if (!(LearningRate > 0)) throw new DiffusionAlignException($"--lr must be positive, got {LearningRate}");
-        if (!(Beta > 0)) throw new DiffusionAlignException($"--beta must be positive, got {Beta}");
-        if (WarmupSteps < 0) throw new DiffusionAlignException($"--warmup must be >= 0, got {WarmupSteps}");
-        if (PromptDropout is < 0 or > 1) throw new DiffusionAlignException($"prompt dropout must be in [0, 1], got {PromptDropout}");
-        if (LogEvery < 1) throw new DiffusionAlignException($"--log-every must be at least 1, got {LogEvery}");
+        InvalidSettingException.Check(Steps >= 1, nameof(Steps), $"must be at least 1, got {Steps}");
+        InvalidSettingException.Check(BatchSize >= 1, nameof(BatchSize), $"must be at least 1, got {BatchSize}");
+        InvalidSettingException.Check(GradAccum >= 1, nameof(GradAccum), $"must be at least 1, got {GradAccum}");
+        InvalidSettingException.Check(LearningRate > 0, nameof(LearningRate), $"must be positive, got {LearningRate}");
+        InvalidSettingException.Check(Beta > 0 && !double.IsInfinity(Beta), nameof(Beta),
+            $"must be positive and finite, got {Beta}");
+        InvalidSettingException.Check(
+            DspoMarginBeta is null || (DspoMarginBeta > 0 && !double.IsInfinity(DspoMarginBeta.Value)),
+            nameof(DspoMarginBeta), $"must be positive and finite, got {DspoMarginBeta}");
+        InvalidSettingException.Check(WarmupSteps >= 0, nameof(WarmupSteps), $"must be >= 0, got {WarmupSteps}");
+        InvalidSettingException.Check(PromptDropout is >= 0 and <= 1, nameof(PromptDropout),
+            $"must be in [0, 1], got {PromptDropout}");
+        InvalidSettingException.Check(LogEvery >= 1, nameof(LogEvery), $"must be at least 1, got {LogEvery}");
+        InvalidSettingException.Check(CheckpointEvery >= 0, nameof(CheckpointEvery),
+            $"must be >= 0, got {CheckpointEvery}");
     }
 }

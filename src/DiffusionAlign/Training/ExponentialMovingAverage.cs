@@ -19,7 +19,10 @@ public sealed class ExponentialMovingAverage : IDisposable
 
     public double Decay { get; }
 
-    /// <summary>shadow ← decay·shadow + (1 − decay)·param, with a warm-up so early averages are not dominated by the random init.</summary>
+    /// <summary>
+    /// shadow ← decay·shadow + (1 − decay)·param, with a warm-up so early averages are not dominated by the
+    /// random init.
+    /// </summary>
     public void Update(nn.Module module, int step)
     {
         double decay = Math.Min(Decay, (1.0 + step) / (10.0 + step));
@@ -46,7 +49,8 @@ public sealed class ExponentialMovingAverage : IDisposable
         using var _ = no_grad();
         foreach (var (name, shadow) in _shadows)
         {
-            if (!shadows.TryGetValue(name, out var stored)) throw new DiffusionAlignException($"checkpoint lacks the moving average of {name}");
+            if (!shadows.TryGetValue(name, out var stored))
+                throw new DiffusionAlignException($"checkpoint lacks the moving average of {name}");
             shadow.copy_(stored);
         }
     }

@@ -52,7 +52,8 @@ public sealed class FlatAdamW : IDisposable
         {
             // The parameter's own strides over its slice: a channels-last weight stays channels-last.
             if (!p.is_contiguous() && !Models.MemoryLayout.IsChannelsLast(p))
-                throw new ArgumentException("parameters must be dense (contiguous or channels-last)", nameof(parameters));
+                throw new ArgumentException(
+                    "parameters must be dense (contiguous or channels-last)", nameof(parameters));
             long[] shape = p.shape, strides = p.stride();
             using (var view = _weights.as_strided(shape, strides, offset))
             {
@@ -82,7 +83,10 @@ public sealed class FlatAdamW : IDisposable
         _grads.zero_();
     }
 
-    /// <summary>Scales all gradients so their joint 2-norm is at most <paramref name="maxNorm"/>; no host synchronisation.</summary>
+    /// <summary>
+    /// Scales all gradients so their joint 2-norm is at most <paramref name="maxNorm"/>; no host
+    /// synchronisation.
+    /// </summary>
     public void ClipGradNorm(double maxNorm)
     {
         using var scope = NewDisposeScope();
@@ -104,8 +108,10 @@ public sealed class FlatAdamW : IDisposable
         double biasCorrection1 = 1 - Math.Pow(b1, Steps);
         double biasCorrection2 = 1 - Math.Pow(b2, Steps);
         // Explicit Scalars held to the end of the step (TensorSum says why implicit ones are not).
-        using Scalar decay = 1 - lr * _settings.WeightDecay, beta1 = b1, oneMinusBeta1 = 1 - b1, beta2 = b2, oneMinusBeta2 = 1 - b2,
-            sqrtBiasCorrection2 = Math.Sqrt(biasCorrection2), epsilon = _settings.Epsilon, stepSize = -lr / biasCorrection1, one = 1.0;
+        using Scalar decay = 1 - lr * _settings.WeightDecay, beta1 = b1, oneMinusBeta1 = 1 - b1,
+            beta2 = b2, oneMinusBeta2 = 1 - b2,
+            sqrtBiasCorrection2 = Math.Sqrt(biasCorrection2), epsilon = _settings.Epsilon,
+            stepSize = -lr / biasCorrection1, one = 1.0;
         _weights.mul_(decay);
         _expAvg.mul_(beta1).add_(_grads, oneMinusBeta1);
         _expAvgSq.mul_(beta2).addcmul_(_grads, _grads, oneMinusBeta2);
@@ -130,9 +136,12 @@ public sealed class FlatAdamW : IDisposable
     {
         Tensor Get(string key, long length)
         {
-            if (!tensors.TryGetValue(prefix + key, out var t)) throw new DiffusionAlignException($"{source} lacks the optimizer state '{prefix + key}'");
+            if (!tensors.TryGetValue(prefix + key, out var t))
+                throw new DiffusionAlignException($"{source} lacks the optimizer state '{prefix + key}'");
             if (t.shape.Length != 1 || t.shape[0] != length)
-                throw new DiffusionAlignException($"{source}: optimizer state '{prefix + key}' has shape [{string.Join(",", t.shape)}], this model needs [{length}]");
+                throw new DiffusionAlignException(
+                    $"{source}: optimizer state '{prefix + key}' has shape [{string.Join(",", t.shape)}], "
+                    + $"this model needs [{length}]");
             return t;
         }
         using var scope = NewDisposeScope(); // the int64 copy of the step count

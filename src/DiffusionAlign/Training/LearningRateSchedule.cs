@@ -6,12 +6,16 @@ public enum LearningRateDecay
     /// <summary>Constant after warm-up (Diffusion-DPO's and DSPO's published schedule).</summary>
     Constant,
 
-    /// <summary>Cosine from the peak down to <see cref="LearningRateSchedule.FinalFraction"/> of it at the last step.</summary>
+    /// <summary>
+    /// Cosine from the peak down to <see cref="LearningRateSchedule.FinalFraction"/> of it at the last step.
+    /// </summary>
     Cosine,
 }
 
 /// <summary>Linear warm-up to a peak learning rate, then constant or cosine decay.</summary>
-public sealed record LearningRateSchedule(double Peak, int WarmupSteps, int TotalSteps, LearningRateDecay Decay = LearningRateDecay.Constant, double FinalFraction = 0.1)
+public sealed record LearningRateSchedule(
+    double Peak, int WarmupSteps, int TotalSteps, LearningRateDecay Decay = LearningRateDecay.Constant,
+    double FinalFraction = 0.1)
 {
     /// <summary>The learning rate for the optimizer step with 0-based index <paramref name="step"/>.</summary>
     public double At(int step)

@@ -20,10 +20,16 @@ public sealed record PretrainConfig
 
     public double GradClipNorm { get; init; } = 1.0;
 
-    /// <summary>Share of training prompts replaced by the empty prompt, so classifier-free guidance has an unconditional model.</summary>
+    /// <summary>
+    /// Share of training prompts replaced by the empty prompt, so classifier-free guidance has an
+    /// unconditional model.
+    /// </summary>
     public double PromptDropout { get; init; } = 0.1;
 
-    /// <summary>Share of training renders with a flaw; the base model learns to make good and bad images, which is what preference pairs need.</summary>
+    /// <summary>
+    /// Share of training renders with a flaw; the base model learns to make good and bad images, which is
+    /// what preference pairs need.
+    /// </summary>
     public double FlawProbability { get; init; } = 0.5;
 
     public double EmaDecay { get; init; } = 0.999;
@@ -36,12 +42,14 @@ public sealed record PretrainConfig
 
     public void Validate()
     {
-        if (Steps < 1) throw new DiffusionAlignException($"--steps must be at least 1, got {Steps}");
-        if (BatchSize < 1) throw new DiffusionAlignException($"--batch must be at least 1, got {BatchSize}");
-        if (!(LearningRate > 0)) throw new DiffusionAlignException($"--lr must be positive, got {LearningRate}");
-        if (WarmupSteps < 0) throw new DiffusionAlignException($"--warmup must be >= 0, got {WarmupSteps}");
-        if (PromptDropout is < 0 or > 1) throw new DiffusionAlignException($"prompt dropout must be in [0, 1], got {PromptDropout}");
-        if (FlawProbability is < 0 or > 1) throw new DiffusionAlignException($"flaw probability must be in [0, 1], got {FlawProbability}");
-        if (EmaDecay is < 0 or >= 1) throw new DiffusionAlignException($"EMA decay must be in [0, 1), got {EmaDecay}");
+        InvalidSettingException.Check(Steps >= 1, nameof(Steps), $"must be at least 1, got {Steps}");
+        InvalidSettingException.Check(BatchSize >= 1, nameof(BatchSize), $"must be at least 1, got {BatchSize}");
+        InvalidSettingException.Check(LearningRate > 0, nameof(LearningRate), $"must be positive, got {LearningRate}");
+        InvalidSettingException.Check(WarmupSteps >= 0, nameof(WarmupSteps), $"must be >= 0, got {WarmupSteps}");
+        InvalidSettingException.Check(PromptDropout is >= 0 and <= 1, nameof(PromptDropout),
+            $"must be in [0, 1], got {PromptDropout}");
+        InvalidSettingException.Check(FlawProbability is >= 0 and <= 1, nameof(FlawProbability),
+            $"must be in [0, 1], got {FlawProbability}");
+        InvalidSettingException.Check(EmaDecay is >= 0 and < 1, nameof(EmaDecay), $"must be in [0, 1), got {EmaDecay}");
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using DiffusionAlign.Data;
 using DiffusionAlign.Imaging;
 using DiffusionAlign.Pipelines;
 using DiffusionAlign.Worlds.Shapes;
@@ -22,12 +23,14 @@ public static class ShapesPretrainer
     /// <paramref name="checkpointDir"/> every <see cref="PretrainConfig.CheckpointEvery"/> steps.
     /// At the end the model holds the moving-average weights (what gets saved and sampled).
     /// </summary>
-    public static void Run(TextToImageModel model, ShapesWorld world, PretrainConfig config, string checkpointDir, bool resume,
+    public static void Run(
+        TextToImageModel model, ShapesWorld world, PretrainConfig config, string checkpointDir, bool resume,
         IProgress<TrainingStepReport>? progress = null, CancellationToken cancel = default)
     {
         config.Validate();
         var parameters = model.Modules.parameters().ToList();
-        using var optimizer = new FlatAdamW(parameters, new AdamWSettings(config.LearningRate, WeightDecay: config.WeightDecay));
+        using var optimizer = new FlatAdamW(
+            parameters, new AdamWSettings(config.LearningRate, WeightDecay: config.WeightDecay));
         using var ema = new ExponentialMovingAverage(ModuleOf(model), config.EmaDecay);
         var schedule = new LearningRateSchedule(config.LearningRate, config.WarmupSteps, config.Steps, config.Decay);
 
@@ -35,8 +38,12 @@ public static class ShapesPretrainer
         if (resume && TrainingCheckpoint.Exists(checkpointDir))
         {
             var (info, tensors) = TrainingCheckpoint.Load(checkpointDir, optimizer, CheckpointKind);
-            model.LoadStateTensors(tensors.Where(kv => !kv.Key.StartsWith("ema.", StringComparison.Ordinal)).ToDictionary(), "checkpoint");
-            ema.Load(tensors.Where(kv => kv.Key.StartsWith("ema.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[4..], kv => kv.Value));
+            model.LoadStateTensors(
+                tensors.Where(kv => !kv.Key.StartsWith("ema.", StringComparison.Ordinal)).ToDictionary(),
+                "checkpoint");
+            ema.Load(tensors
+                .Where(kv => kv.Key.StartsWith("ema.", StringComparison.Ordinal))
+                .ToDictionary(kv => kv.Key[4..], kv => kv.Value));
             foreach (var t in tensors.Values) t.Dispose();
             start = info.Step;
         }
@@ -73,7 +80,9 @@ public static class ShapesPretrainer
             if ((step + 1) % config.LogEvery == 0 || step + 1 == config.Steps)
             {
                 double seconds = Math.Max(1e-9, clock.Elapsed.TotalSeconds);
-                progress?.Report(new TrainingStepReport(step + 1, config.Steps, lossSum / Math.Max(1, lossCount), lr, imagesSinceReport / seconds, new Dictionary<string, double>()));
+                progress?.Report(new TrainingStepReport(
+                    step + 1, config.Steps, lossSum / Math.Max(1, lossCount), lr, imagesSinceReport / seconds,
+                    new Dictionary<string, double>()));
                 clock.Restart();
                 imagesSinceReport = 0;
                 lossSum = 0;
@@ -85,7 +94,9 @@ public static class ShapesPretrainer
         ema.CopyTo(ModuleOf(model));
     }
 
-    /// <summary>The denoising loss of one batch: ‖f_θ(x_t, t, c) − target‖² with prompts dropped at the configured rate.</summary>
+    /// <summary>
+    /// The denoising loss of one batch: ‖f_θ(x_t, t, c) − target‖² with prompts dropped at the configured rate.
+    /// </summary>
     public static Tensor StepLoss(TextToImageModel model, ShapesWorld world, PretrainConfig config, int step)
     {
         var rng = StepSeeds.Managed(config.Seed, step, StepSeeds.Stream.Data);
@@ -110,7 +121,9 @@ public static class ShapesPretrainer
         return nn.functional.mse_loss(prediction, target);
     }
 
-    private static void SaveCheckpoint(TextToImageModel model, ExponentialMovingAverage ema, FlatAdamW optimizer, PretrainConfig config, string dir, int step)
+    private static void SaveCheckpoint(
+        TextToImageModel model, ExponentialMovingAverage ema, FlatAdamW optimizer, PretrainConfig config,
+        string dir, int step)
     {
         using var scope = NewDisposeScope(); // frees the detached weight views
         var tensors = new Dictionary<string, Tensor>(model.StateTensors());

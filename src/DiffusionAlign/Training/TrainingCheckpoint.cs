@@ -8,21 +8,21 @@ namespace DiffusionAlign.Training;
 /// <summary>
 /// A resumable training state in a folder: tensors (weights, moving averages) in
 /// <c>state.safetensors</c>, the optimizer's moments and step count in <c>optimizer.safetensors</c>
-/// (<see cref="FlatAdamW.StateTensors"/>), and the step plus run settings in <c>state.json</c>. Written to a sibling temp folder and swapped in, so a crash
-/// while saving leaves the previous checkpoint intact.
+/// (<see cref="FlatAdamW.StateTensors"/>), and the step plus run settings in <c>state.json</c>.
+/// Written to a sibling temp folder and swapped in, so a crash while saving leaves the previous
+/// checkpoint intact.
 /// </summary>
 public static class TrainingCheckpoint
 {
     private const string StateFile = "state.json";
     private const string TensorsFile = "state.safetensors";
     private const string OptimizerFile = "optimizer.safetensors";
-    // Checkpoints of earlier versions kept TorchSharp's per-parameter AdamW state here.
-    private const string LegacyOptimizerFile = "optimizer.bin";
 
     /// <summary>What a checkpoint records besides tensors.</summary>
     public sealed record Info(int Step, string Kind, JsonElement Settings);
 
-    public static void Save(string dir, Info info, IReadOnlyDictionary<string, Tensor> tensors, FlatAdamW optimizer)
+    public static void Save(string dir, Info info, IReadOnlyDictionary<string, Tensor> tensors,
+        FlatAdamW optimizer)
     {
         string full = Path.GetFullPath(dir);
         string tmp = full + ".tmp";
@@ -30,7 +30,8 @@ public static class TrainingCheckpoint
         Directory.CreateDirectory(tmp);
         SafetensorsFile.Write(Path.Combine(tmp, TensorsFile), tensors);
         using (NewDisposeScope()) SafetensorsFile.Write(Path.Combine(tmp, OptimizerFile), optimizer.StateTensors());
-        File.WriteAllText(Path.Combine(tmp, StateFile), JsonSerializer.Serialize(info, new JsonSerializerOptions { WriteIndented = true }));
+        var indented = new JsonSerializerOptions { WriteIndented = true };
+        File.WriteAllText(Path.Combine(tmp, StateFile), JsonSerializer.Serialize(info, indented));
         string old = full + ".old";
         if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
         if (Directory.Exists(full)) Directory.Move(full, old);
@@ -40,12 +41,12 @@ public static class TrainingCheckpoint
 
     /// <summary>
     /// True if <paramref name="dir"/> holds a checkpoint (or its previous copy survived a crash
-    /// mid-swap), including one of an earlier version, which <see cref="Load"/> then refuses
-    /// with a reason rather than a resume silently starting over.
+    /// mid-swap).
     /// </summary>
     public static bool Exists(string dir) => ResolveExisting(dir) is not null;
 
-    public static (Info Info, Dictionary<string, Tensor> Tensors) Load(string dir, FlatAdamW optimizer, string expectedKind)
+    public static (Info Info, Dictionary<string, Tensor> Tensors) Load(string dir, FlatAdamW optimizer,
+        string expectedKind)
     {
         string found = ResolveExisting(dir) ?? throw new DiffusionAlignException($"no checkpoint to resume in {dir}");
         Info info;
@@ -59,10 +60,9 @@ public static class TrainingCheckpoint
             throw new DiffusionAlignException($"checkpoint state in {found} is not valid JSON: {e.Message}");
         }
         if (info.Kind != expectedKind)
-            throw new DiffusionAlignException($"checkpoint in {found} is from a '{info.Kind}' run, not '{expectedKind}'");
+            throw new DiffusionAlignException(
+                $"checkpoint in {found} is from a '{info.Kind}' run, not '{expectedKind}'");
         string optimizerPath = Path.Combine(found, OptimizerFile);
-        if (!File.Exists(optimizerPath))
-            throw new DiffusionAlignException($"the checkpoint in {found} was written by an earlier version of dalign (its optimizer state is in {LegacyOptimizerFile}) and cannot be resumed by this one; start again with a new --out");
         var optimizerState = SafetensorsFile.Read(optimizerPath);
         try
         {
@@ -80,8 +80,7 @@ public static class TrainingCheckpoint
         string full = Path.GetFullPath(dir);
         foreach (string candidate in new[] { full, full + ".old" })
         {
-            if (File.Exists(Path.Combine(candidate, StateFile)) && File.Exists(Path.Combine(candidate, TensorsFile))
-                && (File.Exists(Path.Combine(candidate, OptimizerFile)) || File.Exists(Path.Combine(candidate, LegacyOptimizerFile))))
+            if (new[] { StateFile, TensorsFile, OptimizerFile }.All(f => File.Exists(Path.Combine(candidate, f))))
                 return candidate;
         }
         return null;

@@ -1,6 +1,6 @@
-using DiffusionAlign.Runtime;
+using DiffusionAlign.Bench.Machine;
 
-namespace DiffusionAlign.Tests.Runtime;
+namespace DiffusionAlign.Bench.Tests.Machine;
 
 public sealed class ChildProcessTests
 {
@@ -11,11 +11,13 @@ public sealed class ChildProcessTests
     {
         if (!OperatingSystem.IsLinux()) return;
         var seen = new List<string>();
-        var result = ChildProcess.Run("/bin/sh", ["-c", "echo a; echo b; echo oops >&2; exit 3"], onStdoutLine: live ? seen.Add : null);
+        var result = ChildProcess.Run("/bin/sh", ["-c", "echo a; echo b; echo oops >&2; exit 3"],
+            onStdoutLine: live ? seen.Add : null);
         Assert.NotNull(result);
         Assert.Equal(3, result.ExitCode);
         Assert.False(result.TimedOut);
-        Assert.Equal(["a", "b"], result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Equal(["a", "b"],
+            result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         Assert.Equal("oops", result.Stderr.Trim());
         Assert.Equal(live ? ["a", "b"] : [], seen);
     }

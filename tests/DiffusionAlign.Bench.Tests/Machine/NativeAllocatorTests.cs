@@ -1,6 +1,6 @@
-using DiffusionAlign.Runtime;
+using DiffusionAlign.Bench.Machine;
 
-namespace DiffusionAlign.Tests.Runtime;
+namespace DiffusionAlign.Bench.Tests.Machine;
 
 public sealed class NativeAllocatorTests
 {
@@ -33,7 +33,8 @@ public sealed class NativeAllocatorTests
         if (!OperatingSystem.IsLinux()) return;
         try
         {
-            foreach (var mode in Enum.GetValues<MallocMode>()) Assert.True(NativeAllocator.Use(mode), $"mallopt refused {mode}");
+            foreach (var mode in Enum.GetValues<MallocMode>())
+                Assert.True(NativeAllocator.Use(mode), $"mallopt refused {mode}");
             Assert.True(NativeAllocator.Trim());
         }
         finally

@@ -1,6 +1,6 @@
-using DiffusionAlign.Benchmarks;
+using DiffusionAlign.Bench.Machine;
 
-namespace DiffusionAlign.Tests.Benchmarks;
+namespace DiffusionAlign.Bench.Tests.Machine;
 
 public sealed class ProcessMemoryTests
 {
@@ -15,11 +15,13 @@ public sealed class ProcessMemoryTests
         double withBlock = ProcessMemory.CurrentRssMiB()!.Value;
         System.Runtime.InteropServices.Marshal.FreeHGlobal(block);
         double peakBefore = ProcessMemory.PeakRssMiB()!.Value;
-        Assert.True(peakBefore >= withBlock - 16, $"peak {peakBefore:F0} MiB below the RSS {withBlock:F0} MiB seen with the block");
+        Assert.True(peakBefore >= withBlock - 16,
+            $"peak {peakBefore:F0} MiB below the RSS {withBlock:F0} MiB seen with the block");
 
         Assert.True(ProcessMemory.ResetPeak());
         double peakAfter = ProcessMemory.PeakRssMiB()!.Value;
 
-        Assert.True(peakAfter < withBlock - 128, $"peak after reset {peakAfter:F0} MiB, with the block {withBlock:F0} MiB");
+        Assert.True(peakAfter < withBlock - 128,
+            $"peak after reset {peakAfter:F0} MiB, with the block {withBlock:F0} MiB");
     }
 }

@@ -1,6 +1,8 @@
 namespace DiffusionAlign.Tests.Cli;
 
-/// <summary>Runs the CLI in-process with captured output. Console is global, so CLI tests share one collection.</summary>
+/// <summary>
+/// Runs the CLI in-process with captured output. Console is global, so CLI tests share one collection.
+/// </summary>
 public static class CliRunner
 {
     private static readonly object Gate = new();

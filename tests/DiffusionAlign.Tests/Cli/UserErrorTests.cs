@@ -20,7 +20,8 @@ public sealed class UserErrorTests
     [Fact]
     public void MissingModelFolder()
     {
-        var run = CliRunner.Run("sample", "--model", "/nonexistent/model", "--prompt", "a red circle on a blue background", "--out", "/tmp/x.png");
+        var run = CliRunner.Run("sample", "--model", "/nonexistent/model",
+            "--prompt", "a red circle on a blue background", "--out", "/tmp/x.png");
         AssertOneLineError(run, "model folder not found");
     }
 
@@ -29,7 +30,8 @@ public sealed class UserErrorTests
     {
         using var dir = new TestModels.TempDir();
         using (var model = TestModels.Micro()) model.Save(dir.Path);
-        var run = CliRunner.Run("sample", "--model", dir.Path, "--prompt", "a red dragon on a blue background", "--out", Path.Combine(dir.Path, "g.png"));
+        var run = CliRunner.Run("sample", "--model", dir.Path, "--prompt", "a red dragon on a blue background",
+            "--out", Path.Combine(dir.Path, "g.png"));
         AssertOneLineError(run, "dragon");
     }
 
@@ -38,8 +40,10 @@ public sealed class UserErrorTests
     {
         using var dir = new TestModels.TempDir();
         using (var model = TestModels.Micro()) model.Save(dir.Path);
-        File.WriteAllBytes(Path.Combine(dir.Path, "model.safetensors"), new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 1, 2, 3 });
-        var run = CliRunner.Run("sample", "--model", dir.Path, "--prompt", "a red circle on a blue background", "--out", Path.Combine(dir.Path, "g.png"));
+        File.WriteAllBytes(Path.Combine(dir.Path, "model.safetensors"),
+            new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 1, 2, 3 });
+        var run = CliRunner.Run("sample", "--model", dir.Path, "--prompt", "a red circle on a blue background",
+            "--out", Path.Combine(dir.Path, "g.png"));
         AssertOneLineError(run, "model.safetensors");
     }
 
@@ -53,7 +57,8 @@ public sealed class UserErrorTests
         var key = tensors.Keys.First(k => k.StartsWith("unet.conv_in", StringComparison.Ordinal));
         tensors[key] = zeros(1, 2, 3);
         SafetensorsFile.Write(path, tensors);
-        var run = CliRunner.Run("sample", "--model", dir.Path, "--prompt", "a red circle on a blue background", "--out", Path.Combine(dir.Path, "g.png"));
+        var run = CliRunner.Run("sample", "--model", dir.Path, "--prompt", "a red circle on a blue background",
+            "--out", Path.Combine(dir.Path, "g.png"));
         AssertOneLineError(run, "shape");
     }
 
@@ -62,7 +67,8 @@ public sealed class UserErrorTests
     {
         using var dir = new TestModels.TempDir();
         using (var model = TestModels.Micro()) model.Save(dir.Path);
-        var run = CliRunner.Run("align", "--method", "dpo", "--model", dir.Path, "--pairs", "/nonexistent/pairs", "--out", Path.Combine(dir.Path, "out"));
+        var run = CliRunner.Run("align", "--method", "dpo", "--model", dir.Path, "--pairs", "/nonexistent/pairs",
+            "--out", Path.Combine(dir.Path, "out"));
         AssertOneLineError(run, "/nonexistent/pairs");
     }
 
@@ -71,5 +77,19 @@ public sealed class UserErrorTests
     {
         var run = CliRunner.Run("pretrain", "--out", "/tmp/never", "--steps", "0");
         AssertOneLineError(run, "--steps");
+    }
+
+    [Fact]
+    public void BadSettingsAreNamedByTheirFlags()
+    {
+        // The library names the config property; the CLI tells the user which flag to change.
+        using var dir = new TestModels.TempDir();
+        var align = CliRunner.Run("align", "--method", "dspo", "--model", dir.Path, "--pairs", dir.Path,
+            "--out", Path.Combine(dir.Path, "out"), "--dspo-margin-beta", "-1");
+        AssertOneLineError(align, "--dspo-margin-beta must be positive");
+        using (var model = TestModels.Micro()) model.Save(dir.Path);
+        var eval = CliRunner.Run("eval", "--model", "a=" + dir.Path, "--baseline", "a", "--elbo-draws", "0",
+            "--out", Path.Combine(dir.Path, "r.json"));
+        AssertOneLineError(eval, "--elbo-draws must be at least 1");
     }
 }

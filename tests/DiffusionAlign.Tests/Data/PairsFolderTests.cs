@@ -23,7 +23,8 @@ public sealed class PairsFolderTests : IDisposable
     private static RgbImage Solid(int width, int height, float r, float g, float b)
     {
         var image = new RgbImage(width, height);
-        for (int i = 0; i < width * height; i++) (image.Pixels[i * 3], image.Pixels[i * 3 + 1], image.Pixels[i * 3 + 2]) = (r, g, b);
+        for (int i = 0; i < width * height; i++)
+            (image.Pixels[i * 3], image.Pixels[i * 3 + 1], image.Pixels[i * 3 + 2]) = (r, g, b);
         return image;
     }
 
@@ -58,13 +59,15 @@ public sealed class PairsFolderTests : IDisposable
     {
         Assert.Equal((expected.Width, expected.Height), (actual.Width, actual.Height));
         for (int i = 0; i < expected.Pixels.Length; i++)
-            Assert.True(Math.Abs(expected.Pixels[i] - actual.Pixels[i]) <= 1 / 255f, $"pixel value {i}: {expected.Pixels[i]} vs {actual.Pixels[i]}");
+            Assert.True(Math.Abs(expected.Pixels[i] - actual.Pixels[i]) <= 1 / 255f,
+                $"pixel value {i}: {expected.Pixels[i]} vs {actual.Pixels[i]}");
     }
 
     [Fact]
     public void BadRowsAreSkippedAndCounted()
     {
-        PairsFolder.Write(_dir, [new("one", Noise(3, 3, 1), Noise(3, 3, 2)), new("two", Noise(3, 3, 3), Noise(3, 3, 4))]);
+        PairsFolder.Write(_dir,
+            [new("one", Noise(3, 3, 1), Noise(3, 3, 2)), new("two", Noise(3, 3, 3), Noise(3, 3, 4))]);
         File.WriteAllText(Path.Combine(_dir, "images", "broken.png"), "this is not a png");
         File.AppendAllLines(Path.Combine(_dir, "pairs.jsonl"),
         [
@@ -74,8 +77,10 @@ public sealed class PairsFolderTests : IDisposable
             "",
             """{"prompt": null, "winner": "images/000001_w.png", "loser": "images/000001_l.png"}""",
             """{"prompt": "broken", "winner": "images/broken.png", "loser": "images/000001_l.png"}""",
-            """{"prompt": "too sure", "winner": "images/000001_w.png", "loser": "images/000001_l.png", "p_winner": 1.5}""",
-            """{"prompt": "three", "winner": "images/000002_w.png", "loser": "images/000001_l.png", "p_winner": null}""",
+            """{"prompt": "too sure", "winner": "images/000001_w.png", "loser": "images/000001_l.png","""
+                + """ "p_winner": 1.5}""",
+            """{"prompt": "three", "winner": "images/000002_w.png", "loser": "images/000001_l.png","""
+                + """ "p_winner": null}""",
         ]);
 
         var (data, report) = PairsFolder.Read(_dir);
@@ -114,7 +119,8 @@ public sealed class PairsFolderTests : IDisposable
     [Fact]
     public void WithoutResizeImagesOfAnotherSizeAreSkipped()
     {
-        PairsFolder.Write(_dir, [new("a", Noise(4, 4, 1), Noise(4, 4, 2)), new("b", Noise(5, 4, 3), Noise(5, 4, 4)), new("c", Noise(4, 4, 5), Noise(4, 4, 6))]);
+        PairsFolder.Write(_dir, [new("a", Noise(4, 4, 1), Noise(4, 4, 2)), new("b", Noise(5, 4, 3), Noise(5, 4, 4)),
+            new("c", Noise(4, 4, 5), Noise(4, 4, 6))]);
         var (data, report) = PairsFolder.Read(_dir);
         Assert.Equal(["a", "c"], data.Select(p => p.Prompt));
         Assert.Equal(1, report.SkipReasons[SkipReason.SizeMismatch]);

@@ -19,7 +19,8 @@ public sealed class PickAPicParquetTests : IDisposable
     private static RgbImage Solid(int width, int height, float r, float g, float b)
     {
         var image = new RgbImage(width, height);
-        for (int i = 0; i < width * height; i++) (image.Pixels[i * 3], image.Pixels[i * 3 + 1], image.Pixels[i * 3 + 2]) = (r, g, b);
+        for (int i = 0; i < width * height; i++)
+            (image.Pixels[i * 3], image.Pixels[i * 3 + 1], image.Pixels[i * 3 + 2]) = (r, g, b);
         return image;
     }
 
@@ -44,7 +45,10 @@ public sealed class PickAPicParquetTests : IDisposable
         return ImageCodec.EncodePng(image);
     }
 
-    /// <summary>Writes rows as a Pick-a-Pic v2-style parquet file (nullable columns, as pyarrow writes them), one row group per array.</summary>
+    /// <summary>
+    /// Writes rows as a Pick-a-Pic v2-style parquet file (nullable columns, as pyarrow writes them), one row
+    /// group per array.
+    /// </summary>
     private static async Task WriteParquet(string path, params Row[][] rowGroups)
     {
         var caption = new DataField<string>("caption", nullable: true);
@@ -100,13 +104,15 @@ public sealed class PickAPicParquetTests : IDisposable
         Assert.Equal(1, report.SkipReasons[SkipReason.BadLabel]);
         Assert.Contains("train-0.parquet row 3: undecodable image", report.Examples[0]);
 
-        Assert.All(data, p => Assert.Equal((4, 4, 4, 4), (p.Winner.Width, p.Winner.Height, p.Loser.Width, p.Loser.Height)));
+        Assert.All(data, p => Assert.Equal((4, 4, 4, 4),
+            (p.Winner.Width, p.Winner.Height, p.Loser.Width, p.Loser.Height)));
         Assert.All(data, p => Assert.Null(p.PWinner));
         // label_0 = 1: jpg_0 (red) wins.
         Assert.Equal([1f, 0f, 0f], data[0].Winner.Pixels[..3]);
         Assert.Equal([0f, 0f, 1f], data[0].Loser.Pixels[..3]);
         // label_1 = 1: jpg_1 (blue JPEG) wins.
-        Assert.True(data[1].Winner.Pixels[2] > 0.9f && data[1].Winner.Pixels[0] < 0.1f, "winner should be the blue jpg_1");
+        Assert.True(data[1].Winner.Pixels[2] > 0.9f && data[1].Winner.Pixels[0] < 0.1f,
+            "winner should be the blue jpg_1");
         Assert.True(data[1].Loser.Pixels[0] > 0.9f && data[1].Loser.Pixels[2] < 0.1f, "loser should be the red jpg_0");
         // Center crop drops the black side columns: all white.
         Assert.All(data[2].Winner.Pixels, v => Assert.Equal(1f, v, 5));
@@ -116,7 +122,8 @@ public sealed class PickAPicParquetTests : IDisposable
     public async Task ReadsEveryFileOfADirectoryAndHonoursMaxPairs()
     {
         await WriteSample();
-        await WriteParquet(Path.Combine(_dir, "train-1.parquet"), [new Row("second file", Png(0, 1, 0), Png(1, 1, 1), 0, 1)]);
+        await WriteParquet(Path.Combine(_dir, "train-1.parquet"),
+            [new Row("second file", Png(0, 1, 0), Png(1, 1, 1), 0, 1)]);
         File.WriteAllText(Path.Combine(_dir, "README.md"), "not data");
 
         var (all, report) = PickAPicParquet.Read(_dir, resizeTo: 2);
@@ -141,7 +148,8 @@ public sealed class PickAPicParquetTests : IDisposable
         var label1 = new DataField<float>("label_1");
         await using (var stream = File.Create(path))
         {
-            await using var writer = await ParquetWriter.CreateAsync(new ParquetSchema(caption, jpg0, jpg1, label0, label1), stream);
+            await using var writer = await ParquetWriter.CreateAsync(
+                new ParquetSchema(caption, jpg0, jpg1, label0, label1), stream);
             using var group = writer.CreateRowGroup();
             await group.WriteAsync(caption, new[] { "green wins", "tie" });
             await group.WriteAsync(jpg0, new[] { Png(1, 0, 0), Png(1, 0, 0) });

@@ -5,7 +5,10 @@ namespace DiffusionAlign.Tests.Data;
 
 public sealed class PreferenceDatasetTests
 {
-    /// <summary>Pairs "p0#0", "p0#1", ...: <paramref name="perPrompt"/> pairs for each of <paramref name="prompts"/> prompts, told apart by the winner's pixel.</summary>
+    /// <summary>
+    /// Pairs "p0#0", "p0#1", ...: <paramref name="perPrompt"/> pairs for each of <paramref name="prompts"/>
+    /// prompts, told apart by the winner's pixel.
+    /// </summary>
     internal static PreferenceDataset Make(int prompts, int perPrompt = 1)
     {
         var pairs = new List<PreferencePair>();
@@ -13,41 +16,6 @@ public sealed class PreferenceDatasetTests
             for (int k = 0; k < perPrompt; k++)
                 pairs.Add(new PreferencePair($"p{p}", new RgbImage(1, 1, [pairs.Count, 0, 0]), new RgbImage(1, 1)));
         return new PreferenceDataset(pairs);
-    }
-
-    /// <summary>The identity of each pair in a batch sequence (its index, stored in the winner's red value).</summary>
-    internal static int[] Ids(IEnumerable<IReadOnlyList<PreferencePair>> batches) =>
-        batches.SelectMany(b => b).Select(p => (int)p.Winner.Pixels[0]).ToArray();
-
-    [Fact]
-    public void EveryPairAppearsExactlyOncePerEpoch()
-    {
-        var data = Make(10);
-        var batches = data.Batches(3, seed: 7, epoch: 0, dropLast: false).ToList();
-        Assert.Equal([3, 3, 3, 1], batches.Select(b => b.Count));
-        Assert.Equal(Enumerable.Range(0, 10), Ids(batches).Order());
-        Assert.NotEqual(Enumerable.Range(0, 10), Ids(batches)); // shuffled, not file order
-    }
-
-    [Fact]
-    public void DropLastLeavesOutOnlyTheIncompleteBatch()
-    {
-        var data = Make(10);
-        var full = Ids(data.Batches(3, seed: 7, epoch: 2, dropLast: false));
-        var dropped = data.Batches(3, seed: 7, epoch: 2, dropLast: true).ToList();
-        Assert.Equal(3, dropped.Count);
-        Assert.All(dropped, b => Assert.Equal(3, b.Count));
-        Assert.Equal(full.Take(9), Ids(dropped));
-    }
-
-    [Fact]
-    public void OrderIsAFunctionOfSeedAndEpoch()
-    {
-        var data = Make(20);
-        Assert.Equal(Ids(data.Batches(4, 1, 0)), Ids(data.Batches(4, 1, 0)));
-        Assert.Equal(Ids(data.Batches(4, 1, 5)), Ids(Make(20).Batches(4, 1, 5)));
-        Assert.NotEqual(Ids(data.Batches(4, 1, 0)), Ids(data.Batches(4, 1, 1)));
-        Assert.NotEqual(Ids(data.Batches(4, 1, 0)), Ids(data.Batches(4, 2, 0)));
     }
 
     [Fact]

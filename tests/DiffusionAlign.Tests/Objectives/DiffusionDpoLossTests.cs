@@ -76,8 +76,10 @@ public sealed class DiffusionDpoLossTests
         var metrics = output.Metrics;
         Assert.Equal(0.5, metrics[ObjectiveMetrics.ImplicitAccuracy].ToDouble(), Tolerance);
         Assert.Equal((0.875 - 0.2) / 2, metrics[ObjectiveMetrics.ImplicitRewardMargin].ToDouble(), Tolerance);
-        Assert.Equal(((0.065 - 0.085) + (0.05 - 0.025)) / 2, metrics[ObjectiveMetrics.WinnerErrorVsReference].ToDouble(), Tolerance);
-        Assert.Equal(((0.16 - 0.005) + (0.01 - 0.025)) / 2, metrics[ObjectiveMetrics.LoserErrorVsReference].ToDouble(), Tolerance);
+        Assert.Equal(((0.065 - 0.085) + (0.05 - 0.025)) / 2,
+            metrics[ObjectiveMetrics.WinnerErrorVsReference].ToDouble(), Tolerance);
+        Assert.Equal(((0.16 - 0.005) + (0.01 - 0.025)) / 2,
+            metrics[ObjectiveMetrics.LoserErrorVsReference].ToDouble(), Tolerance);
         Assert.Equal((0.065 + 0.16 + 0.05 + 0.01) / 4, metrics[ObjectiveMetrics.ModelMse].ToDouble(), Tolerance);
         Assert.Equal((0.085 + 0.005 + 0.025 + 0.025) / 4, metrics[ObjectiveMetrics.ReferenceMse].ToDouble(), Tolerance);
     }
@@ -121,7 +123,8 @@ public sealed class DiffusionDpoLossTests
     {
         // β = 5000, D = 1, ε = 0, reference exact (r = 0). Pair 1: m_w = 1, m_l = 0 → u = −2500, −log σ(u) ≈ 2500.
         // Pair 2: m_w = 0, m_l = 1 → u = +2500, −log σ(u) ≈ e^{−2500} ≈ 0. Loss = 1250.
-        // Gradient: pair 1 winner (1 − σ(−2500))·5000·1/(2·1) = 2500; every other entry has (p − ε) = 0 or 1 − σ(2500) = 0.
+        // Gradient: pair 1 winner (1 − σ(−2500))·5000·1/(2·1) = 2500; every other entry has (p − ε) = 0
+        // or 1 − σ(2500) = 0.
         using var model = Batch([1, 0, 0, 1], [4, 1, 1, 1], requiresGrad: true);
         using var reference = zeros(4, 1, 1, 1);
         using var target = zeros(4, 1, 1, 1);

@@ -91,7 +91,8 @@ public sealed class DspoLossTests
         Assert.Equal(gSum / 2, output.Metrics[ObjectiveMetrics.MeanG].ToDouble(), Tolerance);
         // Winner score gaps: pair 1 d = [0.1, −0.1] → 0.01; pair 2 d = [−0.3, 0.2] → 0.065.
         Assert.Equal((0.01 + 0.065) / 2, output.Metrics[ObjectiveMetrics.WinnerScoreGap].ToDouble(), Tolerance);
-        Assert.Equal((-2 * -0.175 + -2 * 0.04) / 2, output.Metrics[ObjectiveMetrics.ImplicitRewardMargin].ToDouble(), Tolerance);
+        Assert.Equal((-2 * -0.175 + -2 * 0.04) / 2,
+            output.Metrics[ObjectiveMetrics.ImplicitRewardMargin].ToDouble(), Tolerance);
     }
 
     [Fact]
@@ -134,7 +135,8 @@ public sealed class DspoLossTests
     public void SdxlVariantSmallGapBranchMatchesHandAndFollowsTheThreshold()
     {
         // As above with model w 0.2: m_w = 0.04, u = −1·(0.04 − 0.25) = 0.21, g = σ(−0.21).
-        // Gap 0.2² = 0.04 < 0.1 → loss = g². dL/dp_w = 2g·g(1 − g)·2·0.2 = 0.8g²(1 − g); dL/dp_l = 2g·(−g(1 − g)·2·0.5) = −2g²(1 − g).
+        // Gap 0.2² = 0.04 < 0.1 → loss = g². dL/dp_w = 2g·g(1 − g)·2·0.2 = 0.8g²(1 − g);
+        // dL/dp_l = 2g·(−g(1 − g)·2·0.5) = −2g²(1 − g).
         // With the threshold lowered to 0.03 the same batch takes the large branch: loss = g²·0.04.
         double g = 1 / (1 + Math.Exp(0.21));
         using var model = Batch([0.2f, 0.5f], [2, 1, 1, 1], requiresGrad: true);
@@ -146,7 +148,8 @@ public sealed class DspoLossTests
         Assert.Equal(g * g, small.Loss.ToDouble(), Tolerance);
         AssertClose([0.8 * g * g * (1 - g), -2 * g * g * (1 - g)], model.grad!.data<float>().ToArray());
 
-        using var large = new DspoLoss(beta: 2, DspoVariant.Sdxl, sdxlGapThreshold: 0.03).Compute(model, reference, target);
+        using var large = new DspoLoss(beta: 2, DspoVariant.Sdxl, sdxlGapThreshold: 0.03)
+            .Compute(model, reference, target);
         Assert.Equal(g * g * 0.04, large.Loss.ToDouble(), Tolerance);
     }
 

@@ -14,7 +14,8 @@ public sealed class SftLossTests
     [Fact]
     public void PairBatchUsesOnlyTheWinners()
     {
-        // B = 2, D = 2, ε = [1, 0 | 0, 2] for pairs 1 | 2. Winners [2, 0 | 0, 1] → errors² 1, 0, 0, 1 → loss = 2/4 = 0.5.
+        // B = 2, D = 2, ε = [1, 0 | 0, 2] for pairs 1 | 2.
+        // Winners [2, 0 | 0, 1] → errors² 1, 0, 0, 1 → loss = 2/4 = 0.5.
         // Gradient 2(p − ε)/4: [0.5, 0, 0, −0.5] on winners, 0 on the losers (whatever their values).
         using var model = Batch([2, 0, 0, 1, 9, 9, -9, 9], [4, 2], requiresGrad: true);
         using var target = Batch([1, 0, 0, 2, 1, 0, 0, 2], [4, 2]);

@@ -28,7 +28,8 @@ public sealed class TextToImageModelTests
         using var model = TestModels.Micro(seed: 4);
         using var copy = model.Copy();
         using (no_grad()) model.Unet.parameters().First().add_(1.0f);
-        Assert.NotEqual(model.Unet.parameters().First().data<float>().ToArray(), copy.Unet.parameters().First().data<float>().ToArray());
+        Assert.NotEqual(model.Unet.parameters().First().data<float>().ToArray(),
+            copy.Unet.parameters().First().data<float>().ToArray());
     }
 
     [Fact]

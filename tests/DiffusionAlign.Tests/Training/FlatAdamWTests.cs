@@ -14,7 +14,8 @@ public sealed class FlatAdamWTests
     {
         var pairs = PreferenceTrainerTests.RendererPairs(4);
         var config = AlignConfig.DefaultsFor(AlignMethod.Sft) with { Seed = 2 };
-        return PreferenceTrainer.MicroBatch(model, null, new SftLoss(), Enumerable.Range(0, 4).Select(i => pairs[i]).ToList(), config, micro).Loss;
+        var batch = Enumerable.Range(0, 4).Select(i => pairs[i]).ToList();
+        return PreferenceStep.Run(model, null, new SftLoss(), batch, config, micro).Loss;
     }
 
     private static float[] Flat(TextToImageModel model) =>
@@ -41,7 +42,8 @@ public sealed class FlatAdamWTests
         using var a = start.Copy();
         using var b = start.Copy();
         var parametersA = a.Unet.parameters().ToList();
-        using (var optimizerA = optim.AdamW(parametersA, Settings.LearningRate, Settings.Beta1, Settings.Beta2, Settings.Epsilon, Settings.WeightDecay))
+        using (var optimizerA = optim.AdamW(parametersA, Settings.LearningRate, Settings.Beta1, Settings.Beta2,
+            Settings.Epsilon, Settings.WeightDecay))
         {
             for (int step = 0; step < 4; step++)
             {
@@ -74,7 +76,8 @@ public sealed class FlatAdamWTests
         var once = parameters.Select(p => p.grad!.clone().MoveToOuterDisposeScope()).ToList();
         using (NewDisposeScope()) Loss(model, 0).backward();
         for (int i = 0; i < parameters.Count; i++)
-            Assert.True(parameters[i].grad!.allclose(once[i] * 2, rtol: 1e-5, atol: 1e-8), $"parameter {i}: second backward did not add to the first");
+            Assert.True(parameters[i].grad!.allclose(once[i] * 2, rtol: 1e-5, atol: 1e-8),
+                $"parameter {i}: second backward did not add to the first");
         Assert.Contains(once, g => g.abs().max().item<float>() > 0);
 
         optimizer.ZeroGrad(); // zeroes the buffer autograd wrote into, so the parameters' gradients are its views

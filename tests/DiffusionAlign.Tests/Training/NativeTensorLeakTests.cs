@@ -1,6 +1,7 @@
 using DiffusionAlign.Data;
 using DiffusionAlign.Data.Generation;
 using DiffusionAlign.Evaluation;
+using DiffusionAlign.Objectives;
 using DiffusionAlign.Pipelines;
 using DiffusionAlign.Sampling;
 using DiffusionAlign.Training;
@@ -43,7 +44,8 @@ public sealed class NativeTensorLeakTests : IDisposable
         return TextToImageModel.Create(micro with
         {
             ImageSize = ImageSize,
-            Unet = micro.Unet with { SampleSize = ImageSize, BlockOutChannels = [4, 8], NormNumGroups = 2, CrossAttentionDim = 8, AttentionHeadDim = 2 },
+            Unet = micro.Unet with { SampleSize = ImageSize, BlockOutChannels = [4, 8], NormNumGroups = 2,
+                CrossAttentionDim = 8, AttentionHeadDim = 2 },
             TextEncoder = micro.TextEncoder with { HiddenSize = 8, IntermediateSize = 16 },
         }, seed: 4);
     }
@@ -53,7 +55,9 @@ public sealed class NativeTensorLeakTests : IDisposable
 
     private static long LiveTensors => DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;
 
-    /// <summary>Records the live-tensor count each time the trainer reports (synchronously, on the training thread).</summary>
+    /// <summary>
+    /// Records the live-tensor count each time the trainer reports (synchronously, on the training thread).
+    /// </summary>
     private sealed class CountAtLoggedSteps : IProgress<TrainingStepReport>
     {
         public SortedDictionary<int, long> Counts { get; } = new();
@@ -68,13 +72,16 @@ public sealed class NativeTensorLeakTests : IDisposable
     {
         var world = new ShapesWorld();
         var pairs = Pairs(world, 8);
-        // Metrics are summed over 5 steps and read back, and a checkpoint is written at step 100, so those paths run too.
-        var config = AlignConfig.DefaultsFor(method) with { Steps = 200, BatchSize = 1, WarmupSteps = 5, LogEvery = 5, CheckpointEvery = 100 };
+        // Metrics are summed over 5 steps and read back, and a checkpoint is written at step 100,
+        // so those paths run too.
+        var config = AlignConfig.DefaultsFor(method) with { Steps = 200, BatchSize = 1, WarmupSteps = 5,
+            LogEvery = 5, CheckpointEvery = 100 };
         using var dir = new TestModels.TempDir();
         using var model = Nano(world);
         var counts = new CountAtLoggedSteps();
 
-        PreferenceTrainer.Run(model, pairs, config, Path.Combine(dir.Path, "ckpt"), Path.Combine(dir.Path, "metrics.jsonl"), resume: false, counts);
+        PreferenceTrainer.Run(model, pairs, config, Path.Combine(dir.Path, "ckpt"),
+            Path.Combine(dir.Path, "metrics.jsonl"), resume: false, counts);
 
         Assert.Equal(200 / 5, counts.Counts.Count);
         var afterWarmUp = counts.Counts.Where(kv => kv.Key >= WarmUpSteps).ToList();

@@ -1,5 +1,6 @@
 using DiffusionAlign.Data;
 using DiffusionAlign.Data.Generation;
+using DiffusionAlign.Objectives;
 using DiffusionAlign.Training;
 using DiffusionAlign.Worlds.Shapes;
 using static TorchSharp.torch;
@@ -21,7 +22,8 @@ public sealed class PreferenceTrainerTests
     public void ResumeAfterInterruptionEndsWithTheSameWeights(AlignMethod method)
     {
         var pairs = RendererPairs(12);
-        var config = AlignConfig.DefaultsFor(method) with { Steps = 4, BatchSize = 2, GradAccum = 2, WarmupSteps = 1, CheckpointEvery = 1, Seed = 5, LearningRate = 1e-3 };
+        var config = AlignConfig.DefaultsFor(method) with { Steps = 4, BatchSize = 2, GradAccum = 2, WarmupSteps = 1,
+            CheckpointEvery = 1, Seed = 5, LearningRate = 1e-3 };
         using var dirA = new TestModels.TempDir();
         using var dirB = new TestModels.TempDir();
 
@@ -29,16 +31,19 @@ public sealed class PreferenceTrainerTests
         // generator, which tests running in parallel also draw from.
         using var start = TestModels.Micro(seed: 1);
         using var straight = start.Copy();
-        PreferenceTrainer.Run(straight, pairs, config, Path.Combine(dirA.Path, "ckpt"), Path.Combine(dirA.Path, "metrics.jsonl"), resume: false);
+        PreferenceTrainer.Run(straight, pairs, config, Path.Combine(dirA.Path, "ckpt"),
+            Path.Combine(dirA.Path, "metrics.jsonl"), resume: false);
 
         using (var interrupted = start.Copy())
         {
-            int done = PreferenceTrainer.Run(interrupted, pairs, config with { StopAfter = 2 }, Path.Combine(dirB.Path, "ckpt"), Path.Combine(dirB.Path, "metrics.jsonl"), resume: false);
+            int done = PreferenceTrainer.Run(interrupted, pairs, config with { StopAfter = 2 },
+                Path.Combine(dirB.Path, "ckpt"), Path.Combine(dirB.Path, "metrics.jsonl"), resume: false);
             Assert.Equal(2, done);
         }
         // A new process would start from the original base weights and the checkpoint only.
         using var resumed = start.Copy();
-        int finished = PreferenceTrainer.Run(resumed, pairs, config, Path.Combine(dirB.Path, "ckpt"), Path.Combine(dirB.Path, "metrics.jsonl"), resume: true);
+        int finished = PreferenceTrainer.Run(resumed, pairs, config, Path.Combine(dirB.Path, "ckpt"),
+            Path.Combine(dirB.Path, "metrics.jsonl"), resume: true);
         Assert.Equal(4, finished);
 
         var a = Weights(straight);
@@ -46,7 +51,8 @@ public sealed class PreferenceTrainerTests
         var initial = Weights(start);
         Assert.Contains(a.Keys, k => !a[k].SequenceEqual(initial[k])); // training moved the weights
         foreach (var key in a.Keys) Assert.Equal(a[key], b[key]);
-        Assert.Equal(File.ReadAllLines(Path.Combine(dirA.Path, "metrics.jsonl")).Length, File.ReadAllLines(Path.Combine(dirB.Path, "metrics.jsonl")).Length);
+        Assert.Equal(File.ReadAllLines(Path.Combine(dirA.Path, "metrics.jsonl")).Length,
+            File.ReadAllLines(Path.Combine(dirB.Path, "metrics.jsonl")).Length);
     }
 
     [Fact]
@@ -55,27 +61,14 @@ public sealed class PreferenceTrainerTests
         var pairs = RendererPairs(8);
         var config = AlignConfig.DefaultsFor(AlignMethod.Dpo) with { Steps = 3, BatchSize = 2, CheckpointEvery = 1 };
         using var dir = new TestModels.TempDir();
-        using (var m = TestModels.Micro()) PreferenceTrainer.Run(m, pairs, config with { StopAfter = 1 }, Path.Combine(dir.Path, "ckpt"), Path.Combine(dir.Path, "m.jsonl"), false);
+        using (var m = TestModels.Micro())
+            PreferenceTrainer.Run(m, pairs, config with { StopAfter = 1 }, Path.Combine(dir.Path, "ckpt"),
+                Path.Combine(dir.Path, "m.jsonl"), false);
         using var again = TestModels.Micro();
         var e = Assert.Throws<DiffusionAlignException>(() =>
-            PreferenceTrainer.Run(again, pairs, config with { Beta = 7 }, Path.Combine(dir.Path, "ckpt"), Path.Combine(dir.Path, "m.jsonl"), true));
+            PreferenceTrainer.Run(again, pairs, config with { Beta = 7 }, Path.Combine(dir.Path, "ckpt"),
+                Path.Combine(dir.Path, "m.jsonl"), true));
         Assert.Contains("different settings", e.Message);
-    }
-
-    [Fact]
-    public void ResumingAnEarlierVersionsCheckpointIsRefusedNotRestarted()
-    {
-        var pairs = RendererPairs(8);
-        var config = AlignConfig.DefaultsFor(AlignMethod.Dspo) with { Steps = 3, BatchSize = 2, CheckpointEvery = 1 };
-        using var dir = new TestModels.TempDir();
-        string ckpt = Path.Combine(dir.Path, "ckpt");
-        using (var m = TestModels.Micro()) PreferenceTrainer.Run(m, pairs, config with { StopAfter = 1 }, ckpt, Path.Combine(dir.Path, "m.jsonl"), false);
-        // Earlier versions kept TorchSharp's optimizer state in optimizer.bin.
-        File.Move(Path.Combine(ckpt, "optimizer.safetensors"), Path.Combine(ckpt, "optimizer.bin"));
-        using var again = TestModels.Micro();
-        var e = Assert.Throws<DiffusionAlignException>(() =>
-            PreferenceTrainer.Run(again, pairs, config, ckpt, Path.Combine(dir.Path, "m.jsonl"), true));
-        Assert.Contains("earlier version", e.Message);
     }
 
     [Fact]
@@ -83,12 +76,15 @@ public sealed class PreferenceTrainerTests
     {
         // Clean-vs-flawed renders are easy to tell apart: a few DPO steps must push u > 0 on most pairs.
         var pairs = RendererPairs(16);
-        var config = AlignConfig.DefaultsFor(AlignMethod.Dpo) with { Steps = 30, BatchSize = 8, WarmupSteps = 0, LearningRate = 2e-3, Beta = 500, CheckpointEvery = 0 };
+        var config = AlignConfig.DefaultsFor(AlignMethod.Dpo) with { Steps = 30, BatchSize = 8, WarmupSteps = 0,
+            LearningRate = 2e-3, Beta = 500, CheckpointEvery = 0 };
         using var dir = new TestModels.TempDir();
         using var model = TestModels.Micro(seed: 2);
-        PreferenceTrainer.Run(model, pairs, config, Path.Combine(dir.Path, "ckpt"), Path.Combine(dir.Path, "m.jsonl"), false);
+        PreferenceTrainer.Run(model, pairs, config, Path.Combine(dir.Path, "ckpt"),
+            Path.Combine(dir.Path, "m.jsonl"), false);
         var last = File.ReadAllLines(Path.Combine(dir.Path, "m.jsonl")).TakeLast(5)
-            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("implicit_acc").GetDouble()).Average();
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("implicit_acc").GetDouble())
+            .Average();
         Assert.True(last > 0.6, $"implicit accuracy over the last 5 steps was {last:F2}");
     }
 }
@@ -98,10 +94,32 @@ public sealed class ObjectiveSelectionTests
     [Fact]
     public void EachMethodGetsItsObjectiveAndDspoVariantIsHonoured()
     {
-        Assert.Equal("diffusion-dpo", PreferenceTrainer.ObjectiveFor(AlignConfig.DefaultsFor(AlignMethod.Dpo)).Name);
-        Assert.Equal("dspo", PreferenceTrainer.ObjectiveFor(AlignConfig.DefaultsFor(AlignMethod.Dspo)).Name);
-        Assert.Equal("dspo-sdxl", PreferenceTrainer.ObjectiveFor(AlignConfig.DefaultsFor(AlignMethod.Dspo) with { DspoVariant = DiffusionAlign.Objectives.DspoVariant.Sdxl }).Name);
-        Assert.False(PreferenceTrainer.ObjectiveFor(AlignConfig.DefaultsFor(AlignMethod.Sft)).NeedsReference);
+        Assert.Equal("diffusion-dpo", AlignConfig.DefaultsFor(AlignMethod.Dpo).CreateObjective().Name);
+        Assert.Equal("dspo", AlignConfig.DefaultsFor(AlignMethod.Dspo).CreateObjective().Name);
+        var sdxl = AlignConfig.DefaultsFor(AlignMethod.Dspo) with { DspoVariant = DspoVariant.Sdxl };
+        Assert.Equal("dspo-sdxl", sdxl.CreateObjective().Name);
+        Assert.False(AlignConfig.DefaultsFor(AlignMethod.Sft).CreateObjective().NeedsReference);
+    }
+
+    [Fact]
+    public void DspoMarginBetaReachesTheLossAndDefaultsToBeta()
+    {
+        var dspo = AlignConfig.DefaultsFor(AlignMethod.Dspo);
+        Assert.Equal(dspo.Beta, ((DspoLoss)dspo.CreateObjective()).MarginBeta);
+        var separate = (DspoLoss)(dspo with { DspoMarginBeta = 2000 }).CreateObjective();
+        Assert.Equal(2000, separate.MarginBeta);
+        Assert.Equal(dspo.Beta, separate.Beta);
+        Assert.Throws<InvalidSettingException>(() => (dspo with { DspoMarginBeta = -1 }).Validate());
+    }
+
+    [Fact]
+    public void EachDefaultHasOneHome()
+    {
+        Assert.Equal(new AlignConfig(), AlignConfig.DefaultsFor(AlignMethod.Dspo));
+        Assert.Equal(DspoLoss.DefaultBeta, new AlignConfig().Beta);
+        Assert.Equal(DiffusionDpoLoss.DefaultBeta, AlignConfig.DefaultsFor(AlignMethod.Dpo).Beta);
+        // The evaluation's implicit reward is Diffusion-DPO's, on DPO's β.
+        Assert.Equal(DiffusionDpoLoss.DefaultBeta, new DiffusionAlign.Evaluation.EvaluationConfig().Beta);
     }
 
     [Fact]

@@ -16,7 +16,10 @@ public enum PairSource
 /// <param name="Count">Number of pairs.</param>
 /// <param name="Seed">Fixes prompts, noise and labels.</param>
 /// <param name="HeldOut">Draw prompts from the held-out split instead of the training split.</param>
-/// <param name="Tau">Bradley–Terry temperature τ in P(a ≻ b) = σ((r_a − r_b)/τ); null picks τ so labels agree with the reward order <see cref="TargetAgreement"/> of the time.</param>
+/// <param name="Tau">
+/// Bradley–Terry temperature τ in P(a ≻ b) = σ((r_a − r_b)/τ); null picks τ so labels agree with the
+/// reward order <see cref="TargetAgreement"/> of the time.
+/// </param>
 public sealed record PairGenerationConfig(
     int Count,
     long Seed = 0,
@@ -28,13 +31,14 @@ public sealed record PairGenerationConfig(
     int BatchSize = 64,
     double FlawProbability = 0.5)
 {
-    public SamplingOptions EffectiveSampling => Sampling ?? new SamplingOptions(Steps: 10, GuidanceScale: 3.0);
+    public SamplingOptions EffectiveSampling => Sampling ?? SamplingOptions.Fast;
 
     public void Validate()
     {
-        if (Count < 1) throw new DiffusionAlignException($"--n must be at least 1, got {Count}");
-        if (Tau is <= 0) throw new DiffusionAlignException($"--tau must be positive, got {Tau}");
-        if (TargetAgreement is <= 0.5 or >= 1) throw new DiffusionAlignException($"target agreement must be in (0.5, 1), got {TargetAgreement}");
+        InvalidSettingException.Check(Count >= 1, nameof(Count), $"must be at least 1, got {Count}");
+        InvalidSettingException.Check(Tau is null or > 0, nameof(Tau), $"must be positive, got {Tau}");
+        if (TargetAgreement is <= 0.5 or >= 1)
+            throw new DiffusionAlignException($"target agreement must be in (0.5, 1), got {TargetAgreement}");
         if (BatchSize < 1) throw new DiffusionAlignException($"batch size must be at least 1, got {BatchSize}");
         EffectiveSampling.Validate();
     }
@@ -45,4 +49,9 @@ public sealed record PairGenerationConfig(
 /// <param name="Agreement">Share of pairs whose label agrees with the reward order (ties count ½).</param>
 /// <param name="ExpectedAgreement">Mean over pairs of σ(|Δr|/τ), the agreement the labels have in expectation.</param>
 /// <param name="MeanReward">Mean reward of all generated images.</param>
-public sealed record PairGenerationResult(IReadOnlyList<PreferencePair> Pairs, double Tau, double Agreement, double ExpectedAgreement, double MeanReward);
+public sealed record PairGenerationResult(
+    IReadOnlyList<PreferencePair> Pairs,
+    double Tau,
+    double Agreement,
+    double ExpectedAgreement,
+    double MeanReward);

@@ -18,8 +18,11 @@ public sealed record PairLabelInfo(
 
     public static void Save(string dir, PairGenerationResult result)
     {
-        var info = new PairLabelInfo(result.Tau, result.Agreement, result.ExpectedAgreement, result.MeanReward, result.Pairs.Count);
-        File.WriteAllText(Path.Combine(dir, FileName), JsonSerializer.Serialize(info, new JsonSerializerOptions { WriteIndented = true }));
+        var info = new PairLabelInfo(
+            result.Tau, result.Agreement, result.ExpectedAgreement, result.MeanReward, result.Pairs.Count);
+        File.WriteAllText(
+            Path.Combine(dir, FileName),
+            JsonSerializer.Serialize(info, new JsonSerializerOptions { WriteIndented = true }));
     }
 
     /// <summary>The label info of a pairs folder, or null if it has none (e.g. human-labelled data).</summary>

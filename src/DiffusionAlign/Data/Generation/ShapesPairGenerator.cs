@@ -13,10 +13,12 @@ namespace DiffusionAlign.Data.Generation;
 /// </summary>
 public static class ShapesPairGenerator
 {
-    public static PairGenerationResult Generate(TextToImageModel? model, ShapesWorld world, PairGenerationConfig config, IProgress<int>? progress = null)
+    public static PairGenerationResult Generate(
+        TextToImageModel? model, ShapesWorld world, PairGenerationConfig config, IProgress<int>? progress = null)
     {
         config.Validate();
-        if (config.Source == PairSource.Model && model is null) throw new ArgumentNullException(nameof(model), "model pairs need a model");
+        if (config.Source == PairSource.Model && model is null)
+            throw new ArgumentNullException(nameof(model), "model pairs need a model");
         var pool = config.HeldOut ? world.Split.HeldOut : world.Split.Train;
         var promptRng = StepSeeds.Managed(config.Seed, 0, StepSeeds.Stream.Data);
         var prompts = Enumerable.Range(0, config.Count).Select(_ => pool[promptRng.Next(pool.Count)]).ToList();
@@ -48,7 +50,11 @@ public static class ShapesPairGenerator
             double rl = firstWins ? rewardsB[i] : rewardsA[i];
             agreement += rw > rl ? 1 : rw == rl ? 0.5 : 0;
             expected += BradleyTerry.Probability(Math.Abs(gaps[i]), 0, tau);
-            pairs.Add(new PreferencePair(prompts[i].ToString(), firstWins ? first[i] : second[i], firstWins ? second[i] : first[i], BradleyTerry.Probability(rw, rl, tau)));
+            pairs.Add(new PreferencePair(
+                prompts[i].ToString(),
+                firstWins ? first[i] : second[i],
+                firstWins ? second[i] : first[i],
+                BradleyTerry.Probability(rw, rl, tau)));
         }
         double meanReward = (rewardsA.Sum() + rewardsB.Sum()) / (2.0 * config.Count);
         return new PairGenerationResult(pairs, tau, agreement / config.Count, expected / config.Count, meanReward);
@@ -56,7 +62,7 @@ public static class ShapesPairGenerator
 
     /// <summary>
     /// Pairs whose winner is a clean render and whose loser is a flawed render of the same training
-    /// prompt: unambiguous preferences for tests and benchmarks, at any image size.
+    /// prompt: unambiguous preferences for tests and timing runs, at any image size.
     /// </summary>
     public static List<PreferencePair> CleanVersusFlawed(ShapesWorld world, int count, int size, int seed)
     {
@@ -72,7 +78,9 @@ public static class ShapesPairGenerator
         return pairs;
     }
 
-    private static void SampleFromModel(TextToImageModel model, IReadOnlyList<ShapesPrompt> prompts, PairGenerationConfig config, RgbImage[] first, RgbImage[] second, IProgress<int>? progress)
+    private static void SampleFromModel(
+        TextToImageModel model, IReadOnlyList<ShapesPrompt> prompts, PairGenerationConfig config,
+        RgbImage[] first, RgbImage[] second, IProgress<int>? progress)
     {
         // Both images of a pair come from the same prompt with different initial noise; noise index
         // 2i and 2i+1 keeps every pair reproducible regardless of batch size.
@@ -84,9 +92,12 @@ public static class ShapesPairGenerator
             var texts = new List<string>(2 * n);
             for (int i = 0; i < n; i++) texts.Add(prompts[start + i].ToString());
             for (int i = 0; i < n; i++) texts.Add(prompts[start + i].ToString());
-            var noiseA = TextToImageSampler.InitialNoise(n, model.Config.ImageSize, config.Seed, 2 * start, indexStride: 2);
-            var noiseB = TextToImageSampler.InitialNoise(n, model.Config.ImageSize, config.Seed, 2 * start + 1, indexStride: 2);
-            var images = TextToImageSampler.Generate(model, texts, cat(new[] { noiseA, noiseB }, 0), config.EffectiveSampling, config.Seed + start);
+            var noiseA = TextToImageSampler.InitialNoise(
+                n, model.Config.ImageSize, config.Seed, 2 * start, indexStride: 2);
+            var noiseB = TextToImageSampler.InitialNoise(
+                n, model.Config.ImageSize, config.Seed, 2 * start + 1, indexStride: 2);
+            var images = TextToImageSampler.Generate(
+                model, texts, cat(new[] { noiseA, noiseB }, 0), config.EffectiveSampling, config.Seed + start);
             var decoded = ImageTensors.ToImages(images.cpu());
             for (int i = 0; i < n; i++)
             {
@@ -97,7 +108,9 @@ public static class ShapesPairGenerator
         }
     }
 
-    private static void RenderPairs(ShapesWorld world, IReadOnlyList<ShapesPrompt> prompts, PairGenerationConfig config, RgbImage[] first, RgbImage[] second, IProgress<int>? progress)
+    private static void RenderPairs(
+        ShapesWorld world, IReadOnlyList<ShapesPrompt> prompts, PairGenerationConfig config,
+        RgbImage[] first, RgbImage[] second, IProgress<int>? progress)
     {
         for (int i = 0; i < prompts.Count; i++)
         {

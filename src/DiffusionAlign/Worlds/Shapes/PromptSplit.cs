@@ -36,7 +36,9 @@ public sealed class PromptSplit
     /// <summary>Prompts kept out of all training, for evaluation only.</summary>
     public IReadOnlyList<ShapesPrompt> HeldOut { get; }
 
-    /// <summary>The split rule: <c>(colour + 2·shape + 3·background) mod 6 == 0</c> over vocabulary indices.</summary>
+    /// <summary>
+    /// The split rule: <c>(colour + 2·shape + 3·background) mod 6 == 0</c> over vocabulary indices.
+    /// </summary>
     public static bool IsHeldOut(ShapesPrompt prompt) =>
         ((int)prompt.ShapeColour + 2 * (int)prompt.Shape + 3 * (int)prompt.Background) % 6 == 0;
 }

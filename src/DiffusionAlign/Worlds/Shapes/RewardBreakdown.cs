@@ -12,7 +12,8 @@ namespace DiffusionAlign.Worlds.Shapes;
 /// <param name="Centring">Aesthetics: the shape's centroid is near the image centre.</param>
 /// <param name="Size">Aesthetics: the shape covers about 20% of the image.</param>
 /// <param name="Sharpness">Aesthetics: the outline is crisp rather than blurred.</param>
-/// <param name="Contrast">Aesthetics: the shape stands out from the background as much as the prompt's colours allow.</param>
+/// <param name="Contrast">Aesthetics: the shape stands out from
+/// the background as much as the prompt's colours allow.</param>
 /// <param name="Noise">Aesthetics: flat areas are free of pixel noise.</param>
 public sealed record RewardBreakdown(
     double Score,

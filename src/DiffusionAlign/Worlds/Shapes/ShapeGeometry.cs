@@ -51,10 +51,12 @@ public static class ShapeGeometry
             case ShapeKind.Triangle:
                 // Apex at v = -2h/3, base at v = +h/3; the half-width grows linearly from apex to base.
                 double fromApex = v + 2 * TriangleHeight / 3;
-                return fromApex >= 0 && v <= TriangleHeight / 3 && Math.Abs(u) <= TriangleSide / 2 * fromApex / TriangleHeight;
+                return fromApex >= 0 && v <= TriangleHeight / 3
+                    && Math.Abs(u) <= TriangleSide / 2 * fromApex / TriangleHeight;
             case ShapeKind.Cross:
                 double au = Math.Abs(u), av = Math.Abs(v);
-                return (au <= CrossHalfLength && av <= CrossHalfWidth) || (au <= CrossHalfWidth && av <= CrossHalfLength);
+                return (au <= CrossHalfLength && av <= CrossHalfWidth)
+                    || (au <= CrossHalfWidth && av <= CrossHalfLength);
             default:
                 throw new ArgumentOutOfRangeException(nameof(shape));
         }
@@ -70,7 +72,8 @@ public static class ShapeGeometry
         ShapeKind.Circle => Math.Sqrt(u * u + v * v) - 1.0,
         ShapeKind.Square => BoxDistance(u, v, SquareHalfSide, SquareHalfSide),
         ShapeKind.Triangle => TriangleDistance(u, v),
-        ShapeKind.Cross => Math.Min(BoxDistance(u, v, CrossHalfLength, CrossHalfWidth), BoxDistance(u, v, CrossHalfWidth, CrossHalfLength)),
+        ShapeKind.Cross => Math.Min(
+            BoxDistance(u, v, CrossHalfLength, CrossHalfWidth), BoxDistance(u, v, CrossHalfWidth, CrossHalfLength)),
         _ => throw new ArgumentOutOfRangeException(nameof(shape)),
     };
 

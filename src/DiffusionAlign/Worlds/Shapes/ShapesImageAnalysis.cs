@@ -14,9 +14,12 @@ namespace DiffusionAlign.Worlds.Shapes;
 /// <param name="AreaFraction">Sum of the soft mask divided by the pixel count.</param>
 /// <param name="CentroidX">Mask centroid as a fraction of the width (0.5 when the mask is empty).</param>
 /// <param name="CentroidY">Mask centroid as a fraction of the height.</param>
-/// <param name="EdgeWidth">Σ 4m(1−m) / Σ|∇m| in pixels of a 32-pixel side: ≈ 0.25–0.65 for a sharp anti-aliased outline, ≈ 0.2 + 0.85·σ under a Gaussian blur of σ pixels.</param>
-/// <param name="NoiseSigma">Robust noise estimate: median |discrete Laplacian| / (0.6745·√1.25), exact for i.i.d. Gaussian noise on flat regions.</param>
-/// <param name="TemplateIou">Soft IoU of the mask with each <see cref="ShapeKind"/> template placed at the centroid with the mask's area, indexed by kind.</param>
+/// <param name="EdgeWidth">Σ 4m(1−m) / Σ|∇m| in pixels of a 32-pixel side: ≈ 0.25–0.65 for a sharp
+/// anti-aliased outline, ≈ 0.2 + 0.85·σ under a Gaussian blur of σ pixels.</param>
+/// <param name="NoiseSigma">Robust noise estimate: median |discrete Laplacian| / (0.6745·√1.25), exact for i.i.d.
+/// Gaussian noise on flat regions.</param>
+/// <param name="TemplateIou">Soft IoU of the mask with each <see cref="ShapeKind"/> template placed at the centroid
+/// with the mask's area, indexed by kind.</param>
 internal sealed record ShapesImageAnalysis(
     Rgb Background,
     Rgb Foreground,
@@ -33,7 +36,9 @@ internal sealed record ShapesImageAnalysis(
     /// <summary>Projection onto the background→foreground axis below this is background…</summary>
     private const float MaskLow = 0.2f;
 
-    /// <summary>…and above this is shape; the ramp between them keeps the mask continuous and anti-aliased edges unbiased.</summary>
+    /// <summary>
+    /// …and above this is shape; the ramp between them keeps the mask continuous and anti-aliased edges unbiased.
+    /// </summary>
     private const float MaskHigh = 0.8f;
 
     public double Contrast => Foreground.DistanceTo(Background);
@@ -43,7 +48,8 @@ internal sealed record ShapesImageAnalysis(
         ArgumentNullException.ThrowIfNull(image);
         int w = image.Width, h = image.Height, n = w * h;
         if (w < MinimumSide || h < MinimumSide)
-            throw new DiffusionAlignException($"the shapes reward needs images of at least {MinimumSide}x{MinimumSide} pixels, got {w}x{h}");
+            throw new DiffusionAlignException(
+                $"the shapes reward needs images of at least {MinimumSide}x{MinimumSide} pixels, got {w}x{h}");
 
         float[] pixels = ArrayPool<float>.Shared.Rent(3 * n);
         float[] mask = ArrayPool<float>.Shared.Rent(n);
@@ -78,7 +84,8 @@ internal sealed record ShapesImageAnalysis(
             double edgeWidth = EdgeWidthPixels(mask, w, h) * 32.0 / Math.Min(w, h);
             double noise = NoiseEstimate(pixels, w, h, scratch);
             var iou = new double[ShapesVocabulary.Shapes.Count];
-            foreach (ShapeKind shape in ShapesVocabulary.Shapes) iou[(int)shape] = TemplateFit(mask, w, h, area, cx, cy, shape);
+            foreach (ShapeKind shape in ShapesVocabulary.Shapes)
+                iou[(int)shape] = TemplateFit(mask, w, h, area, cx, cy, shape);
 
             return new ShapesImageAnalysis(background, foreground, area / n, cx / w, cy / h, edgeWidth, noise, iou);
         }
@@ -111,7 +118,10 @@ internal sealed record ShapesImageAnalysis(
         return new Rgb(medians[0], medians[1], medians[2]);
     }
 
-    /// <summary>First guess of the shape colour: the mean weighted by (distance to background)⁴, dominated by the most distinct pixels.</summary>
+    /// <summary>
+    /// First guess of the shape colour: the mean weighted by (distance
+    /// to background)⁴, dominated by the most distinct pixels.
+    /// </summary>
     private static Rgb FarthestColour(float[] pixels, int n, Rgb background)
     {
         double sw = 0, sr = 0, sg = 0, sb = 0;
@@ -131,12 +141,16 @@ internal sealed record ShapesImageAnalysis(
         for (int i = 0; i < n; i++)
         {
             double m2 = mask[i] * mask[i], weight = m2 * m2;
-            sw += weight; sr += weight * pixels[3 * i]; sg += weight * pixels[3 * i + 1]; sb += weight * pixels[3 * i + 2];
+            sw += weight;
+            sr += weight * pixels[3 * i]; sg += weight * pixels[3 * i + 1]; sb += weight * pixels[3 * i + 2];
         }
         return sw > 1e-9 ? new Rgb((float)(sr / sw), (float)(sg / sw), (float)(sb / sw)) : fallback;
     }
 
-    /// <summary>Soft mask: each pixel's position along the background→foreground axis, ramped from <see cref="MaskLow"/> to <see cref="MaskHigh"/>.</summary>
+    /// <summary>
+    /// Soft mask: each pixel's position along the background→foreground
+    /// axis, ramped from <see cref="MaskLow"/> to <see cref="MaskHigh"/>.
+    /// </summary>
     private static void Mask(float[] pixels, int n, Rgb background, Rgb foreground, float[] mask)
     {
         float ar = foreground.R - background.R, ag = foreground.G - background.G, ab = foreground.B - background.B;
@@ -148,7 +162,9 @@ internal sealed record ShapesImageAnalysis(
         }
         for (int i = 0; i < n; i++)
         {
-            float t = ((pixels[3 * i] - background.R) * ar + (pixels[3 * i + 1] - background.G) * ag + (pixels[3 * i + 2] - background.B) * ab) / length2;
+            float t = ((pixels[3 * i] - background.R) * ar
+                + (pixels[3 * i + 1] - background.G) * ag
+                + (pixels[3 * i + 2] - background.B) * ab) / length2;
             mask[i] = Math.Clamp((t - MaskLow) / (MaskHigh - MaskLow), 0f, 1f);
         }
     }
@@ -179,7 +195,8 @@ internal sealed record ShapesImageAnalysis(
                 int i = 3 * (y * w + x);
                 for (int c = 0; c < 3; c++)
                 {
-                    float neighbours = pixels[i - 3 + c] + pixels[i + 3 + c] + pixels[i - 3 * w + c] + pixels[i + 3 * w + c];
+                    float neighbours = pixels[i - 3 + c] + pixels[i + 3 + c]
+                        + pixels[i - 3 * w + c] + pixels[i + 3 * w + c];
                     scratch[k++] = Math.Abs(pixels[i + c] - 0.25f * neighbours);
                 }
             }
@@ -187,7 +204,9 @@ internal sealed record ShapesImageAnalysis(
         return Median(scratch.AsSpan(0, k)) / (0.6745 * Math.Sqrt(1.25));
     }
 
-    /// <summary>Soft IoU Σmin(m, T) / Σmax(m, T) of the mask m with the anti-aliased template T of equal area at the centroid.</summary>
+    /// <summary>
+    /// Soft IoU Σmin(m, T) / Σmax(m, T) of the mask m with the anti-aliased template T of equal area at the centroid.
+    /// </summary>
     private static double TemplateFit(float[] mask, int w, int h, double area, double cx, double cy, ShapeKind shape)
     {
         double radius = Math.Max(Math.Sqrt(area / Math.PI), 0.5);
@@ -199,7 +218,8 @@ internal sealed record ShapesImageAnalysis(
         for (int y = y0; y <= y1; y++)
             for (int x = x0; x <= x1; x++)
             {
-                double distance = ShapeGeometry.SignedDistance(shape, (x + 0.5 - cx) / radius, (y + 0.5 - cy) / radius) * radius;
+                double distance = ShapeGeometry.SignedDistance(
+                    shape, (x + 0.5 - cx) / radius, (y + 0.5 - cy) / radius) * radius;
                 double t = Math.Clamp(0.5 - distance, 0, 1);
                 float m = mask[y * w + x];
                 intersection += Math.Min(m, t);
@@ -208,7 +228,9 @@ internal sealed record ShapesImageAnalysis(
         return union > 1e-9 ? intersection / union : 0;
     }
 
-    /// <summary>Median by in-place quickselect (reorders the span); the mean of the two middle values for even lengths.</summary>
+    /// <summary>
+    /// Median by in-place quickselect (reorders the span); the mean of the two middle values for even lengths.
+    /// </summary>
     private static float Median(Span<float> values)
     {
         int n = values.Length, mid = n / 2;

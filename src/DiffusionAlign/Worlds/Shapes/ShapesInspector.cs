@@ -2,7 +2,9 @@ using DiffusionAlign.Imaging;
 
 namespace DiffusionAlign.Worlds.Shapes;
 
-/// <summary>Classifies an image's background colour, shape colour and shape to the nearest vocabulary entries.</summary>
+/// <summary>
+/// Classifies an image's background colour, shape colour and shape to the nearest vocabulary entries.
+/// </summary>
 public sealed class ShapesInspector
 {
     /// <summary>Reads back what <paramref name="image"/> shows (any image of at least 8×8 pixels).</summary>

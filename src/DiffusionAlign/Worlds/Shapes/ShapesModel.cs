@@ -1,15 +1,15 @@
 using DiffusionAlign.Models;
+using DiffusionAlign.Pipelines;
 using DiffusionAlign.Schedulers;
-using DiffusionAlign.Worlds.Shapes;
 
-namespace DiffusionAlign.Pipelines;
+namespace DiffusionAlign.Worlds.Shapes;
 
 /// <summary>
 /// The architecture of the embedded shapes-world model: the same diffusers UNet and CLIP text
 /// encoder as Stable Diffusion, shrunk so pretraining, pair sampling and alignment all fit a
 /// 2-core CPU in minutes. It diffuses 32×32 RGB pixels directly (no VAE).
 /// </summary>
-public static class EmbeddedModel
+public static class ShapesModel
 {
     /// <summary>
     /// The config used for <c>models/shapes-base</c>. Cosine betas rather than SD's scaled_linear:
@@ -21,7 +21,7 @@ public static class EmbeddedModel
         ImageSize = 32,
         // Cross-attention only at 8×8 and in the mid block: the prompt sets global attributes
         // (colours, shape kind) that the low-resolution path carries; attention at 16×16 cost 2.4×
-        // the forward time for no visible gain (bench probe, 2 cores: 112 vs 265 images/s).
+        // the forward time for no visible gain (measured on 2 cores: 112 vs 265 images/s).
         Unet = UNet2DConditionConfig.Tiny with
         {
             DownBlockTypes = ["DownBlock2D", "DownBlock2D", "CrossAttnDownBlock2D"],
@@ -34,7 +34,12 @@ public static class EmbeddedModel
         },
         // Trailing spacing starts sampling at t = 999 where ᾱ ≈ 0, matching the pure-noise start;
         // clipping x̂0 to [-1, 1] is the usual guard for pixel-space models (diffusers' DDPM pixel pipelines do it).
-        Scheduler = new NoiseScheduleConfig { BetaSchedule = BetaSchedule.SquaredCosCapV2, TimestepSpacing = TimestepSpacing.Trailing, ClipSample = true },
-        Tokenizer = "shapes",
+        Scheduler = new NoiseScheduleConfig
+        {
+            BetaSchedule = BetaSchedule.SquaredCosCapV2,
+            TimestepSpacing = TimestepSpacing.Trailing,
+            ClipSample = true,
+        },
+        Tokenizer = ShapesTokenizer.RegistryName,
     };
 }

@@ -58,13 +58,15 @@ public sealed class ShapesRenderer
     /// <param name="prompt">What the image should show.</param>
     /// <param name="rng">Source of all randomness, including the noise seed.</param>
     /// <param name="flawProbability">Chance in [0, 1] that the render gets a flaw.</param>
-    /// <param name="forcedFlaw">If set, exactly this flaw is applied, whatever <paramref name="flawProbability"/>.</param>
+    /// <param name="forcedFlaw">If set, exactly this flaw is applied, whatever
+    /// <paramref name="flawProbability"/>.</param>
     /// <remarks>
     /// The natural jitter (including the noise seed) is drawn first, so the same seed gives the same
     /// base image with or without a flaw: <c>SampleParams(p, new Random(s), 0)</c> and
     /// <c>SampleParams(p, new Random(s), 0, RenderFlaw.Blur)</c> differ only by the blur.
     /// </remarks>
-    public RenderParams SampleParams(ShapesPrompt prompt, Random rng, double flawProbability, RenderFlaw? forcedFlaw = null)
+    public RenderParams SampleParams(ShapesPrompt prompt, Random rng, double flawProbability,
+        RenderFlaw? forcedFlaw = null)
     {
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(rng);
@@ -117,7 +119,12 @@ public sealed class ShapesRenderer
             case RenderFlaw.OffCentre:
             {
                 double angle = Uniform(rng, 0, 2 * Math.PI), distance = Uniform(rng, 0.16, 0.26);
-                return p with { CentreX = p.CentreX + distance * Math.Cos(angle), CentreY = p.CentreY + distance * Math.Sin(angle), Flaws = flaws };
+                return p with
+                {
+                    CentreX = p.CentreX + distance * Math.Cos(angle),
+                    CentreY = p.CentreY + distance * Math.Sin(angle),
+                    Flaws = flaws
+                };
             }
             case RenderFlaw.OutOfFrame:
             {
@@ -139,7 +146,8 @@ public sealed class ShapesRenderer
                     return p with { ShapeRgb = p.ShapeRgb.Lerp(other, amount), Flaws = flaws };
                 }
                 BackgroundColour[] backgrounds = ShapesVocabulary.Backgrounds
-                    .Where(b => b != prompt.Background && !ShapesVocabulary.SameColourName(prompt.ShapeColour, b)).ToArray();
+                    .Where(b => b != prompt.Background && !ShapesVocabulary.SameColourName(prompt.ShapeColour, b))
+                    .ToArray();
                 Rgb background = ShapesVocabulary.Colour(backgrounds[rng.Next(backgrounds.Length)]);
                 return p with { BackgroundRgb = p.BackgroundRgb.Lerp(background, amount), Flaws = flaws };
             }
@@ -195,13 +203,15 @@ public sealed class ShapesRenderer
             for (int x = x0; x <= x1; x++)
             {
                 // A pixel whose centre is more than its half-diagonal (0.71 px) from the outline is entirely in or out.
-                double distance = ShapeGeometry.SignedDistance(p.Shape, (x + 0.5 - cx) / radius, (y + 0.5 - cy) / radius) * radius;
+                double distance = ShapeGeometry.SignedDistance(
+                    p.Shape, (x + 0.5 - cx) / radius, (y + 0.5 - cy) / radius) * radius;
                 if (distance > 0.75) continue;
                 if (distance < -0.75) { coverage[y * size + x] = 1; continue; }
                 int inside = 0;
                 for (int j = 0; j < Supersampling; j++)
                     for (int i = 0; i < Supersampling; i++)
-                        if (ShapeGeometry.Contains(p.Shape, (x + (i + 0.5) * step - cx) / radius, (y + (j + 0.5) * step - cy) / radius))
+                        if (ShapeGeometry.Contains(
+                                p.Shape, (x + (i + 0.5) * step - cx) / radius, (y + (j + 0.5) * step - cy) / radius))
                             inside++;
                 coverage[y * size + x] = inside / (float)(Supersampling * Supersampling);
             }
@@ -214,7 +224,8 @@ public sealed class ShapesRenderer
         int radius = (int)Math.Ceiling(3 * sigma);
         var kernel = new float[2 * radius + 1];
         double total = 0;
-        for (int k = -radius; k <= radius; k++) total += kernel[k + radius] = (float)Math.Exp(-k * k / (2 * sigma * sigma));
+        for (int k = -radius; k <= radius; k++)
+            total += kernel[k + radius] = (float)Math.Exp(-k * k / (2 * sigma * sigma));
         for (int k = 0; k < kernel.Length; k++) kernel[k] /= (float)total;
 
         var temp = new float[plane.Length];
@@ -222,19 +233,23 @@ public sealed class ShapesRenderer
             for (int x = 0; x < size; x++)
             {
                 float sum = 0;
-                for (int k = -radius; k <= radius; k++) sum += kernel[k + radius] * plane[y * size + Math.Clamp(x + k, 0, size - 1)];
+                for (int k = -radius; k <= radius; k++)
+                    sum += kernel[k + radius] * plane[y * size + Math.Clamp(x + k, 0, size - 1)];
                 temp[y * size + x] = sum;
             }
         for (int y = 0; y < size; y++)
             for (int x = 0; x < size; x++)
             {
                 float sum = 0;
-                for (int k = -radius; k <= radius; k++) sum += kernel[k + radius] * temp[Math.Clamp(y + k, 0, size - 1) * size + x];
+                for (int k = -radius; k <= radius; k++)
+                    sum += kernel[k + radius] * temp[Math.Clamp(y + k, 0, size - 1) * size + x];
                 plane[y * size + x] = sum;
             }
     }
 
-    /// <summary>Adds N(0, std²) to every channel, drawn by Box–Muller from a generator seeded with <paramref name="seed"/>.</summary>
+    /// <summary>
+    /// Adds N(0, std²) to every channel, drawn by Box–Muller from a generator seeded with <paramref name="seed"/>.
+    /// </summary>
     private static void AddNoise(float[] pixels, double std, int seed)
     {
         var rng = new Random(seed);

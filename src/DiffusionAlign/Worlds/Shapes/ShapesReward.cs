@@ -44,7 +44,9 @@ public sealed class ShapesReward
     private const double NoiseScale = 0.05;
     private const double Floor = 0.001;
 
-    /// <summary>Weights of the geometric mean, in <see cref="RewardBreakdown"/> component order; they sum to 1.</summary>
+    /// <summary>
+    /// Weights of the geometric mean, in <see cref="RewardBreakdown"/> component order; they sum to 1.
+    /// </summary>
     public static IReadOnlyList<double> Weights { get; } = [0.12, 0.16, 0.12, 0.10, 0.10, 0.10, 0.10, 0.10, 0.10];
 
     /// <summary>The reward of <paramref name="image"/> for <paramref name="prompt"/>, in [0, 1].</summary>
@@ -71,7 +73,8 @@ public sealed class ShapesReward
             if (k != (int)prompt.Shape) bestOther = Math.Max(bestOther, a.TemplateIou[k]);
         double shapeType = 1 / (1 + Math.Exp(-(fit - bestOther) / ShapeTypeScale));
 
-        double offset = Math.Sqrt((a.CentroidX - 0.5) * (a.CentroidX - 0.5) + (a.CentroidY - 0.5) * (a.CentroidY - 0.5));
+        double offset = Math.Sqrt(
+            (a.CentroidX - 0.5) * (a.CentroidX - 0.5) + (a.CentroidY - 0.5) * (a.CentroidY - 0.5));
         double centring = Gaussian(offset, CentringScale);
         double radius = Math.Sqrt(a.AreaFraction / Math.PI);
         double size = radius > 1e-9 ? Gaussian(Math.Log(radius / IdealSize), SizeScale) : 0;
@@ -82,8 +85,10 @@ public sealed class ShapesReward
 
         double[] components = [background, shapeColour, shapeType, fit, centring, size, sharpness, contrast, noise];
         double logScore = 0;
-        for (int i = 0; i < components.Length; i++) logScore += Weights[i] * Math.Log(Floor + (1 - Floor) * components[i]);
-        return new RewardBreakdown(Math.Exp(logScore), background, shapeColour, shapeType, fit, centring, size, sharpness, contrast, noise);
+        for (int i = 0; i < components.Length; i++)
+            logScore += Weights[i] * Math.Log(Floor + (1 - Floor) * components[i]);
+        return new RewardBreakdown(
+            Math.Exp(logScore), background, shapeColour, shapeType, fit, centring, size, sharpness, contrast, noise);
     }
 
     private static double Gaussian(double x, double scale) => Math.Exp(-(x / scale) * (x / scale));

@@ -10,6 +10,9 @@ namespace DiffusionAlign.Worlds.Shapes;
 /// </summary>
 public sealed class ShapesTokenizer : ITextTokenizer
 {
+    /// <summary>The name model configs give this tokenizer (<see cref="Text.TokenizerRegistry"/>).</summary>
+    public const string RegistryName = "shapes";
+
     public const int Pad = 0;
     public const int Bos = 1;
     public const int Eos = 2;
@@ -18,10 +21,12 @@ public sealed class ShapesTokenizer : ITextTokenizer
     private readonly Dictionary<string, int> _ids;
     private readonly IReadOnlyList<string> _words;
 
-    /// <param name="maxLength">Ids per encoding; the default 10 holds bos + 7 prompt words + eos with room to spare.</param>
+    /// <param name="maxLength">Ids per encoding; the default 10
+    /// holds bos + 7 prompt words + eos with room to spare.</param>
     public ShapesTokenizer(int maxLength = 10)
     {
-        if (maxLength < 2) throw new ArgumentOutOfRangeException(nameof(maxLength), "max length must leave room for bos and eos");
+        if (maxLength < 2)
+            throw new ArgumentOutOfRangeException(nameof(maxLength), "max length must leave room for bos and eos");
         MaxLength = maxLength;
         _words = ShapesVocabulary.Words;
         _ids = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
@@ -40,13 +45,15 @@ public sealed class ShapesTokenizer : ITextTokenizer
         ArgumentNullException.ThrowIfNull(text);
         string[] words = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         if (words.Length > MaxLength - 2)
-            throw new DiffusionAlignException($"prompt has {words.Length} words but the tokenizer holds at most {MaxLength - 2}: '{text.Trim()}'");
+            throw new DiffusionAlignException(
+                $"prompt has {words.Length} words but the tokenizer holds at most {MaxLength - 2}: '{text.Trim()}'");
         var ids = new int[MaxLength]; // zero-filled: Pad is 0
         ids[0] = Bos;
         for (int i = 0; i < words.Length; i++)
         {
             if (!_ids.TryGetValue(words[i], out int id))
-                throw new DiffusionAlignException($"unknown word '{words[i]}' in prompt '{text.Trim()}' (known words: {string.Join(", ", _words)})");
+                throw new DiffusionAlignException(
+                    $"unknown word '{words[i]}' in prompt '{text.Trim()}' (known words: {string.Join(", ", _words)})");
             ids[i + 1] = id;
         }
         ids[words.Length + 1] = Eos;
@@ -62,7 +69,8 @@ public sealed class ShapesTokenizer : ITextTokenizer
         {
             if (id is Pad or Bos) continue;
             if (id == Eos) break;
-            if (id < FirstWordId || id >= VocabularySize) throw new ArgumentOutOfRangeException(nameof(ids), $"id {id} is not in the shapes vocabulary");
+            if (id < FirstWordId || id >= VocabularySize)
+                throw new ArgumentOutOfRangeException(nameof(ids), $"id {id} is not in the shapes vocabulary");
             words.Add(_words[id - FirstWordId]);
         }
         return string.Join(' ', words);

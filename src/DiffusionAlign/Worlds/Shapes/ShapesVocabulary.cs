@@ -45,10 +45,14 @@ public static class ShapesVocabulary
     /// <summary>All background colours in id order.</summary>
     public static IReadOnlyList<BackgroundColour> Backgrounds { get; } = Enum.GetValues<BackgroundColour>();
 
-    /// <summary>The words that glue a prompt together ("a red circle on a blue background"; "an" before "orange").</summary>
+    /// <summary>
+    /// The words that glue a prompt together ("a red circle on a blue background"; "an" before "orange").
+    /// </summary>
     public static IReadOnlyList<string> GrammarWords { get; } = ["a", "an", "on", "background"];
 
-    /// <summary>Every word a prompt of this world can contain, each once, in a fixed order (tokenizer ids follow it).</summary>
+    /// <summary>
+    /// Every word a prompt of this world can contain, each once, in a fixed order (tokenizer ids follow it).
+    /// </summary>
     public static IReadOnlyList<string> Words { get; } =
         GrammarWords
             .Concat(ShapeColours.Select(Name))
@@ -72,8 +76,11 @@ public static class ShapesVocabulary
     /// <summary>The lower-case word for a background colour.</summary>
     public static string Name(BackgroundColour colour) => colour.ToString().ToLowerInvariant();
 
-    /// <summary>True when the shape colour and background have the same name; such prompts are not part of the world.</summary>
-    public static bool SameColourName(ShapeColour shape, BackgroundColour background) => Name(shape) == Name(background);
+    /// <summary>
+    /// True when the shape colour and background have the same name; such prompts are not part of the world.
+    /// </summary>
+    public static bool SameColourName(ShapeColour shape, BackgroundColour background) =>
+        Name(shape) == Name(background);
 
     /// <summary>The shape colour with this name (case-insensitive), or null.</summary>
     public static ShapeColour? ParseShapeColour(string word) => ParseEnum<ShapeColour>(word);

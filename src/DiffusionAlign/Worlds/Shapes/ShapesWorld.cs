@@ -32,7 +32,8 @@ public sealed class ShapesWorld
     /// flawed with probability <paramref name="flawProbability"/> (see <see cref="ShapesRenderer.SampleParams"/>).
     /// Deterministic for a given <paramref name="rng"/> state.
     /// </summary>
-    public (ShapesPrompt Prompt, RgbImage Image) SampleTrainingExample(Random rng, double flawProbability = 0.5, int size = 32)
+    public (ShapesPrompt Prompt, RgbImage Image) SampleTrainingExample(
+        Random rng, double flawProbability = 0.5, int size = 32)
     {
         ArgumentNullException.ThrowIfNull(rng);
         ShapesPrompt prompt = Split.Train[rng.Next(Split.Train.Count)];

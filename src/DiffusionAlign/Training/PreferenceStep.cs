@@ -1,0 +1,109 @@
+using DiffusionAlign.Data;
+using DiffusionAlign.Imaging;
+using DiffusionAlign.Objectives;
+using DiffusionAlign.Pipelines;
+using static TorchSharp.torch;
+
+namespace DiffusionAlign.Training;
+
+/// <summary>
+/// The forward half of one alignment step on a micro-batch of pairs, in the order of the body of
+/// diffusers' <c>train_diffusion_dpo.py</c> loop (docs/method.md, "A training batch of pairs"):
+/// <list type="number">
+/// <item>pixels of the winners then the losers, <c>[x_w ; x_l]</c> on the batch axis;</item>
+/// <item>one timestep t and one noise ε per pair, shared by its winner and loser;</item>
+/// <item>the noisy images <c>x_t</c>, the regression target (ε, or v) and the prompt states;</item>
+/// <item>the frozen reference's prediction, under inference mode (no autograd graph);</item>
+/// <item>the policy's prediction, with autograd;</item>
+/// <item>the objective: loss and metrics.</item>
+/// </list>
+/// Every draw comes from <see cref="StepSeeds"/> for (run seed, micro-batch), so a resumed run
+/// repeats a step exactly. <see cref="PreferenceTrainer"/> runs backward and the optimizer.
+/// </summary>
+public static class PreferenceStep
+{
+    /// <summary>
+    /// The UNet inputs of a micro-batch: noisy images, timesteps, prompt states and regression
+    /// targets, winners first, then losers (each half in the batch's pair order).
+    /// </summary>
+    public sealed record Inputs(Tensor Noisy, Tensor Timesteps, Tensor Text, Tensor Target)
+    {
+        /// <summary>The winners' half, for objectives that read only winners.</summary>
+        public Inputs Winners()
+        {
+            long b = Noisy.shape[0] / 2;
+            return new Inputs(Noisy.narrow(0, 0, b), Timesteps.narrow(0, 0, b), Text.narrow(0, 0, b),
+                Target.narrow(0, 0, b));
+        }
+    }
+
+    /// <summary>
+    /// Loss and metrics of <paramref name="objective"/> on one micro-batch, with the graph for backward.
+    /// </summary>
+    public static ObjectiveOutput Run(
+        TextToImageModel policy, TextToImageModel? reference, IPreferenceObjective objective,
+        IReadOnlyList<PreferencePair> batch, AlignConfig config, long micro)
+    {
+        if (objective.NeedsReference && reference is null)
+            throw new ArgumentNullException(nameof(reference), $"{objective.Name} needs the frozen reference");
+        var inputs = NoisyPairs(policy, batch, config, micro);
+        if (objective.Input == ObjectiveInput.WinnersOnly) inputs = inputs.Winners();
+        // Reference first: its activations are transient, and freeing them before the policy's
+        // kept activations exist lowers the step's peak memory by the reference's working set.
+        var referencePrediction = objective.NeedsReference ? ReferencePrediction(reference!, inputs) : null;
+        var prediction = policy.Predict(inputs.Noisy, inputs.Timesteps, inputs.Text);
+        return objective.Compute(prediction, referencePrediction, inputs.Target);
+    }
+
+    /// <summary>Steps 1–3: the noised pair batch of micro-batch <paramref name="micro"/>.</summary>
+    public static Inputs NoisyPairs(TextToImageModel policy, IReadOnlyList<PreferencePair> batch, AlignConfig config,
+        long micro)
+    {
+        int b = batch.Count;
+        var dropout = StepSeeds.Managed(config.Seed, micro, StepSeeds.Stream.Dropout);
+        var flip = StepSeeds.Managed(config.Seed, micro, StepSeeds.Stream.Flip);
+        var prompts = batch.Select(p => dropout.NextDouble() < config.PromptDropout ? "" : p.Prompt).ToList();
+        var flips = batch.Select(_ => config.RandomFlip && flip.NextDouble() < 0.5).ToArray();
+        var images = batch.Select((p, i) => Flip(p.Winner, flips[i]))
+            .Concat(batch.Select((p, i) => Flip(p.Loser, flips[i]))).ToList();
+        var x0 = ImageTensors.ToTensor(images).to(policy.Device);
+
+        using var tGen = StepSeeds.Torch(config.Seed, micro, StepSeeds.Stream.Timesteps);
+        using var nGen = StepSeeds.Torch(config.Seed, micro, StepSeeds.Stream.Noise);
+        var t = policy.Schedule.SampleTimesteps(b, tGen).to(policy.Device);
+        var noise = randn(new long[] { b, x0.shape[1], x0.shape[2], x0.shape[3] }, generator: nGen).to(policy.Device);
+        var t2 = cat(new[] { t, t }, 0);
+        var noise2 = cat(new[] { noise, noise }, 0);
+        var noisy = policy.Schedule.AddNoise(x0, noise2, t2);
+        var target = policy.Schedule.TrainingTarget(x0, noise2, t2);
+
+        Tensor text;
+        using (no_grad())
+        {
+            var states = policy.EncodeText(prompts);
+            text = cat(new[] { states, states }, 0);
+        }
+        return new Inputs(noisy, t2, text, target);
+    }
+
+    /// <summary>Step 4: the frozen reference's prediction, computed without an autograd graph.</summary>
+    public static Tensor ReferencePrediction(TextToImageModel reference, Inputs inputs)
+    {
+        Tensor prediction;
+        using (inference_mode(true)) prediction = reference.Predict(inputs.Noisy, inputs.Timesteps, inputs.Text);
+        // An inference tensor may not be saved for backward by the loss's ops; a clone made outside
+        // inference mode is an ordinary tensor (a copy of 2B predictions, negligible).
+        using (prediction) return prediction.clone();
+    }
+
+    private static RgbImage Flip(RgbImage image, bool flip)
+    {
+        if (!flip) return image;
+        var result = new RgbImage(image.Width, image.Height);
+        for (int y = 0; y < image.Height; y++)
+            for (int x = 0; x < image.Width; x++)
+                for (int c = 0; c < 3; c++)
+                    result[x, y, c] = image[image.Width - 1 - x, y, c];
+        return result;
+    }
+}
