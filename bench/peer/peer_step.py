@@ -611,7 +611,7 @@ def time_steps(model, config, scheduler, args, beta):
     loss_value = float("nan")
     for step in range(args.warmup + args.steps):
         step_start = time.perf_counter()
-        # PairInputs.Build: same t and noise for both halves of a pair. The text encoder is frozen and
+        # PreferenceStep.NoisyPairs: same t and noise for both halves of a pair. The text encoder is frozen and
         # not what is compared, so the prompt states are random [2B, L, cross_dim] (repeated halves).
         t = torch.randint(0, acp.shape[0], (b,))
         noise = torch.randn(b, *x0.shape[1:])
@@ -622,7 +622,7 @@ def time_steps(model, config, scheduler, args, beta):
         states = torch.randn(b, args.text_tokens, cross_dim)
         text = torch.cat([states, states])
 
-        # Reference first under inference mode, as AlignmentStep/PreferenceTrainer.MicroBatch do.
+        # Reference first under inference mode, as PreferenceStep.Run does.
         c = time.perf_counter()
         with torch.inference_mode():
             reference_prediction = reference(noisy, t2, text)
