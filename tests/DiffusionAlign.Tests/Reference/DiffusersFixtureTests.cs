@@ -47,6 +47,22 @@ public sealed class DiffusersFixtureTests
     }
 
     [FixtureFact(Fixture)]
+    public void VaeReproducesDiffusers()
+    {
+        using var scope = NewDisposeScope();
+        var cases = Cases();
+        using var vae = new AutoencoderKL(AutoencoderKLConfig.Load(Pipeline("vae/config.json")));
+        vae.LoadCheckpoint(SafetensorsFile.Read(Pipeline("vae/diffusion_pytorch_model.safetensors")));
+        vae.eval();
+        Assert.Equal((0.18215, 2), (vae.Config.ScalingFactor, vae.Config.DownscaleFactor));
+        using var noGrad = no_grad();
+        var (mean, logVar) = vae.Encode(cases["vae.encode.image"]);
+        AssertClose(cases["vae.encode.mean"], mean, "vae.encode.mean");
+        AssertClose(cases["vae.encode.logvar"], logVar, "vae.encode.logvar");
+        AssertClose(cases["vae.decode.out"], vae.Decode(cases["vae.decode.latent"]), "vae.decode.out");
+    }
+
+    [FixtureFact(Fixture)]
     public void TextEncoderAndTokenizerReproduceTransformers()
     {
         using var scope = NewDisposeScope();
