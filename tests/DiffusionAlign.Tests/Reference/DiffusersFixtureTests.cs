@@ -33,14 +33,28 @@ public sealed class DiffusersFixtureTests
             $"{what}: max |difference| {worst:E2} against max |value| {scale:E2}");
     }
 
+    private static UNet2DConditionModel LoadUnet()
+    {
+        var unet = new UNet2DConditionModel(UNet2DConditionConfig.Load(Pipeline("unet/config.json")));
+        unet.LoadCheckpoint(SafetensorsFile.Read(Pipeline("unet/diffusion_pytorch_model.safetensors")));
+        unet.eval();
+        return unet;
+    }
+
+    private static ClipTextModel LoadTextEncoder()
+    {
+        var encoder = new ClipTextModel(ClipTextConfig.Load(Pipeline("text_encoder/config.json")));
+        encoder.LoadCheckpoint(SafetensorsFile.Read(Pipeline("text_encoder/model.safetensors")));
+        encoder.eval();
+        return encoder;
+    }
+
     [FixtureFact(Fixture)]
     public void UNetReproducesDiffusers()
     {
         using var scope = NewDisposeScope();
         var cases = Cases();
-        using var unet = new UNet2DConditionModel(UNet2DConditionConfig.Load(Pipeline("unet/config.json")));
-        unet.LoadCheckpoint(SafetensorsFile.Read(Pipeline("unet/diffusion_pytorch_model.safetensors")));
-        unet.eval();
+        using var unet = LoadUnet();
         using var noGrad = no_grad();
         var output = unet.forward(cases["unet.sample"], cases["unet.timesteps"], cases["unet.encoder_hidden_states"]);
         AssertClose(cases["unet.out"], output, "unet.out");
@@ -74,9 +88,7 @@ public sealed class DiffusersFixtureTests
         for (int i = 0; i < prompts.Length; i++)
             Assert.Equal(ids[i].data<long>().ToArray(), tokenizer.Encode(prompts[i]).Select(x => (long)x).ToArray());
 
-        using var encoder = new ClipTextModel(ClipTextConfig.Load(Pipeline("text_encoder/config.json")));
-        encoder.LoadCheckpoint(SafetensorsFile.Read(Pipeline("text_encoder/model.safetensors")));
-        encoder.eval();
+        using var encoder = LoadTextEncoder();
         using var noGrad = no_grad();
         AssertClose(cases["text.last_hidden_state"], encoder.forward(ids), "text.last_hidden_state");
     }
@@ -129,12 +141,8 @@ public sealed class DiffusersFixtureTests
         using var scope = NewDisposeScope();
         var cases = Cases();
         var tokenizer = ClipTokenizer.FromFolder(Pipeline("tokenizer"));
-        using var encoder = new ClipTextModel(ClipTextConfig.Load(Pipeline("text_encoder/config.json")));
-        encoder.LoadCheckpoint(SafetensorsFile.Read(Pipeline("text_encoder/model.safetensors")));
-        using var unet = new UNet2DConditionModel(UNet2DConditionConfig.Load(Pipeline("unet/config.json")));
-        unet.LoadCheckpoint(SafetensorsFile.Read(Pipeline("unet/diffusion_pytorch_model.safetensors")));
-        encoder.eval();
-        unet.eval();
+        using var encoder = LoadTextEncoder();
+        using var unet = LoadUnet();
         using var noGrad = no_grad();
         var ids = tensor(tokenizer.Encode("").Concat(tokenizer.Encode("a photo of an astronaut riding a horse on mars"))
             .Select(x => (long)x).ToArray()).reshape(2, -1);
