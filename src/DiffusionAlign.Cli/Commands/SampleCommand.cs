@@ -41,12 +41,26 @@ public static class SampleCommand
         var outPath = new Option<string>("--out") { Description = "PNG file for the grid", Required = true };
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
+        var height = new Option<int?>("--height")
+        {
+            Description = "Image height in pixels (diffusers pipelines; default: the pipeline's native size)",
+        };
+        var width = new Option<int?>("--width")
+        {
+            Description = "Image width in pixels (diffusers pipelines; default: the pipeline's native size)",
+        };
+        var negative = new Option<string?>("--negative-prompt")
+        {
+            Description = "What guidance steers away from (diffusers pipelines; default: the empty prompt)",
+        };
         var threads = CommonOptions.Threads();
 
-        var command = new Command("sample", "Sample a grid of images for a prompt");
+        var command = new Command("sample",
+            "Sample a grid of images for a prompt, from a DiffusionAlign model folder or a diffusers pipeline folder");
         foreach (var o in new Option[]
                  {
-                     model, prompt, n, steps, guidance, eta, scale, outPath, seed, device, threads,
+                     model, prompt, n, steps, guidance, eta, scale, height, width, negative, outPath, seed, device,
+                     threads,
                  })
             command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
@@ -59,16 +73,33 @@ public static class SampleCommand
             var options = new SamplingOptions(result.GetValue(steps), result.GetValue(guidance), result.GetValue(eta));
             options.Validate();
             string text = result.GetValue(prompt)!;
-            using var loaded = TextToImageModel.Load(result.GetValue(model)!, dev);
-            loaded.Freeze();
-            loaded.Tokenizer.Encode(text); // Rejects unknown words before any compute.
+            string modelDir = result.GetValue(model)!;
             long s = result.GetValue(seed);
             var prompts = Enumerable.Repeat(text, count).ToList();
-            using var noise = TextToImageSampler.InitialNoise(count, loaded.Config.ImageSize, s);
             Tensor? images = null;
-            ProgressDisplay.Run("sample", options.Steps, report =>
-                images = TextToImageSampler.Generate(loaded, prompts, noise, options, s,
-                    new ImmediateProgress<int>(i => report(i, ""))));
+            if (StableDiffusionPipeline.IsPipelineFolder(modelDir))
+            {
+                using var pipeline = StableDiffusionPipeline.Load(modelDir, dev);
+                var negatives = result.GetValue(negative) is string no ? Enumerable.Repeat(no, count).ToList() : null;
+                ProgressDisplay.Run("sample", options.Steps, report =>
+                    images = pipeline.Generate(prompts, options, s, result.GetValue(height), result.GetValue(width),
+                        negatives, new ImmediateProgress<int>(i => report(i, ""))));
+            }
+            else
+            {
+                if (result.GetValue(height) is not null || result.GetValue(width) is not null
+                    || result.GetValue(negative) is not null)
+                    throw new DiffusionAlignException(
+                        "--height, --width and --negative-prompt apply to diffusers pipeline folders; "
+                        + $"{modelDir} is a DiffusionAlign model, which samples at its own size");
+                using var loaded = TextToImageModel.Load(modelDir, dev);
+                loaded.Freeze();
+                loaded.Tokenizer.Encode(text); // Rejects unknown words before any compute.
+                using var noise = TextToImageSampler.InitialNoise(count, loaded.Config.ImageSize, s);
+                ProgressDisplay.Run("sample", options.Steps, report =>
+                    images = TextToImageSampler.Generate(loaded, prompts, noise, options, s,
+                        new ImmediateProgress<int>(i => report(i, ""))));
+            }
             using var _ = images;
             int columns = (int)Math.Ceiling(Math.Sqrt(count));
             var grid = ImageGrid.Compose(ImageTensors.ToImages(images!.cpu()), columns);

@@ -1,0 +1,32 @@
+using DiffusionAlign.Imaging;
+
+namespace DiffusionAlign.Tests.Cli;
+
+[Collection("Console")]
+public sealed class SampleCommandTests
+{
+    [FixtureFact("diffusers-reference")]
+    public void SamplesFromADiffusersPipelineFolder()
+    {
+        using var dir = new TestModels.TempDir();
+        string pipeline = Path.Combine(ReferenceFixtures.Find("diffusers-reference")!, "tiny-sd");
+        string path = Path.Combine(dir.Path, "g.png");
+        var run = CliRunner.Run("sample", "--model", pipeline, "--prompt", "a photo of a cat", "--steps", "10",
+            "--n", "4", "--scale", "1", "--width", "24", "--negative-prompt", "blurry", "--out", path);
+        Assert.True(run.Exit == 0, run.Err);
+        var grid = ImageCodec.Load(path);
+        // Two columns of 24-pixel-wide, 16-pixel-high (native) samples, with 2-pixel gutters and border.
+        Assert.Equal((2 * 24 + 3 * 2, 2 * 16 + 3 * 2), (grid.Width, grid.Height));
+    }
+
+    [Fact]
+    public void PipelineOnlyFlagsAreRefusedForTheEmbeddedModel()
+    {
+        using var dir = new TestModels.TempDir();
+        using (var model = TestModels.Micro()) model.Save(dir.Path);
+        var run = CliRunner.Run("sample", "--model", dir.Path, "--prompt", "a red circle on a blue background",
+            "--height", "64", "--out", Path.Combine(dir.Path, "g.png"));
+        Assert.Equal(2, run.Exit);
+        Assert.Contains("--height", run.Err);
+    }
+}
