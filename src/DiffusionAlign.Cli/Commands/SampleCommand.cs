@@ -15,7 +15,8 @@ public static class SampleCommand
         var defaults = new SamplingOptions();
         var model = new Option<string>("--model")
         {
-            Description = "Model folder (config.json + model.safetensors)", Required = true,
+            Description = "DiffusionAlign model folder (config.json + model.safetensors) or diffusers pipeline folder",
+            Required = true,
         };
         var prompt = new Option<string>("--prompt")
         {

@@ -107,25 +107,20 @@ public sealed class StableDiffusionPipeline : IDisposable
     }
 
     /// <summary>
-    /// Gaussian latents for samples 0..count−1 of <paramref name="seed"/>, each from its own generator, so a
-    /// sample does not depend on how many others are drawn with it.
+    /// Gaussian latents for samples 0..count−1 of <paramref name="seed"/>, drawn as
+    /// <see cref="TextToImageSampler.InitialNoise(int, long[], long, long, long, Device?)"/> draws them.
     /// </summary>
+    /// <exception cref="DiffusionAlignException">
+    /// A side that is not a positive multiple of the VAE's downscale factor.
+    /// </exception>
     public Tensor InitialLatents(int count, int height, int width, long seed)
     {
         int factor = Vae.Config.DownscaleFactor;
-        if (height % factor != 0 || width % factor != 0)
-            throw new DiffusionAlignException($"height and width must be multiples of {factor}, got {height}×{width}");
-        var parts = new List<Tensor>(count);
-        for (int i = 0; i < count; i++)
-        {
-            using var generator = new Generator(
-                (ulong)Data.StepSeeds.Mix(seed, i, Data.StepSeeds.Stream.Sampling));
-            parts.Add(randn(new long[] { 1, Vae.Config.LatentChannels, height / factor, width / factor },
-                generator: generator));
-        }
-        var latents = cat(parts, 0).to(Device);
-        foreach (var part in parts) part.Dispose();
-        return latents;
+        if (height <= 0 || width <= 0 || height % factor != 0 || width % factor != 0)
+            throw new DiffusionAlignException(
+                $"height and width must be positive multiples of {factor}, got {height}×{width}");
+        return TextToImageSampler.InitialNoise(count, [Vae.Config.LatentChannels, height / factor, width / factor],
+            seed, device: Device);
     }
 
     /// <summary>
@@ -147,20 +142,19 @@ public sealed class StableDiffusionPipeline : IDisposable
         var text = guided ? EncodeText([.. negative, .. prompts]) : EncodeText(prompts);
         var sampler = new DdimSampler(Schedule);
         using var generator = options.Eta > 0
-            ? new Generator((ulong)Data.StepSeeds.Mix(seed, 0, Data.StepSeeds.Stream.Noise), Device)
+            ? Data.StepSeeds.Torch(seed, 0, Data.StepSeeds.Stream.Noise, Device)
             : null;
-        var x = latents;
-        int done = 0;
-        foreach (int t in sampler.SetTimesteps(options.Steps))
+
+        Tensor Model(Tensor x, int t)
         {
             var input = guided ? cat(new[] { x, x }, 0) : x;
             var timesteps = full(new long[] { input.shape[0] }, t, dtype: int64, device: Device);
             var output = Unet.forward(input, timesteps, text);
-            var guidedOutput = guided ? ClassifierFreeGuidance.CombineBatched(output, options.GuidanceScale) : output;
-            x = sampler.Step(guidedOutput, t, x, options.Eta, generator);
-            progress?.Report(++done);
+            return guided ? ClassifierFreeGuidance.CombineBatched(output, options.GuidanceScale) : output;
         }
-        return x.MoveToOuterDisposeScope();
+
+        var final = DenoisingLoop.Run(Model, latents, sampler, options.Steps, options.Eta, generator, progress);
+        return final.MoveToOuterDisposeScope();
     }
 
     /// <summary>Images in [−1, 1], <c>[B, 3, H, W]</c>, from final latents.</summary>

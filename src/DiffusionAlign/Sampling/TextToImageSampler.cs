@@ -16,14 +16,22 @@ public static class TextToImageSampler
     /// sampled with the same (seed, index) starts from the same x_T, so comparisons are paired.
     /// </summary>
     public static Tensor InitialNoise(int count, int imageSize, long seed, long firstIndex = 0, long indexStride = 1,
-        Device? device = null)
+        Device? device = null) =>
+        InitialNoise(count, [3, imageSize, imageSize], seed, firstIndex, indexStride, device);
+
+    /// <summary>
+    /// The same for samples of any shape (e.g. latents <c>[channels, height, width]</c>): sample i is drawn
+    /// alone from its own generator, so it does not depend on how many others are drawn with it.
+    /// </summary>
+    public static Tensor InitialNoise(int count, long[] sampleShape, long seed, long firstIndex = 0,
+        long indexStride = 1, Device? device = null)
     {
+        long[] shape = [1, .. sampleShape];
         var parts = new List<Tensor>(count);
         for (int i = 0; i < count; i++)
         {
-            using var gen = new Generator(
-                (ulong)Data.StepSeeds.Mix(seed, firstIndex + i * indexStride, Data.StepSeeds.Stream.Sampling));
-            parts.Add(randn(new long[] { 1, 3, imageSize, imageSize }, generator: gen));
+            using var gen = Data.StepSeeds.Torch(seed, firstIndex + i * indexStride, Data.StepSeeds.Stream.Sampling);
+            parts.Add(randn(shape, generator: gen));
         }
         var noise = cat(parts, 0);
         foreach (var p in parts) p.Dispose();
@@ -51,7 +59,7 @@ public static class TextToImageSampler
             : cond.alias();
         var sampler = new DdimSampler(model.Schedule);
         using var generator = options.Eta > 0
-            ? new Generator((ulong)Data.StepSeeds.Mix(seed, 0, Data.StepSeeds.Stream.Noise), model.Device)
+            ? Data.StepSeeds.Torch(seed, 0, Data.StepSeeds.Stream.Noise, model.Device)
             : null;
 
         Tensor Model(Tensor x, int t)

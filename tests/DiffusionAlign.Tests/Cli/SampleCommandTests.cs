@@ -19,6 +19,21 @@ public sealed class SampleCommandTests
         Assert.Equal((2 * 24 + 3 * 2, 2 * 16 + 3 * 2), (grid.Width, grid.Height));
     }
 
+    [FixtureFact("diffusers-reference")]
+    public void ASizeTheVaeCannotProduceIsAOneLineError()
+    {
+        using var dir = new TestModels.TempDir();
+        string pipeline = Path.Combine(ReferenceFixtures.Find("diffusers-reference")!, "tiny-sd");
+        foreach (string height in new[] { "0", "17" })
+        {
+            var run = CliRunner.Run("sample", "--model", pipeline, "--prompt", "a cat", "--height", height,
+                "--out", Path.Combine(dir.Path, "g.png"));
+            Assert.Equal(2, run.Exit);
+            Assert.Single(run.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Contains("positive multiples of 2", run.Err);
+        }
+    }
+
     [Fact]
     public void PipelineOnlyFlagsAreRefusedForTheEmbeddedModel()
     {
