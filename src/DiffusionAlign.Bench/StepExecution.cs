@@ -41,10 +41,7 @@ public sealed record StepExecution(ReferenceMode Reference = ReferenceMode.Infer
             case ReferenceMode.InferenceMode when BatchWinnersAndLosers:
                 return PreferenceStep.ReferencePrediction(reference, inputs);
             case ReferenceMode.InferenceMode:
-                Tensor prediction;
-                using (inference_mode(true)) prediction = Forward(reference, inputs, batched: false);
-                // As in PreferenceStep: an inference tensor may not be saved for backward.
-                using (prediction) return prediction.clone();
+                return PreferenceStep.WithoutGraph(() => Forward(reference, inputs, batched: false));
             case ReferenceMode.NoGrad:
                 using (no_grad()) return Forward(reference, inputs, BatchWinnersAndLosers);
             default:

@@ -87,10 +87,17 @@ public static class PreferenceStep
     }
 
     /// <summary>Step 4: the frozen reference's prediction, computed without an autograd graph.</summary>
-    public static Tensor ReferencePrediction(TextToImageModel reference, Inputs inputs)
+    public static Tensor ReferencePrediction(TextToImageModel reference, Inputs inputs) =>
+        WithoutGraph(() => reference.Predict(inputs.Noisy, inputs.Timesteps, inputs.Text));
+
+    /// <summary>
+    /// Runs <paramref name="forward"/> under inference mode (no autograd graph, no version counters) and
+    /// returns its output as an ordinary tensor that the loss may use.
+    /// </summary>
+    public static Tensor WithoutGraph(Func<Tensor> forward)
     {
         Tensor prediction;
-        using (inference_mode(true)) prediction = reference.Predict(inputs.Noisy, inputs.Timesteps, inputs.Text);
+        using (inference_mode(true)) prediction = forward();
         // An inference tensor may not be saved for backward by the loss's ops; a clone made outside
         // inference mode is an ordinary tensor (a copy of 2B predictions, negligible).
         using (prediction) return prediction.clone();
