@@ -61,19 +61,28 @@ public sealed record AutoencoderKLConfig
         ["use_quant_conv"] = true,
         ["use_post_quant_conv"] = true,
         ["mid_block_add_attention"] = true,
+        // Set, they change how pipelines map latents to the UNet's inputs (SD3 and Flux shift, some SDXL
+        // finetunes standardise per channel); SD1.x/2.x leave them null and only scale.
+        ["shift_factor"] = null,
+        ["latents_mean"] = null,
+        ["latents_std"] = null,
     };
 
-    /// <summary>Reads a diffusers <c>vae/config.json</c> text; unknown keys are ignored.</summary>
+    /// <summary>
+    /// Reads a diffusers <c>vae/config.json</c> text; keys we do not use are ignored with a
+    /// <see cref="Runtime.Warnings"/> line naming <paramref name="what"/>.
+    /// </summary>
     /// <exception cref="DiffusionAlignException">Malformed JSON or an architecture we do not implement.</exception>
-    public static AutoencoderKLConfig FromJson(string json)
+    public static AutoencoderKLConfig FromJson(string json, string what = "VAE config")
     {
-        var config = ConfigJson.Read<AutoencoderKLConfig>(json, "VAE config", NeutralValues);
+        var config = ConfigJson.Read<AutoencoderKLConfig>(json, what, NeutralValues);
         config.Validate();
         return config;
     }
 
     /// <summary>Reads a diffusers <c>vae/config.json</c> file.</summary>
-    public static AutoencoderKLConfig Load(string path) => FromJson(ConfigJson.ReadFile(path, "VAE config"));
+    public static AutoencoderKLConfig Load(string path) =>
+        FromJson(ConfigJson.ReadFile(path, "VAE config"), $"VAE config {path}");
 
     /// <summary>Writes the config in diffusers' <c>config.json</c> form.</summary>
     public string ToJson() => ConfigJson.Write(this);

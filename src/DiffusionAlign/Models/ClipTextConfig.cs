@@ -5,8 +5,8 @@ namespace DiffusionAlign.Models;
 
 /// <summary>
 /// The architecture of a <see cref="ClipTextModel"/>, with the keys of transformers' <c>CLIPTextConfig</c>
-/// config.json, so Stable Diffusion's <c>text_encoder/config.json</c> reads directly (other keys, such as
-/// <c>projection_dim</c> or token ids, are ignored).
+/// config.json, so Stable Diffusion's <c>text_encoder/config.json</c> reads directly (keys that cannot change
+/// the hidden states, such as <c>projection_dim</c> or token ids, are ignored).
 /// </summary>
 public sealed record ClipTextConfig
 {
@@ -59,17 +59,31 @@ public sealed record ClipTextConfig
 
     private static readonly Dictionary<string, JsonNode?> NeutralValues = [];
 
-    /// <summary>Reads a transformers <c>config.json</c> text; unknown keys are ignored.</summary>
+    // Keys of transformers' CLIPTextConfig that cannot change the hidden states we compute: token ids (the
+    // tokenizer's business; we return no pooled output, where transformers uses eos_token_id), the width of
+    // CLIPTextModelWithProjection's head, an init range CLIP's initialisation does not read, and dropout
+    // (we build none; the text encoder stays frozen while aligning).
+    private static readonly HashSet<string> InertKeys =
+    [
+        "bos_token_id", "eos_token_id", "pad_token_id", "projection_dim", "initializer_range",
+        "attention_dropout", "dropout",
+    ];
+
+    /// <summary>
+    /// Reads a transformers <c>config.json</c> text; keys we do not use are ignored with a
+    /// <see cref="Runtime.Warnings"/> line naming <paramref name="what"/>.
+    /// </summary>
     /// <exception cref="DiffusionAlignException">Malformed JSON or an architecture we do not implement.</exception>
-    public static ClipTextConfig FromJson(string json)
+    public static ClipTextConfig FromJson(string json, string what = "CLIP text config")
     {
-        var config = ConfigJson.Read<ClipTextConfig>(json, "CLIP text config", NeutralValues);
+        var config = ConfigJson.Read<ClipTextConfig>(json, what, NeutralValues, InertKeys);
         config.Validate();
         return config;
     }
 
     /// <summary>Reads a transformers <c>text_encoder/config.json</c> file.</summary>
-    public static ClipTextConfig Load(string path) => FromJson(ConfigJson.ReadFile(path, "CLIP text config"));
+    public static ClipTextConfig Load(string path) =>
+        FromJson(ConfigJson.ReadFile(path, "CLIP text config"), $"CLIP text config {path}");
 
     /// <summary>Writes the config in transformers' <c>config.json</c> form.</summary>
     public string ToJson() => ConfigJson.Write(this);

@@ -1,20 +1,31 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
+using DiffusionAlign.Runtime;
 
 namespace DiffusionAlign.Models;
 
 /// <summary>
 /// Reads and writes model configs in the diffusers/transformers <c>config.json</c> form:
-/// snake_case keys, unknown keys (such as <c>_class_name</c>) ignored, and keys that would change
-/// the architecture in ways we do not build refused with a clear message.
+/// snake_case keys, keys that would change the architecture in ways we do not build refused with a clear
+/// message, and keys nobody here reads ignored with one <see cref="Warnings"/> line per config, as diffusers
+/// does ("... are not expected and will be ignored"), so a typo or a newer upstream feature does not pass
+/// silently.
 /// </summary>
 internal static class ConfigJson
 {
+    // Bookkeeping transformers writes into every config.json (diffusers' own starts with '_'); it never
+    // describes the architecture. A full CLIPConfig read as a text config still warns, about text_config.
+    private static readonly HashSet<string> MetadataKeys =
+        ["architectures", "model_type", "torch_dtype", "dtype", "transformers_version"];
+
     private static readonly JsonSerializerOptions Options = new()
     {
         WriteIndented = true,
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
+        // Named so UnusedKeys can ask for a type's metadata before the first (de)serialization would set it.
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
     };
 
     public static string Write<T>(T config) => JsonSerializer.Serialize(config, Options);
@@ -22,9 +33,13 @@ internal static class ConfigJson
     /// <summary>
     /// Parses <paramref name="json"/> as a <typeparamref name="T"/>. <paramref name="neutralValues"/>
     /// lists keys we do not model together with the only value that keeps the architecture we build
-    /// (a key that is absent or has that value is fine).
+    /// (a key that is absent or has that value is fine); <paramref name="inertKeys"/> lists keys the upstream
+    /// class reads that cannot change what we build or compute. Any other key that no property of
+    /// <typeparamref name="T"/> maps is reported in one warning.
     /// </summary>
-    public static T Read<T>(string json, string what, IReadOnlyDictionary<string, JsonNode?> neutralValues)
+    public static T Read<T>(
+        string json, string what, IReadOnlyDictionary<string, JsonNode?> neutralValues,
+        IReadOnlySet<string>? inertKeys = null)
     {
         JsonNode? root;
         try
@@ -41,18 +56,11 @@ internal static class ConfigJson
 
         if (root is not JsonObject obj) throw new DiffusionAlignException($"{what} must be a JSON object");
 
-        foreach (var (key, neutral) in neutralValues)
-        {
-            if (!obj.TryGetPropertyValue(key, out var given)) continue;
-            if (!JsonNode.DeepEquals(given, neutral))
-                throw new DiffusionAlignException(
-                    $"{what} sets {key} = {given?.ToJsonString() ?? "null"}, which DiffusionAlign does not implement "
-                    + $"(supported: {neutral?.ToJsonString() ?? "null"})");
-        }
-
+        RefuseNonNeutral(obj, what, neutralValues);
+        T config;
         try
         {
-            return obj.Deserialize<T>(Options) ?? throw new DiffusionAlignException($"{what} is empty");
+            config = obj.Deserialize<T>(Options) ?? throw new DiffusionAlignException($"{what} is empty");
         }
         catch (JsonException e)
         {
@@ -63,6 +71,54 @@ internal static class ConfigJson
                     : $"{what}: {key} has a value of the wrong type",
                 e);
         }
+        WarnAboutUnusedKeys<T>(obj, what, neutralValues, inertKeys);
+        return config;
+    }
+
+    /// <summary>
+    /// The checks of <see cref="Read{T}"/> for a config that its own serializer has already read:
+    /// refuses keys set to a value we do not implement, then warns about the keys nothing here uses.
+    /// </summary>
+    public static void CheckKeys<T>(
+        JsonObject obj, string what, IReadOnlyDictionary<string, JsonNode?> neutralValues,
+        IReadOnlySet<string>? inertKeys = null)
+    {
+        RefuseNonNeutral(obj, what, neutralValues);
+        WarnAboutUnusedKeys<T>(obj, what, neutralValues, inertKeys);
+    }
+
+    // The keys no property of T maps that are neither neutral, inert nor metadata (diffusers' _class_name,
+    // _diffusers_version, _name_or_path, ...), in file order.
+    private static List<string> UnusedKeys<T>(
+        JsonObject obj, IReadOnlyDictionary<string, JsonNode?> neutralValues, IReadOnlySet<string>? inertKeys)
+    {
+        // The serializer's own view of the names, so JsonPropertyName, naming policies and JsonIgnore all count.
+        var mapped = Options.GetTypeInfo(typeof(T)).Properties.Select(p => p.Name).ToHashSet();
+        return obj.Select(kv => kv.Key)
+            .Where(key => !key.StartsWith('_') && !MetadataKeys.Contains(key) && !mapped.Contains(key)
+                && !neutralValues.ContainsKey(key) && inertKeys?.Contains(key) != true)
+            .ToList();
+    }
+
+    private static void RefuseNonNeutral(JsonObject obj, string what, IReadOnlyDictionary<string, JsonNode?> neutral)
+    {
+        foreach (var (key, supported) in neutral)
+        {
+            if (!obj.TryGetPropertyValue(key, out var given)) continue;
+            if (!JsonNode.DeepEquals(given, supported))
+                throw new DiffusionAlignException(
+                    $"{what} sets {key} = {given?.ToJsonString() ?? "null"}, which DiffusionAlign does not implement "
+                    + $"(supported: {supported?.ToJsonString() ?? "null"})");
+        }
+    }
+
+    private static void WarnAboutUnusedKeys<T>(
+        JsonObject obj, string what, IReadOnlyDictionary<string, JsonNode?> neutralValues,
+        IReadOnlySet<string>? inertKeys)
+    {
+        var unused = UnusedKeys<T>(obj, neutralValues, inertKeys);
+        if (unused.Count > 0)
+            Warnings.Report($"{what}: ignoring keys DiffusionAlign does not use: {string.Join(", ", unused)}");
     }
 
     public static string ReadFile(string path, string what)

@@ -147,17 +147,29 @@ public sealed record UNet2DConditionConfig
         ["reverse_transformer_layers_per_block"] = null,
     };
 
-    /// <summary>Reads a diffusers <c>config.json</c> text; unknown keys are ignored.</summary>
+    // Keys diffusers reads only for parts Validate refuses, so no value of theirs changes the UNet we build:
+    // the ResnetDownsample/SimpleCrossAttn blocks (the first four) and addition_embed_type "text".
+    private static readonly HashSet<string> InertKeys =
+    [
+        "resnet_skip_time_act", "resnet_out_scale_factor", "cross_attention_norm", "mid_block_only_cross_attention",
+        "addition_embed_type_num_heads",
+    ];
+
+    /// <summary>
+    /// Reads a diffusers <c>config.json</c> text; keys we do not use are ignored with a
+    /// <see cref="Runtime.Warnings"/> line naming <paramref name="what"/>.
+    /// </summary>
     /// <exception cref="DiffusionAlignException">Malformed JSON or an architecture we do not implement.</exception>
-    public static UNet2DConditionConfig FromJson(string json)
+    public static UNet2DConditionConfig FromJson(string json, string what = "UNet config")
     {
-        var config = ConfigJson.Read<UNet2DConditionConfig>(json, "UNet config", NeutralValues);
+        var config = ConfigJson.Read<UNet2DConditionConfig>(json, what, NeutralValues, InertKeys);
         config.Validate();
         return config;
     }
 
     /// <summary>Reads a diffusers <c>unet/config.json</c> file.</summary>
-    public static UNet2DConditionConfig Load(string path) => FromJson(ConfigJson.ReadFile(path, "UNet config"));
+    public static UNet2DConditionConfig Load(string path) =>
+        FromJson(ConfigJson.ReadFile(path, "UNet config"), $"UNet config {path}");
 
     /// <summary>Writes the config in diffusers' <c>config.json</c> form.</summary>
     public string ToJson() => ConfigJson.Write(this);

@@ -1,11 +1,14 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using DiffusionAlign.Models;
 
 namespace DiffusionAlign.Schedulers;
 
 /// <summary>
 /// The noise schedule's contract, with the keys of diffusers' <c>scheduler_config.json</c> so a config
-/// from a Stable Diffusion checkpoint loads as is (unknown keys such as <c>_class_name</c> are ignored).
+/// from a Stable Diffusion checkpoint loads as is (keys we do not use are ignored with a
+/// <see cref="Runtime.Warnings"/> line; diffusers' own, such as <c>_class_name</c>, silently).
 /// Defaults are Stable Diffusion 1.x's DDIM settings.
 /// </summary>
 public sealed record NoiseScheduleConfig
@@ -54,6 +57,19 @@ public sealed record NoiseScheduleConfig
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
 
+    // Keys of diffusers' DDIMScheduler we do not model, with the only value that keeps the schedule we compute.
+    private static readonly Dictionary<string, JsonNode?> NeutralValues = new()
+    {
+        ["trained_betas"] = null,
+        ["thresholding"] = false,
+        ["rescale_betas_zero_snr"] = false,
+    };
+
+    // PNDM's sampling switch (diffusers drops it silently when a DDIM scheduler reads a PNDM config), and the
+    // settings of the thresholding we refuse above.
+    private static readonly HashSet<string> InertKeys =
+        ["skip_prk_steps", "dynamic_thresholding_ratio", "sample_max_value"];
+
     /// <summary>Checks the values are usable, so a bad config fails when loaded rather than mid-training.</summary>
     /// <exception cref="DiffusionAlignException">A value is out of range.</exception>
     public NoiseScheduleConfig Validate()
@@ -73,7 +89,7 @@ public sealed record NoiseScheduleConfig
     /// <summary>Serialises with diffusers' snake_case keys.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Options);
 
-    /// <summary>Parses a <c>scheduler_config.json</c> text; unknown keys are ignored.</summary>
+    /// <summary>Parses a <c>scheduler_config.json</c> text; keys we do not use are ignored with a warning.</summary>
     /// <exception cref="DiffusionAlignException">Invalid JSON, a wrongly typed
     /// value, an unknown schedule word, or an out-of-range value.</exception>
     public static NoiseScheduleConfig FromJson(string json, string what = "scheduler config")
@@ -94,6 +110,7 @@ public sealed record NoiseScheduleConfig
         if (config is null) throw new DiffusionAlignException($"{what} is not a valid scheduler config (null)");
         try
         {
+            ConfigJson.CheckKeys<NoiseScheduleConfig>(JsonNode.Parse(json)!.AsObject(), what, NeutralValues, InertKeys);
             return config.Validate();
         }
         catch (DiffusionAlignException e)

@@ -15,10 +15,11 @@ namespace DiffusionAlign.Text;
 /// suffix but not its order of steps (pre-tokenize by Unicode class, then map bytes to characters,
 /// then merge), which the ids depend on. The text is normalized as transformers does when ftfy is not
 /// installed (as diffusers installs it): control and format characters dropped, whitespace collapsed,
-/// spaces around CJK ideographs, NFC, lower case. ftfy's repairs (mojibake, HTML entities, curly quotes,
-/// ligatures, full-width forms) are not made, so such text can tokenize differently from an
-/// environment that has ftfy. NFC composition needs the runtime's ICU: under invariant globalization (as
-/// dalign is built) it is a no-op, so text with decomposed accents must be composed by the caller.
+/// spaces around CJK ideographs, NFC (<see cref="UnicodeNfc"/>, since the runtime's own does nothing under
+/// invariant globalization), lower case. ftfy, when present, also composes (its <c>fix_text</c> normalizes
+/// to NFC), so a decomposed and a precomposed accent give the same ids either way. ftfy's repairs
+/// (mojibake, HTML entities, curly quotes, ligatures, full-width forms) are not made, so such text can
+/// tokenize differently from an environment that has ftfy.
 /// </remarks>
 public sealed class ClipTokenizer : ITextTokenizer
 {
@@ -171,7 +172,7 @@ public sealed class ClipTokenizer : ITextTokenizer
                 cleaned.Append(rune.ToString());
             }
         }
-        string normalized = cleaned.ToString().Normalize(NormalizationForm.FormC);
+        string normalized = UnicodeNfc.Compose(cleaned.ToString());
         var words = normalized.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(LowerCase);
         return string.Join(' ', words);
     }
