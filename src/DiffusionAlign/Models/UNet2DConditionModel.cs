@@ -125,16 +125,25 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
         timesteps = timesteps.expand(sample.shape[0]);
         var emb = time_embedding.forward(time_proj.forward(timesteps).to_type(sample.dtype));
 
+        // Recomputing only pays off when a backward will follow.
+        var checkpoint = GradientCheckpointing && training && is_grad_enabled();
         var hidden = conv_in.forward(sample);
         var skips = new List<Tensor> { hidden };
         foreach (var block in down_blocks)
         {
-            var (output, blockSkips) = block.forward(hidden, emb, encoderHiddenStates);
+            var (output, blockSkips) = checkpoint
+                ? CheckpointedDown(block, hidden, emb, encoderHiddenStates)
+                : block.forward(hidden, emb, encoderHiddenStates);
             hidden = output;
             skips.AddRange(blockSkips);
         }
 
-        hidden = mid_block.forward(hidden, emb, encoderHiddenStates);
+        hidden = checkpoint
+            ? GradientCheckpoint.Run(
+                x => [mid_block.forward(x[0], x[1], x[2])],
+                [hidden, emb, encoderHiddenStates],
+                mid_block.parameters())[0]
+            : mid_block.forward(hidden, emb, encoderHiddenStates);
 
         for (var i = 0; i < up_blocks.Count; i++)
         {
@@ -143,11 +152,49 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
             skips.RemoveRange(skips.Count - block.SkipCount, block.SkipCount);
             // Upsample to the next skip's size (not blindly 2x) so odd sizes line up, as diffusers does.
             long[]? upsampleSize = i < up_blocks.Count - 1 ? [skips[^1].shape[2], skips[^1].shape[3]] : null;
-            hidden = block.forward(hidden, blockSkips, emb, encoderHiddenStates, upsampleSize);
+            hidden = checkpoint
+                ? CheckpointedUp(block, hidden, blockSkips, emb, encoderHiddenStates, upsampleSize)
+                : block.forward(hidden, blockSkips, emb, encoderHiddenStates, upsampleSize);
         }
 
         return conv_out.forward(conv_act(conv_norm_out.forward(hidden))).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Whether training forwards keep only each block's inputs and recompute the block during backward
+    /// (diffusers' <c>enable_gradient_checkpointing</c>): far less activation memory for about one more forward.
+    /// Only applies in training mode with grad enabled; outputs and gradients are the same either way, dropout
+    /// included (the CPU random generator is replayed). Needs the CPU: TorchSharp exposes no other generator.
+    /// Parameter gradients are accumulated into <c>.grad</c> during <c>backward()</c>, so take gradients with
+    /// <c>backward</c>, not <c>torch.autograd.grad</c>.
+    /// </summary>
+    public bool GradientCheckpointing { get; set; }
+
+    /// <summary>Turns <see cref="GradientCheckpointing"/> on or off, under diffusers' name.</summary>
+    public void EnableGradientCheckpointing(bool on = true) => GradientCheckpointing = on;
+
+    // Every tensor the block reads goes through the argument list: through a captured one the recomputed
+    // graph would reach back into the outer graph, and its backward would run that part twice.
+    private static (Tensor Hidden, IReadOnlyList<Tensor> Skips) CheckpointedDown(
+        UNetDownBlock block, Tensor hidden, Tensor temb, Tensor context)
+    {
+        var outputs = GradientCheckpoint.Run(
+            x =>
+            {
+                var (output, skips) = block.forward(x[0], x[1], x[2]);
+                return [output, .. skips];
+            },
+            [hidden, temb, context],
+            block.parameters());
+        return (outputs[0], outputs.Skip(1).ToList());
+    }
+
+    private static Tensor CheckpointedUp(UNetUpBlock block, Tensor hidden, IReadOnlyList<Tensor> skips, Tensor temb,
+        Tensor context, long[]? upsampleSize) =>
+        GradientCheckpoint.Run(
+            x => [block.forward(x[0], x.Skip(3).ToList(), x[1], x[2], upsampleSize)],
+            [hidden, temb, context, .. skips],
+            block.parameters())[0];
 
     /// <summary>
     /// Whether convolution weights and the input are kept in NHWC order (see <see cref="UseChannelsLast"/>).
