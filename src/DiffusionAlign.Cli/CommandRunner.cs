@@ -34,6 +34,9 @@ public static class CommandRunner
         ["PromptDropout"] = "prompt dropout",
         ["FlawProbability"] = "flaw probability",
         ["EmaDecay"] = "EMA decay",
+        ["Rank"] = "--lora-rank",
+        ["Alpha"] = "--lora-alpha",
+        ["Dropout"] = "--lora-dropout",
     };
 
     public static int Run(Func<int> body)

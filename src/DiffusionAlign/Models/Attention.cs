@@ -1,3 +1,4 @@
+using DiffusionAlign.Models.Lora;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,15 +9,19 @@ namespace DiffusionAlign.Models;
 /// diffusers' <c>Attention</c> as used in <see cref="BasicTransformerBlock"/>: bias-free
 /// <c>to_q</c>/<c>to_k</c>/<c>to_v</c>, multi-head scaled dot-product attention (scale 1/√head_dim),
 /// and <c>to_out</c> = [Linear with bias, Dropout]. Attends to <c>context</c> when given
-/// (cross-attention), else to its own input (self-attention).
+/// (cross-attention), else to its own input (self-attention). Its projections can carry LoRA adapters
+/// (<see cref="LoraAdapters"/>).
 /// </summary>
-public sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
+public sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>, ILoraHost
 {
     // Field names are checkpoint names: RegisterComponents registers each field under its own name.
     private readonly Linear to_q;
     private readonly Linear to_k;
     private readonly Linear to_v;
     private readonly ModuleList<nn.Module<Tensor, Tensor>> to_out;
+
+    // Registered only when LoraAdapters adds adapters, so a plain model has exactly the checkpoint's names.
+    private ProjectionAdapters? lora;
 
     /// <param name="queryDim">Width of the attending sequence (and of the output).</param>
     /// <param name="crossAttentionDim">Width of the attended context; null for self-attention.</param>
@@ -52,21 +57,26 @@ public sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
     /// </summary>
     public AttentionKernel Kernel { get; set; } = AttentionKernel.ScaledDotProduct;
 
+    IReadOnlyList<(string Name, Linear Layer)> ILoraHost.Projections =>
+        [("to_q", to_q), ("to_k", to_k), ("to_v", to_v), ("to_out.0", (Linear)to_out[0])];
+
+    ProjectionAdapters? ILoraHost.Lora { get => lora; set => lora = value; }
+
     /// <summary>
     /// Maps <c>hidden</c> <c>[B, Lq, query]</c> (and <c>context</c> <c>[B, Lk, cross]</c>) to <c>[B, Lq, query]</c>.
     /// </summary>
     public override Tensor forward(Tensor hidden, Tensor? context)
     {
         var source = context ?? hidden;
-        var query = SplitHeads(to_q.forward(hidden));
-        var key = SplitHeads(to_k.forward(source));
-        var value = SplitHeads(to_v.forward(source));
+        var query = SplitHeads(ProjectionAdapters.Forward(lora, "to_q", to_q, hidden));
+        var key = SplitHeads(ProjectionAdapters.Forward(lora, "to_k", to_k, source));
+        var value = SplitHeads(ProjectionAdapters.Forward(lora, "to_v", to_v, source));
         var attended = Kernel == AttentionKernel.ScaledDotProduct
             ? nn.functional.scaled_dot_product_attention(query, key, value)
             : matmul(softmax(matmul(query, key.transpose(-2, -1)) * (1.0 / Math.Sqrt(HeadDim)), -1), value);
-        var output = MergeHeads(attended);
-        foreach (var layer in to_out) output = layer.forward(output);
-        return output;
+        // to_out = [Linear, Dropout]: an adapter wraps the Linear, before the dropout.
+        var output = ProjectionAdapters.Forward(lora, "to_out.0", to_out[0], MergeHeads(attended));
+        return to_out[1].forward(output);
     }
 
     // [B, L, H·D] → [B, H, L, D]
