@@ -34,6 +34,7 @@ public static class Program
         root.Subcommands.Add(PairsCommand.Create());
         root.Subcommands.Add(AlignCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         return root;

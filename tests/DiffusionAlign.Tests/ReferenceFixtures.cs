@@ -27,3 +27,13 @@ public sealed class FixtureFactAttribute : FactAttribute
             Skip = $"reference fixture '{fixture}' not found: it is read from shared/fixtures beside the repository";
     }
 }
+
+/// <summary>A theory that needs a reference fixture and is skipped, with the reason, when it is absent.</summary>
+public sealed class FixtureTheoryAttribute : TheoryAttribute
+{
+    public FixtureTheoryAttribute(string fixture)
+    {
+        if (ReferenceFixtures.Find(fixture) is null)
+            Skip = $"reference fixture '{fixture}' not found: it is read from shared/fixtures beside the repository";
+    }
+}

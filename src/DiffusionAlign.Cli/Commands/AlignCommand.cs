@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DiffusionAlign.Data;
+using DiffusionAlign.Models.Lora;
 using DiffusionAlign.Objectives;
 using DiffusionAlign.Pipelines;
 using DiffusionAlign.Runtime;
@@ -17,7 +18,9 @@ public static class AlignCommand
         method.AcceptOnlyFromAmong("dspo", "dpo", "sft");
         var model = new Option<string>("--model")
         {
-            Description = "Starting model folder (also the frozen reference)", Required = true,
+            Description = "Starting model (also the frozen reference): a DiffusionAlign model folder or a diffusers "
+                + "Stable Diffusion folder",
+            Required = true,
         };
         var pairs = new Option<string>("--pairs")
         {
@@ -25,7 +28,9 @@ public static class AlignCommand
         };
         var outDir = new Option<string>("--out")
         {
-            Description = "Output folder: model, metrics.jsonl, checkpoint/", Required = true,
+            Description = "Output folder: the model (with LoRA: the adapters and a note naming the base), "
+                + "metrics.jsonl, checkpoint/",
+            Required = true,
         };
         // The next five default per method (AlignConfig.DefaultsFor), so they are left unset here.
         var steps = new Option<int?>("--steps") { Description = "Optimizer steps" };
@@ -57,6 +62,43 @@ public static class AlignCommand
             DefaultValueFactory = _ => defaults.CheckpointEvery,
         };
         var maxPairs = new Option<int?>("--max-pairs") { Description = "Use at most this many pairs" };
+        var loraRank = new Option<int?>("--lora-rank")
+        {
+            Description = "Train LoRA adapters of this rank on the UNet's attention projections instead of the "
+                + "whole UNet (the reference is then the base model with the adapters off)",
+        };
+        var loraAlpha = new Option<double?>("--lora-alpha") { Description = "LoRA alpha (default: the rank)" };
+        var loraDropout = new Option<double>("--lora-dropout")
+        {
+            Description = "Dropout on the adapters' input", DefaultValueFactory = _ => 0.0,
+        };
+        var loraText = new Option<bool>("--lora-text-encoder")
+        {
+            Description = "Also put adapters on the text encoder's attention (q/k/v/out projections)",
+        };
+        var resolution = new Option<int?>("--resolution")
+        {
+            Description = "Training image side in pixels (default: the model's native size)",
+        };
+        var randomFlip = new Option<bool>("--random-flip")
+        {
+            Description = "Flip both images of a pair horizontally with probability 1/2 (the papers' recipe)",
+        };
+        var promptDropout = new Option<double>("--prompt-dropout")
+        {
+            Description = "Share of prompts replaced by the empty prompt (the papers use 0.2 on Pick-a-Pic)",
+            DefaultValueFactory = _ => defaults.PromptDropout,
+        };
+        var precision = new Option<string>("--precision")
+        {
+            Description = "fp32, or bf16 (bfloat16 frozen weights and activations; LoRA runs only)",
+            DefaultValueFactory = _ => "fp32",
+        };
+        precision.AcceptOnlyFromAmong("fp32", "bf16");
+        var checkpointing = new Option<bool>("--gradient-checkpointing")
+        {
+            Description = "Recompute UNet block activations in backward: less memory, more compute",
+        };
         var resume = new Option<bool>("--resume") { Description = "Continue from OUT/checkpoint with the same flags" };
         var seed = CommonOptions.Seed(defaults.Seed);
         var device = CommonOptions.Device();
@@ -67,7 +109,8 @@ public static class AlignCommand
         foreach (var o in new Option[]
                  {
                      method, model, pairs, outDir, steps, batch, accum, lr, beta, warmup, variant, marginBeta, logEvery,
-                     checkpointEvery, maxPairs, resume, seed, device, threads,
+                     checkpointEvery, maxPairs, loraRank, loraAlpha, loraDropout, loraText, resolution, randomFlip,
+                     promptDropout, precision, checkpointing, resume, seed, device, threads,
                  })
             command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
@@ -93,12 +136,29 @@ public static class AlignCommand
                 Seed = result.GetValue(seed),
                 DspoVariant = result.GetValue(variant) == "sdxl" ? DspoVariant.Sdxl : DspoVariant.ScoreMatching,
                 DspoMarginBeta = result.GetValue(marginBeta),
+                Lora = result.GetValue(loraRank) is int rank
+                    ? new LoraConfig
+                    {
+                        Rank = rank, Alpha = result.GetValue(loraAlpha), Dropout = result.GetValue(loraDropout),
+                        TextEncoder = result.GetValue(loraText),
+                    }
+                    : null,
+                Precision = result.GetValue(precision) == "bf16" ? TrainingPrecision.Bf16 : TrainingPrecision.Fp32,
+                GradientCheckpointing = result.GetValue(checkpointing),
+                RandomFlip = result.GetValue(randomFlip),
+                PromptDropout = result.GetValue(promptDropout),
             };
+            if (config.Lora is null
+                && (result.GetValue(loraAlpha) is not null || result.GetValue(loraText)
+                    || result.GetValue(loraDropout) != 0))
+                throw new DiffusionAlignException(
+                    "--lora-alpha, --lora-dropout and --lora-text-encoder need --lora-rank");
             config.Validate();
             string dir = result.GetValue(outDir)!;
             using var policy = TextToImageModel.Load(result.GetValue(model)!, dev);
-            var (dataset, report) = PreferenceData.Load(result.GetValue(pairs)!, policy.Config.ImageSize,
-                result.GetValue(maxPairs));
+            int size = result.GetValue(resolution) ?? policy.Config.ImageSize;
+            policy.SampleShape(size, size); // a side the VAE can take
+            var (dataset, report) = PreferenceData.Load(result.GetValue(pairs)!, size, result.GetValue(maxPairs));
             Console.WriteLine($"{m.ToString().ToUpperInvariant()}: {dataset.Count} pairs, {config.Steps} steps × "
                 + $"{config.EffectiveBatch} pairs, β={config.Beta}, lr={config.LearningRate}, seed {config.Seed}");
             var cancel = CommandRunner.CancelOnCtrlC();
@@ -110,13 +170,28 @@ public static class AlignCommand
                 done = PreferenceTrainer.Run(policy, dataset, config, Path.Combine(dir, "checkpoint"), metrics,
                     result.GetValue(resume), reports, cancel);
             });
-            policy.Save(dir, new Dictionary<string, string>
+            var provenance = new Dictionary<string, string>
             {
                 ["command"] = "dalign " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
                 ["recipe"] = System.Text.Json.JsonSerializer.Serialize(config),
-            });
-            Console.WriteLine($"wrote {Path.Combine(dir, TextToImageModel.WeightsFileName)} after {done} steps; "
-                + $"metrics in {metrics}");
+            };
+            string written;
+            if (policy.IsLatent && policy.HasAdapters)
+            {
+                AlignmentRunFolder.Save(policy, dir, provenance);
+                written = "LoRA adapters in " + Path.Combine(dir, LoraAdapters.WeightsFileName);
+            }
+            else if (policy.IsLatent)
+            {
+                DiffusersPipelineFolder.Save(policy, dir, mergeLora: false, provenance);
+                written = "a diffusers folder in " + dir;
+            }
+            else
+            {
+                policy.Save(dir, provenance);
+                written = Path.Combine(dir, TextToImageModel.WeightsFileName);
+            }
+            Console.WriteLine($"wrote {written} after {done} steps; metrics in {metrics}");
             Console.WriteLine($"data: {report}");
             return 0;
         }));

@@ -15,7 +15,8 @@ public static class SampleCommand
         var defaults = new SamplingOptions();
         var model = new Option<string>("--model")
         {
-            Description = "DiffusionAlign model folder (config.json + model.safetensors) or diffusers pipeline folder",
+            Description = "DiffusionAlign model folder (config.json + model.safetensors), diffusers pipeline folder, "
+                + "or an align run's folder",
             Required = true,
         };
         var prompt = new Option<string>("--prompt")
@@ -44,15 +45,15 @@ public static class SampleCommand
         var device = CommonOptions.Device();
         var height = new Option<int?>("--height")
         {
-            Description = "Image height in pixels (diffusers pipelines; default: the pipeline's native size)",
+            Description = "Image height in pixels (default: the model's native size)",
         };
         var width = new Option<int?>("--width")
         {
-            Description = "Image width in pixels (diffusers pipelines; default: the pipeline's native size)",
+            Description = "Image width in pixels (default: the model's native size)",
         };
         var negative = new Option<string?>("--negative-prompt")
         {
-            Description = "What guidance steers away from (diffusers pipelines; default: the empty prompt)",
+            Description = "What guidance steers away from (default: the empty prompt)",
         };
         var threads = CommonOptions.Threads();
 
@@ -78,29 +79,16 @@ public static class SampleCommand
             long s = result.GetValue(seed);
             var prompts = Enumerable.Repeat(text, count).ToList();
             Tensor? images = null;
-            if (StableDiffusionPipeline.IsPipelineFolder(modelDir))
-            {
-                using var pipeline = StableDiffusionPipeline.Load(modelDir, dev);
-                var negatives = result.GetValue(negative) is string no ? Enumerable.Repeat(no, count).ToList() : null;
-                ProgressDisplay.Run("sample", options.Steps, report =>
-                    images = pipeline.Generate(prompts, options, s, result.GetValue(height), result.GetValue(width),
-                        negatives, new ImmediateProgress<int>(i => report(i, ""))));
-            }
-            else
-            {
-                if (result.GetValue(height) is not null || result.GetValue(width) is not null
-                    || result.GetValue(negative) is not null)
-                    throw new DiffusionAlignException(
-                        "--height, --width and --negative-prompt apply to diffusers pipeline folders; "
-                        + $"{modelDir} is a DiffusionAlign model, which samples at its own size");
-                using var loaded = TextToImageModel.Load(modelDir, dev);
-                loaded.Freeze();
-                loaded.Tokenizer.Encode(text); // Rejects unknown words before any compute.
-                using var noise = TextToImageSampler.InitialNoise(count, loaded.Config.ImageSize, s);
-                ProgressDisplay.Run("sample", options.Steps, report =>
-                    images = TextToImageSampler.Generate(loaded, prompts, noise, options, s,
-                        new ImmediateProgress<int>(i => report(i, ""))));
-            }
+            using var loaded = TextToImageModel.Load(modelDir, dev);
+            loaded.Freeze();
+            loaded.Tokenizer.Encode(text); // Rejects unknown words before any compute.
+            var negatives = result.GetValue(negative) is string no ? Enumerable.Repeat(no, count).ToList() : null;
+            negatives?.ForEach(p => loaded.Tokenizer.Encode(p));
+            var shape = loaded.SampleShape(result.GetValue(height), result.GetValue(width));
+            using var noise = TextToImageSampler.InitialNoise(count, shape, s);
+            ProgressDisplay.Run("sample", options.Steps, report =>
+                images = TextToImageSampler.Generate(loaded, prompts, noise, options, s,
+                    new ImmediateProgress<int>(i => report(i, "")), negatives));
             using var _ = images;
             int columns = (int)Math.Ceiling(Math.Sqrt(count));
             var grid = ImageGrid.Compose(ImageTensors.ToImages(images!.cpu()), columns);

@@ -21,6 +21,8 @@ public static class StepSeeds
         Labels = 7,
         Evaluation = 8,
         Split = 9,
+        Lora = 10,
+        Latents = 11,
     }
 
     /// <summary>A 63-bit seed mixed from the inputs with SplitMix64 (well spread even for adjacent steps).</summary>

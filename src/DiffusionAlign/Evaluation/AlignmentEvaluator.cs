@@ -152,7 +152,7 @@ public static class AlignmentEvaluator
         {
             using var scope = NewDisposeScope();
             int n = Math.Min(config.BatchSize, prompts.Count - start);
-            var noise = TextToImageSampler.InitialNoise(n, model.Config.ImageSize, config.Seed, start);
+            var noise = TextToImageSampler.InitialNoise(n, model.SampleShape(), config.Seed, start);
             var images = TextToImageSampler.Generate(model,
                 prompts.Skip(start).Take(n).Select(p => p.ToString()).ToList(), noise, config.EffectiveSampling,
                 config.Seed + start);

@@ -1,31 +1,45 @@
 using System.Text.Json;
+using DiffusionAlign.Data;
 using DiffusionAlign.IO;
 using DiffusionAlign.Models;
+using DiffusionAlign.Models.Lora;
 using DiffusionAlign.Schedulers;
 using DiffusionAlign.Text;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace DiffusionAlign.Pipelines;
 
 /// <summary>
-/// A text-to-image diffusion model as one object: UNet, CLIP-style text encoder, tokenizer and
-/// noise schedule, built from a <see cref="ModelConfig"/>. Saved as a folder with
-/// <c>config.json</c> and <c>model.safetensors</c>; <see cref="Load"/> is the inverse of <see cref="Save"/>.
+/// A text-to-image diffusion model as one object: UNet, CLIP-style text encoder, tokenizer, noise
+/// schedule and, for latent models such as Stable Diffusion, the VAE that maps images to the latents
+/// the UNet denoises. Built from a <see cref="ModelConfig"/>. A pixel model is saved as a folder with
+/// <c>config.json</c> and <c>model.safetensors</c>; a latent model comes from and goes back to a
+/// diffusers folder (<see cref="DiffusersPipelineFolder"/>). <see cref="Load"/> tells them apart by
+/// what the folder holds.
 /// </summary>
 public sealed class TextToImageModel : IDisposable
 {
     public const string ConfigFileName = "config.json";
     public const string WeightsFileName = "model.safetensors";
 
-    private TextToImageModel(ModelConfig config, Device device)
+    internal TextToImageModel(ModelConfig config, Device device, ITextTokenizer? tokenizer = null)
     {
         Config = config;
         Device = device;
         Modules = new DiffusionModules(new UNet2DConditionModel(config.Unet), new ClipTextModel(config.TextEncoder));
-        Tokenizer = TokenizerRegistry.Create(config.Tokenizer);
+        Tokenizer = tokenizer ?? TokenizerRegistry.Create(config.Tokenizer);
         Schedule = new NoiseSchedule(config.Scheduler);
         Modules.to(device);
+        if (config.Vae is { } vae)
+        {
+            Vae = new AutoencoderKL(vae);
+            Vae.to(device);
+            Vae.eval();
+            foreach (var p in Vae.parameters()) p.requires_grad = false;
+        }
+        if (config.Lora is { } lora) AddLora(lora, seed: 0);
     }
 
     /// <summary>
@@ -65,6 +79,21 @@ public sealed class TextToImageModel : IDisposable
     public NoiseSchedule Schedule { get; }
 
     /// <summary>
+    /// The frozen VAE of a latent model (null for a pixel model). It is not part of <see cref="Modules"/>:
+    /// it never trains, so checkpoints and optimizers never see it.
+    /// </summary>
+    public AutoencoderKL? Vae { get; }
+
+    /// <summary>Whether the UNet denoises VAE latents (true) or pixels (false).</summary>
+    public bool IsLatent => Vae is not null;
+
+    /// <summary>The diffusers folder a latent model was read from (its configs go with exports).</summary>
+    public string? SourceFolder { get; internal set; }
+
+    /// <summary>The dtype the modules compute in (float32 unless <see cref="UsePrecision"/> changed it).</summary>
+    public ScalarType ComputeType { get; private set; } = ScalarType.Float32;
+
+    /// <summary>
     /// Builds a freshly initialised model; <paramref name="seed"/> fixes the initial weights. Seeding goes
     /// through LibTorch's process-wide generator, so another thread drawing random numbers at the same
     /// time changes the result: use <see cref="Copy"/> when several identical models are needed.
@@ -75,18 +104,28 @@ public sealed class TextToImageModel : IDisposable
         return new TextToImageModel(config, device ?? CPU);
     }
 
-    /// <summary>Loads a model folder written by <see cref="Save"/>.</summary>
+    /// <summary>
+    /// Loads a model folder: a diffusers pipeline folder (<c>model_index.json</c>), a LoRA run of one
+    /// (<see cref="AlignmentRunFolder"/>), or a DiffusionAlign pixel model written by <see cref="Save"/>.
+    /// </summary>
     /// <exception cref="DiffusionAlignException">The folder or its files are missing or malformed.</exception>
     public static TextToImageModel Load(string dir, Device? device = null)
     {
         if (!Directory.Exists(dir)) throw new DiffusionAlignException($"model folder not found: {dir}");
+        if (AlignmentRunFolder.IsRunFolder(dir)) return AlignmentRunFolder.Load(dir, device);
+        if (DiffusersPipelineFolder.IsPipelineFolder(dir)) return DiffusersPipelineFolder.Load(dir, device);
         string configPath = Path.Combine(dir, ConfigFileName);
         string weightsPath = Path.Combine(dir, WeightsFileName);
         if (!File.Exists(configPath))
-            throw new DiffusionAlignException($"{dir} is not a model folder: {ConfigFileName} is missing");
+            throw new DiffusionAlignException(
+                $"{dir} is not a model folder: it has neither {DiffusersPipelineFolder.IndexFileName} "
+                + $"(diffusers) nor {ConfigFileName} (DiffusionAlign)");
         if (!File.Exists(weightsPath))
             throw new DiffusionAlignException($"{dir} is not a model folder: {WeightsFileName} is missing");
         ModelConfig config = ReadConfig(configPath);
+        if (config.Vae is not null)
+            throw new DiffusionAlignException(
+                $"{configPath} describes a latent model; those are stored as diffusers folders");
         var model = new TextToImageModel(config, device ?? CPU);
         try
         {
@@ -109,7 +148,9 @@ public sealed class TextToImageModel : IDisposable
     }
 
     /// <summary>
-    /// Writes <c>config.json</c> and <c>model.safetensors</c> into <paramref name="dir"/>, each file atomically.
+    /// Writes the model into <paramref name="dir"/>, each file atomically: a pixel model as
+    /// <c>config.json</c> and <c>model.safetensors</c>; a latent model as a diffusers folder (adapters, if
+    /// any, beside the base weights in diffusers' LoRA file).
     /// </summary>
     public void Save(string dir, IReadOnlyDictionary<string, string>? provenance = null)
     {
@@ -119,6 +160,11 @@ public sealed class TextToImageModel : IDisposable
             var merged = new Dictionary<string, string>(Config.Provenance);
             foreach (var (k, v) in provenance) merged[k] = v;
             Config = Config with { Provenance = merged };
+        }
+        if (IsLatent)
+        {
+            DiffusersPipelineFolder.Save(this, dir, mergeLora: false);
+            return;
         }
         using (NewDisposeScope()) SafetensorsFile.Write(Path.Combine(dir, WeightsFileName), StateTensors());
         string configPath = Path.Combine(dir, ConfigFileName);
@@ -132,6 +178,31 @@ public sealed class TextToImageModel : IDisposable
     public Dictionary<string, Tensor> StateTensors()
     {
         return Modules.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach());
+    }
+
+    /// <summary>The weights of <see cref="TrainableParameters"/> by name, as views the caller disposes.</summary>
+    public Dictionary<string, Tensor> TrainableStateTensors()
+    {
+        var names = new HashSet<string>(TrainableNames(), StringComparer.Ordinal);
+        return Modules.named_parameters().Where(p => names.Contains(p.name))
+            .ToDictionary(p => p.name, p => p.parameter.detach());
+    }
+
+    /// <summary>Copies in the weights <see cref="TrainableStateTensors"/> wrote; each must be present.</summary>
+    public void LoadTrainableTensors(IReadOnlyDictionary<string, Tensor> tensors, string source)
+    {
+        using var _ = no_grad();
+        var names = new HashSet<string>(TrainableNames(), StringComparer.Ordinal);
+        foreach (var (key, p) in Modules.named_parameters().Where(p => names.Contains(p.name)))
+        {
+            if (!tensors.TryGetValue(key, out var value))
+                throw new DiffusionAlignException($"{source} lacks weight '{key}'");
+            if (!value.shape.SequenceEqual(p.shape))
+                throw new DiffusionAlignException(
+                    $"{source}: weight '{key}' has shape [{string.Join(",", value.shape)}], "
+                    + $"the model expects [{string.Join(",", p.shape)}]");
+            p.copy_(value);
+        }
     }
 
     /// <summary>Copies weights in; every parameter must be present with its exact shape.</summary>
@@ -159,9 +230,164 @@ public sealed class TextToImageModel : IDisposable
     /// <summary>A deep copy with the same weights (e.g. the frozen reference for preference training).</summary>
     public TextToImageModel Copy()
     {
-        var copy = new TextToImageModel(Config, Device);
-        using (NewDisposeScope()) copy.LoadStateTensors(StateTensors(), "copy");
+        var copy = new TextToImageModel(Config, Device, Tokenizer) { SourceFolder = SourceFolder };
+        using (NewDisposeScope())
+        {
+            copy.LoadStateTensors(StateTensors(), "copy");
+            if (Vae is not null) copy.Vae!.load_state_dict(Vae.state_dict());
+        }
+        if (ComputeType != ScalarType.Float32) copy.UsePrecision(ComputeType);
         return copy;
+    }
+
+    /// <summary>
+    /// Adds LoRA adapters to the UNet's attention projections (and the text encoder's when
+    /// <see cref="LoraConfig.TextEncoder"/>), initialised from <paramref name="seed"/>: the model's output is
+    /// unchanged until they train. Only adapters train afterwards; with them disabled
+    /// (<see cref="AdaptersDisabled"/>) the model is exactly the base model, which serves as the reference.
+    /// </summary>
+    public void AddLora(LoraConfig lora, long seed)
+    {
+        lora.Validate();
+        if (HasAdapters && Config.Lora != lora)
+            throw new DiffusionAlignException("the model already carries LoRA adapters of another shape");
+        if (!HasAdapters)
+        {
+            LoraAdapters.Add(Unet, lora with { TextEncoder = false }, seed);
+            if (lora.TextEncoder) LoraAdapters.Add(TextEncoder, lora, StepSeeds.Mix(seed, 1, StepSeeds.Stream.Lora));
+            LoraAdapters.Parameters(Modules).ToList().ForEach(p => p.requires_grad = true);
+        }
+        Config = Config with { Lora = lora };
+        if (ComputeType != ScalarType.Float32) UsePrecision(ComputeType);
+    }
+
+    /// <summary>Whether LoRA adapters are attached.</summary>
+    public bool HasAdapters => LoraAdapters.Parameters(Modules).Count > 0;
+
+    /// <summary>Turns every adapter off until disposed: the model computes as its base model.</summary>
+    public IDisposable AdaptersDisabled() => LoraAdapters.Disabled(Modules);
+
+    /// <summary>
+    /// The parameters alignment trains: the adapters when there are any, else every UNet weight (the text
+    /// encoder stays frozen, as in Diffusion-DPO).
+    /// </summary>
+    public IReadOnlyList<Parameter> TrainableParameters() =>
+        HasAdapters
+            ? LoraAdapters.Parameters(Modules).Where(p => Config.Lora!.TextEncoder || IsUnetParameter(p)).ToList()
+            : Unet.parameters().ToList();
+
+    /// <summary>The names (as in <see cref="StateTensors"/>) of <see cref="TrainableParameters"/>.</summary>
+    public IReadOnlyList<string> TrainableNames()
+    {
+        var trainable = new HashSet<Parameter>(TrainableParameters(), ReferenceEqualityComparer.Instance);
+        return Modules.named_parameters().Where(p => trainable.Contains(p.parameter)).Select(p => p.name).ToList();
+    }
+
+    private bool IsUnetParameter(Parameter p) => Unet.parameters().Any(q => ReferenceEquals(p, q));
+
+    /// <summary>
+    /// Computes in <paramref name="dtype"/> (bfloat16 halves weight memory and, where the CPU or GPU has
+    /// bf16 kernels, time): frozen weights are converted; adapters stay float32 so their updates are not
+    /// rounded away. Full fine-tuning needs float32 weights (there are no float32 master copies here).
+    /// </summary>
+    public void UsePrecision(ScalarType dtype)
+    {
+        if (dtype is not (ScalarType.Float32 or ScalarType.BFloat16))
+            throw new DiffusionAlignException($"precision {dtype} is not supported (float32 or bfloat16)");
+        // Whole modules convert (a parameter cannot change dtype in place); adapters go back to float32.
+        Modules.to(dtype);
+        foreach (var adapter in Modules.modules().OfType<LoraAdapter>()) adapter.to(ScalarType.Float32);
+        Vae?.to(dtype);
+        ComputeType = dtype;
+    }
+
+    /// <summary>
+    /// The shape of one sample the UNet denoises for images of <paramref name="height"/> ×
+    /// <paramref name="width"/> pixels (the model's native size when null): <c>[3, H, W]</c> for a pixel model,
+    /// <c>[latent channels, H/f, W/f]</c> for a latent one.
+    /// </summary>
+    /// <exception cref="DiffusionAlignException">A side that is not a positive multiple of the VAE factor.</exception>
+    public long[] SampleShape(int? height = null, int? width = null)
+    {
+        int h = height ?? Config.ImageSize, w = width ?? Config.ImageSize;
+        if (Vae is null)
+        {
+            if (h <= 0 || w <= 0) throw new DiffusionAlignException($"height and width must be positive, got {h}×{w}");
+            return [Config.Unet.InChannels, h, w];
+        }
+        int f = Vae.Config.DownscaleFactor;
+        if (h <= 0 || w <= 0 || h % f != 0 || w % f != 0)
+            throw new DiffusionAlignException($"height and width must be positive multiples of {f}, got {h}×{w}");
+        return [Vae.Config.LatentChannels, h / f, w / f];
+    }
+
+    /// <summary>
+    /// The VAE's latent distribution of images in [−1, 1] <c>[B, 3, H, W]</c>: mean and log-variance in
+    /// float32, computed without a graph. A pixel model has none.
+    /// </summary>
+    public (Tensor Mean, Tensor LogVar) LatentMoments(Tensor images)
+    {
+        if (Vae is null) throw new InvalidOperationException("a pixel model has no latent distribution");
+        using var scope = NewDisposeScope();
+        using var mode = inference_mode(true);
+        var (mean, logVar) = Vae.Encode(images.to(Device).to_type(ComputeType));
+        // Clones made outside inference mode are ordinary tensors that later graph ops may use.
+        Tensor mean32, logVar32;
+        using (inference_mode(false))
+        {
+            mean32 = mean.to_type(ScalarType.Float32).clone();
+            logVar32 = logVar.to_type(ScalarType.Float32).clone();
+        }
+        return (mean32.MoveToOuterDisposeScope(), logVar32.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// Training samples from a latent distribution, as diffusers' training scripts draw them:
+    /// <c>(mean + σ·ε) × scaling_factor</c>, ε from <paramref name="generator"/>.
+    /// </summary>
+    public Tensor LatentSample(Tensor mean, Tensor logVar, Generator generator)
+    {
+        if (Vae is null) throw new InvalidOperationException("a pixel model has no latents");
+        using var scope = NewDisposeScope();
+        using var half = 0.5.ToScalar();
+        using var scaling = Vae.Config.ScalingFactor.ToScalar();
+        var eps = randn(mean.shape, generator: generator, device: generator.device).to(mean.device);
+        var sample = mean.add(logVar.mul(half).exp().mul(eps)).mul(scaling);
+        return sample.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// What the UNet trains on for images in [−1, 1]: the images themselves (pixel model) or latents drawn
+    /// from the VAE's distribution with <paramref name="generator"/> (latent model).
+    /// </summary>
+    public Tensor TrainingSamples(Tensor images, Generator generator)
+    {
+        if (Vae is null) return images.to(Device);
+        var (mean, logVar) = LatentMoments(images);
+        using (mean)
+        using (logVar)
+            return LatentSample(mean, logVar, generator);
+    }
+
+    /// <summary>
+    /// Images in [−1, 1] <c>[B, 3, H, W]</c> (float32) from denoised samples: decoded through the VAE for a
+    /// latent model (after dividing by the scaling factor), clamped.
+    /// </summary>
+    public Tensor ToImages(Tensor samples)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var low = (-1.0).ToScalar();
+        using var high = 1.0.ToScalar();
+        Tensor images;
+        if (Vae is null) images = samples.clamp(low, high);
+        else
+        {
+            using var scaling = (1.0 / Vae.Config.ScalingFactor).ToScalar();
+            images = Vae.Decode(samples.to_type(ComputeType).mul(scaling)).to_type(ScalarType.Float32)
+                .clamp(low, high);
+        }
+        return images.MoveToOuterDisposeScope();
     }
 
     /// <summary>Stops gradients and switches to inference mode (reference models, sampling).</summary>
@@ -191,9 +417,14 @@ public sealed class TextToImageModel : IDisposable
         return TextEncoder.forward(ids);
     }
 
-    /// <summary>The UNet's prediction (ε or v, per the schedule's prediction type).</summary>
-    public Tensor Predict(Tensor noisy, Tensor timesteps, Tensor textStates) =>
-        Unet.forward(noisy, timesteps, textStates);
+    /// <summary>The UNet's prediction (ε or v, per the schedule's prediction type), in float32.</summary>
+    public Tensor Predict(Tensor noisy, Tensor timesteps, Tensor textStates)
+    {
+        if (ComputeType == ScalarType.Float32) return Unet.forward(noisy, timesteps, textStates);
+        using var scope = NewDisposeScope();
+        var output = Unet.forward(noisy.to_type(ComputeType), timesteps, textStates.to_type(ComputeType));
+        return output.to_type(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
 
     /// <summary>Number of trainable scalars in UNet and text encoder.</summary>
     public long ParameterCount =>
@@ -218,5 +449,7 @@ public sealed class TextToImageModel : IDisposable
     public void Dispose()
     {
         Modules.Dispose();
+        Vae?.Dispose();
+        Schedule.Dispose();
     }
 }

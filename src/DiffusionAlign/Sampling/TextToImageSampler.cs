@@ -39,15 +39,32 @@ public static class TextToImageSampler
     }
 
     /// <summary>
-    /// Samples images in [-1, 1], shape [B, 3, H, W], for the prompts starting from <paramref name="initialNoise"/>.
+    /// Samples images in [−1, 1], shape [B, 3, H, W], for the prompts starting from <paramref name="initialNoise"/>
+    /// (shaped as <see cref="TextToImageModel.SampleShape"/>; a latent model's final latents are decoded by its
+    /// VAE). Guidance steers away from <paramref name="negativePrompts"/> (the empty prompt when null).
     /// Every other tensor made on the way is freed before returning, inside a dispose scope or not.
     /// </summary>
     public static Tensor Generate(TextToImageModel model, IReadOnlyList<string> prompts, Tensor initialNoise,
-        SamplingOptions options, long seed = 0, IProgress<int>? progress = null)
+        SamplingOptions options, long seed = 0, IProgress<int>? progress = null,
+        IReadOnlyList<string>? negativePrompts = null)
+    {
+        using var final = Denoise(model, prompts, initialNoise, options, seed, progress, negativePrompts);
+        return model.ToImages(final);
+    }
+
+    /// <summary>
+    /// DDIM with classifier-free guidance from <paramref name="initialNoise"/> to the final samples (pixels or
+    /// latents, undecoded), the unconditional and conditional passes as one UNet batch.
+    /// </summary>
+    public static Tensor Denoise(TextToImageModel model, IReadOnlyList<string> prompts, Tensor initialNoise,
+        SamplingOptions options, long seed = 0, IProgress<int>? progress = null,
+        IReadOnlyList<string>? negativePrompts = null)
     {
         options.Validate();
         if (initialNoise.shape[0] != prompts.Count)
             throw new ArgumentException($"{prompts.Count} prompts but {initialNoise.shape[0]} noise samples");
+        if (negativePrompts is not null && negativePrompts.Count != prompts.Count)
+            throw new ArgumentException($"{prompts.Count} prompts but {negativePrompts.Count} negative prompts");
         // The text encoder's intermediates and the unconditional prompt states are not disposed one by one.
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -55,7 +72,7 @@ public static class TextToImageSampler
         int batch = prompts.Count;
         using var cond = model.EncodeText(prompts);
         using var text = guided
-            ? cat(new[] { model.EncodeText(Enumerable.Repeat("", batch).ToList()), cond }, 0)
+            ? cat(new[] { model.EncodeText(negativePrompts ?? Enumerable.Repeat("", batch).ToList()), cond }, 0)
             : cond.alias();
         var sampler = new DdimSampler(model.Schedule);
         using var generator = options.Eta > 0
@@ -74,6 +91,6 @@ public static class TextToImageSampler
 
         using var x0 = initialNoise.to(model.Device);
         var result = DenoisingLoop.Run(Model, x0, sampler, options.Steps, options.Eta, generator, progress);
-        return result.clamp_(-1, 1).MoveToOuterDisposeScope();
+        return result.MoveToOuterDisposeScope();
     }
 }

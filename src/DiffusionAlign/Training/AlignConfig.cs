@@ -1,3 +1,4 @@
+using DiffusionAlign.Models.Lora;
 using DiffusionAlign.Objectives;
 
 namespace DiffusionAlign.Training;
@@ -53,6 +54,21 @@ public sealed record AlignConfig
 
     public long Seed { get; init; } = 0;
 
+    /// <summary>
+    /// LoRA adapters to train instead of the whole UNet (null: full fine-tuning). The reference is then the
+    /// policy with its adapters off.
+    /// </summary>
+    public LoraConfig? Lora { get; init; }
+
+    /// <summary>The dtype the run computes in (bf16 needs <see cref="Lora"/>).</summary>
+    public TrainingPrecision Precision { get; init; } = TrainingPrecision.Fp32;
+
+    /// <summary>
+    /// Recompute the UNet blocks' activations in backward instead of keeping them: less memory, about a
+    /// third more compute.
+    /// </summary>
+    public bool GradientCheckpointing { get; init; }
+
     /// <summary>Read metrics back from LibTorch every this many steps (each read is a host sync).</summary>
     public int LogEvery { get; init; } = 1;
 
@@ -98,6 +114,7 @@ public sealed record AlignConfig
         InvalidSettingException.Check(WarmupSteps >= 0, nameof(WarmupSteps), $"must be >= 0, got {WarmupSteps}");
         InvalidSettingException.Check(PromptDropout is >= 0 and <= 1, nameof(PromptDropout),
             $"must be in [0, 1], got {PromptDropout}");
+        Lora?.Validate();
         InvalidSettingException.Check(LogEvery >= 1, nameof(LogEvery), $"must be at least 1, got {LogEvery}");
         InvalidSettingException.Check(CheckpointEvery >= 0, nameof(CheckpointEvery),
             $"must be >= 0, got {CheckpointEvery}");

@@ -10,10 +10,12 @@ namespace DiffusionAlign.Training;
 /// The forward half of one alignment step on a micro-batch of pairs, in the order of the body of
 /// diffusers' <c>train_diffusion_dpo.py</c> loop (docs/method.md, "A training batch of pairs"):
 /// <list type="number">
-/// <item>pixels of the winners then the losers, <c>[x_w ; x_l]</c> on the batch axis;</item>
+/// <item>the winners then the losers, <c>[x_w ; x_l]</c> on the batch axis: pixels, or for a latent model
+/// latents drawn from the VAE's distribution of the images, times its scaling factor;</item>
 /// <item>one timestep t and one noise ε per pair, shared by its winner and loser;</item>
 /// <item>the noisy images <c>x_t</c>, the regression target (ε, or v) and the prompt states;</item>
-/// <item>the frozen reference's prediction, under inference mode (no autograd graph);</item>
+/// <item>the frozen reference's prediction, under inference mode (no autograd graph): a frozen copy of the
+/// starting model, or the policy itself with its LoRA adapters disabled;</item>
 /// <item>the policy's prediction, with autograd;</item>
 /// <item>the objective: loss and metrics.</item>
 /// </list>
@@ -66,7 +68,8 @@ public static class PreferenceStep
         var flips = batch.Select(_ => config.RandomFlip && flip.NextDouble() < 0.5).ToArray();
         var images = batch.Select((p, i) => Flip(p.Winner, flips[i]))
             .Concat(batch.Select((p, i) => Flip(p.Loser, flips[i]))).ToList();
-        var x0 = ImageTensors.ToTensor(images).to(policy.Device);
+        using var latentGen = StepSeeds.Torch(config.Seed, micro, StepSeeds.Stream.Latents);
+        var x0 = policy.TrainingSamples(ImageTensors.ToTensor(images), latentGen);
 
         using var tGen = StepSeeds.Torch(config.Seed, micro, StepSeeds.Stream.Timesteps);
         using var nGen = StepSeeds.Torch(config.Seed, micro, StepSeeds.Stream.Noise);
@@ -86,9 +89,16 @@ public static class PreferenceStep
         return new Inputs(noisy, t2, text, target);
     }
 
-    /// <summary>Step 4: the frozen reference's prediction, computed without an autograd graph.</summary>
+    /// <summary>
+    /// Step 4: the frozen reference's prediction, computed without an autograd graph. Adapters are off, so a
+    /// LoRA policy passed as its own reference computes as its base model.
+    /// </summary>
     public static Tensor ReferencePrediction(TextToImageModel reference, Inputs inputs) =>
-        WithoutGraph(() => reference.Predict(inputs.Noisy, inputs.Timesteps, inputs.Text));
+        WithoutGraph(() =>
+        {
+            using var off = reference.AdaptersDisabled();
+            return reference.Predict(inputs.Noisy, inputs.Timesteps, inputs.Text);
+        });
 
     /// <summary>
     /// Runs <paramref name="forward"/> under inference mode (no autograd graph, no version counters) and

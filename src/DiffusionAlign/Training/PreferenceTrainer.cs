@@ -8,11 +8,12 @@ using static TorchSharp.torch;
 namespace DiffusionAlign.Training;
 
 /// <summary>
-/// Fine-tunes a policy UNet on preference pairs against a frozen copy of itself (the reference),
-/// with the objective of an <see cref="AlignConfig"/>. Each optimizer step: for each micro-batch,
-/// <see cref="PreferenceStep.Run"/> (noised pairs → reference → policy → objective) and backward;
-/// then clip → AdamW step (<see cref="FlatAdamW"/>) → log → checkpoint. The text encoder stays
-/// frozen, as in Diffusion-DPO.
+/// Fine-tunes a policy UNet (all its weights, or LoRA adapters on its attention) on preference pairs
+/// against a frozen reference, with the objective of an <see cref="AlignConfig"/>. The reference is a
+/// frozen copy of the starting model, or with adapters the policy itself with them disabled. Each optimizer
+/// step: for each micro-batch, <see cref="PreferenceStep.Run"/> (noised pairs → reference → policy →
+/// objective) and backward; then clip → AdamW step (<see cref="FlatAdamW"/>) → log → checkpoint. The text
+/// encoder stays frozen (unless it carries adapters), as in Diffusion-DPO.
 /// </summary>
 public static class PreferenceTrainer
 {
@@ -31,12 +32,12 @@ public static class PreferenceTrainer
     {
         config.Validate();
         var objective = config.CreateObjective();
-        using var reference = objective.NeedsReference ? policy.Copy() : null;
-        reference?.Freeze();
-        foreach (var p in policy.TextEncoder.parameters()) p.requires_grad = false;
-        policy.TextEncoder.eval();
-        policy.Unet.train();
-        using var optimizer = new FlatAdamW(policy.Unet.parameters().ToList(), config.OptimizerSettings());
+        Prepare(policy, config);
+        // With adapters the reference is the policy itself with them off: no second copy of the UNet.
+        using var copy = objective.NeedsReference && !policy.HasAdapters ? policy.Copy() : null;
+        copy?.Freeze();
+        var reference = objective.NeedsReference ? copy ?? policy : null;
+        using var optimizer = new FlatAdamW(policy.TrainableParameters(), config.OptimizerSettings());
         var schedule = new LearningRateSchedule(config.LearningRate, config.WarmupSteps, config.Steps);
         var batches = new PairBatchSchedule(pairs.Count, config.BatchSize, config.Seed);
         int start = resume && TrainingCheckpoint.Exists(checkpointDir)
@@ -76,18 +77,47 @@ public static class PreferenceTrainer
         return last;
     }
 
+    /// <summary>
+    /// Adapters, precision and checkpointing as the recipe asks; everything frozen but what trains (the
+    /// UNet, or the adapters).
+    /// </summary>
+    private static void Prepare(TextToImageModel policy, AlignConfig config)
+    {
+        if (config.Lora is { } lora) policy.AddLora(lora, config.Seed);
+        else if (policy.HasAdapters)
+            throw new DiffusionAlignException(
+                "the model carries LoRA adapters: train them with the same LoRA settings, or merge them first "
+                + "(dalign export --merge-lora)");
+        if (config.Precision == TrainingPrecision.Bf16)
+        {
+            if (!policy.HasAdapters)
+                throw new InvalidSettingException(nameof(AlignConfig.Precision),
+                    "bf16 trains LoRA adapters only (full fine-tuning needs float32 weights); add a LoRA rank");
+            policy.UsePrecision(ScalarType.BFloat16);
+        }
+        policy.Unet.GradientCheckpointing = config.GradientCheckpointing;
+        foreach (var p in policy.Modules.parameters()) p.requires_grad = false;
+        foreach (var p in policy.TrainableParameters()) p.requires_grad = true;
+        policy.TextEncoder.eval();
+        policy.Unet.train();
+    }
+
     /// <summary>Loads the checkpoint into policy, reference and optimizer; returns its step.</summary>
     private static int Resume(TextToImageModel policy, TextToImageModel? reference, FlatAdamW optimizer,
         AlignConfig config, string checkpointDir, string metricsPath)
     {
         var (info, tensors) = TrainingCheckpoint.Load(checkpointDir, optimizer, CheckpointKind);
         var saved = info.Settings.Deserialize<AlignConfig>();
-        if (saved is null || Comparable(saved) != Comparable(config))
+        // Compared as JSON: records compare lists by reference.
+        if (saved is null
+            || JsonSerializer.Serialize(Comparable(saved)) != JsonSerializer.Serialize(Comparable(config)))
             throw new DiffusionAlignException($"the checkpoint in {checkpointDir} was made with different settings "
                 + $"({info.Settings.GetRawText()}); resume with the same settings or start in a new folder");
-        // The reference must be the run's starting model, which the checkpoint stores too.
-        policy.LoadStateTensors(Strip(tensors, "policy."), "checkpoint");
-        reference?.LoadStateTensors(Strip(tensors, "reference."), "checkpoint");
+        // The reference must be the run's starting model, which the checkpoint stores too (unless it is the
+        // policy with its adapters off).
+        policy.LoadTrainableTensors(Strip(tensors, "policy."), "checkpoint");
+        if (reference is not null && !ReferenceEquals(reference, policy))
+            reference.LoadTrainableTensors(Strip(tensors, "reference."), "checkpoint");
         foreach (var t in tensors.Values) t.Dispose();
         MetricsLog.TruncateAfter(metricsPath, info.Step);
         return info.Step;
@@ -105,10 +135,11 @@ public static class PreferenceTrainer
         AlignConfig config, string dir, int step)
     {
         using var scope = NewDisposeScope(); // frees the detached weight views
+        // Only what trains: frozen weights come back from the starting model on resume.
         var tensors = new Dictionary<string, Tensor>();
-        foreach (var (k, v) in policy.StateTensors()) tensors["policy." + k] = v;
-        if (reference is not null)
-            foreach (var (k, v) in reference.StateTensors()) tensors["reference." + k] = v;
+        foreach (var (k, v) in policy.TrainableStateTensors()) tensors["policy." + k] = v;
+        if (reference is not null && !ReferenceEquals(reference, policy))
+            foreach (var (k, v) in reference.TrainableStateTensors()) tensors["reference." + k] = v;
         var info = new TrainingCheckpoint.Info(step, CheckpointKind, JsonSerializer.SerializeToElement(config));
         TrainingCheckpoint.Save(dir, info, tensors, optimizer);
     }

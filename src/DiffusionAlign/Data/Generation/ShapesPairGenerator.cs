@@ -93,9 +93,9 @@ public static class ShapesPairGenerator
             for (int i = 0; i < n; i++) texts.Add(prompts[start + i].ToString());
             for (int i = 0; i < n; i++) texts.Add(prompts[start + i].ToString());
             var noiseA = TextToImageSampler.InitialNoise(
-                n, model.Config.ImageSize, config.Seed, 2 * start, indexStride: 2);
+                n, model.SampleShape(), config.Seed, 2 * start, indexStride: 2);
             var noiseB = TextToImageSampler.InitialNoise(
-                n, model.Config.ImageSize, config.Seed, 2 * start + 1, indexStride: 2);
+                n, model.SampleShape(), config.Seed, 2 * start + 1, indexStride: 2);
             var images = TextToImageSampler.Generate(
                 model, texts, cat(new[] { noiseA, noiseB }, 0), config.EffectiveSampling, config.Seed + start);
             var decoded = ImageTensors.ToImages(images.cpu());
