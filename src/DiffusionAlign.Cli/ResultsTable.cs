@@ -8,6 +8,11 @@ public static class ResultsTable
 {
     public static void Print(EvaluationResults results)
     {
+        if (results.Models.Count == 0)
+        {
+            PrintRanking(results);
+            return;
+        }
         var table = new Table().Title($"vs {Markup.Escape(results.Baseline)} on held-out prompts");
         foreach (var h in new[] { "model", "mean reward (95% CI)", "colour right", "win rate vs base (95% CI)", "n",
                 "ranking acc", "implicit-reward acc" })
@@ -34,5 +39,20 @@ public static class ResultsTable
         if (results.LabelRewardAgreement is double agree)
             Console.WriteLine($"held-out labels agree with the true reward order on {agree:P1} "
                 + $"of {results.HeldOutPairs} pairs");
+    }
+
+    /// <summary>Ranking accuracies alone (models without a reward to sample against).</summary>
+    private static void PrintRanking(EvaluationResults results)
+    {
+        var table = new Table().Title($"ranking {results.HeldOutPairs} held-out pairs, vs {results.Baseline}");
+        foreach (var h in new[] { "model", "ranking acc", "implicit-reward acc" })
+            table.AddColumn(new TableColumn(new Spectre.Console.Text(h)));
+        foreach (var (name, r) in results.RankingAccuracy)
+        {
+            string imp = results.ImplicitRewardAccuracy.TryGetValue(name, out var i) ? $"{i:F3}" : "—";
+            table.AddRow(new Spectre.Console.Text(name), new Spectre.Console.Text($"{r:F3}"),
+                new Spectre.Console.Text(imp));
+        }
+        AnsiConsole.Write(table);
     }
 }

@@ -102,6 +102,28 @@ public static class EvalCommand
                     Tau = tau,
                 };
                 EvaluationResults results = null!;
+                if (loaded.Values.Any(m => m.IsLatent))
+                {
+                    // No reward scores Stable Diffusion samples here: rank the held-out pairs only.
+                    if (heldOut is null)
+                        throw new DiffusionAlignException(
+                            "Stable Diffusion models are evaluated on held-out pairs: give --pairs");
+                    int pairCount = loaded.Count * heldOut.Count;
+                    ProgressDisplay.Run("eval", pairCount, report =>
+                    {
+                        int offset = 0;
+                        string phase = "";
+                        var progress = new ImmediateProgress<AlignmentEvaluator.Progress>(p =>
+                        {
+                            if (p.Phase != phase && phase.Length > 0) offset += heldOut.Count;
+                            phase = p.Phase;
+                            report(Math.Min(pairCount, offset + p.Done), p.Phase);
+                        });
+                        results = AlignmentEvaluator.RankPairs(loaded, result.GetValue(baseline)!, heldOut, config,
+                            progress);
+                    });
+                    return Finish(results, result.GetValue(outPath)!);
+                }
                 int total = loaded.Count * config.Prompts * config.Seeds;
                 ProgressDisplay.Run("eval", total, report =>
                 {
@@ -110,11 +132,7 @@ public static class EvalCommand
                     results = AlignmentEvaluator.Evaluate(loaded, result.GetValue(baseline)!, new ShapesWorld(),
                         heldOut, config, progress);
                 });
-                string path = result.GetValue(outPath)!;
-                results.Save(path);
-                ResultsTable.Print(results);
-                Console.WriteLine($"wrote {path}");
-                return 0;
+                return Finish(results, result.GetValue(outPath)!);
             }
             finally
             {
@@ -122,6 +140,14 @@ public static class EvalCommand
             }
         }));
         return command;
+    }
+
+    private static int Finish(EvaluationResults results, string path)
+    {
+        results.Save(path);
+        ResultsTable.Print(results);
+        Console.WriteLine($"wrote {path}");
+        return 0;
     }
 
     /// <summary>Parses NAME=DIR specs; names must be unique.</summary>

@@ -78,6 +78,10 @@ public static class PairsCommand
                 throw new DiffusionAlignException("--model is required with --from model");
             using var loaded = source == PairSource.Model ? TextToImageModel.Load(modelDir!, dev) : null;
             loaded?.Freeze();
+            if (loaded is { IsLatent: true })
+                throw new DiffusionAlignException(
+                    "pairs labels samples with the shapes world's reward, which cannot score a Stable Diffusion "
+                    + "model's images; align it on Pick-a-Pic-style pairs (--pairs FILE.parquet) instead");
             PairGenerationResult generated = null!;
             ProgressDisplay.Run("pairs", config.Count, report =>
                 generated = ShapesPairGenerator.Generate(loaded, new ShapesWorld(), config,

@@ -75,25 +75,7 @@ public static class AlignmentEvaluator
         double? idealized = null, agreement = null;
         if (heldOutPairs is { Count: > 0 })
         {
-            var errors = new Dictionary<string, (double[] W, double[] L)>();
-            foreach (var (name, model) in models)
-            {
-                errors[name] = DenoisingErrors.Estimate(model, heldOutPairs, config.ElboDraws, config.Seed, 32,
-                    new ImmediateProgress<int>(
-                        d => progress?.Report(new Progress($"ranking {name}", d, heldOutPairs.Count))));
-                // Lower error on the winner = higher ELBO = the model ranks the winner above the loser.
-                ranking[name] = RankingAccuracy.Compute(
-                    errors[name].L.Zip(errors[name].W, (l, w) => l - w).ToList()).Accuracy;
-            }
-            var refDelta = errors[baseline].W.Zip(errors[baseline].L, (w, l) => w - l).ToArray();
-            foreach (var name in others)
-            {
-                var delta = errors[name].W.Zip(errors[name].L, (w, l) => w - l).ToArray();
-                // u = −(β/2)·((m_w − m_l) − (r_w − r_l)) (docs/method.md, "Evaluation");
-                // its sign is the implicit reward's ranking.
-                implicitAcc[name] = RankingAccuracy.Compute(
-                    delta.Select((d, i) => -(config.Beta / 2) * (d - refDelta[i])).ToList()).Accuracy;
-            }
+            var refDelta = RankHeldOutPairs(models, baseline, heldOutPairs, config, ranking, implicitAcc, progress);
             var trueGap = heldOutPairs
                 .Select(p => world.Reward.Score(ShapesPrompt.Parse(p.Prompt), p.Winner)
                     - world.Reward.Score(ShapesPrompt.Parse(p.Prompt), p.Loser))
@@ -138,6 +120,70 @@ public static class AlignmentEvaluator
                 ["tie_tolerance"] = RewardTieTolerance.ToString(System.Globalization.CultureInfo.InvariantCulture),
             },
         };
+    }
+
+    /// <summary>
+    /// Ranking accuracies alone, for models no reward can score by sampling (e.g. Stable Diffusion on
+    /// Pick-a-Pic pairs): each model's likelihood-proxy ranking accuracy and, against the baseline, the
+    /// implicit reward's.
+    /// </summary>
+    public static EvaluationResults RankPairs(IReadOnlyDictionary<string, TextToImageModel> models,
+        string baseline, IReadOnlyList<PreferencePair> heldOutPairs, EvaluationConfig config,
+        IProgress<Progress>? progress = null)
+    {
+        config.Validate();
+        if (!models.ContainsKey(baseline))
+            throw new DiffusionAlignException(
+                $"baseline '{baseline}' is not among the models ({string.Join(", ", models.Keys)})");
+        if (heldOutPairs.Count == 0) throw new DiffusionAlignException("no held-out pairs to rank");
+        var ranking = new Dictionary<string, double>();
+        var implicitAcc = new Dictionary<string, double>();
+        RankHeldOutPairs(models, baseline, heldOutPairs, config, ranking, implicitAcc, progress);
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        return new EvaluationResults
+        {
+            RankingAccuracy = ranking,
+            ImplicitRewardAccuracy = implicitAcc,
+            HeldOutPairs = heldOutPairs.Count,
+            Baseline = baseline,
+            Settings = new Dictionary<string, string>
+            {
+                ["seed"] = config.Seed.ToString(),
+                ["elbo_draws"] = config.ElboDraws.ToString(),
+                ["beta"] = config.Beta.ToString(invariant),
+                ["rewards"] = "none: ranking accuracies only",
+            },
+        };
+    }
+
+    /// <summary>
+    /// Fills each model's ranking accuracy and each non-baseline model's implicit-reward accuracy; returns
+    /// the baseline's per-pair error difference (winner − loser).
+    /// </summary>
+    private static double[] RankHeldOutPairs(IReadOnlyDictionary<string, TextToImageModel> models, string baseline,
+        IReadOnlyList<PreferencePair> heldOutPairs, EvaluationConfig config, Dictionary<string, double> ranking,
+        Dictionary<string, double> implicitAcc, IProgress<Progress>? progress)
+    {
+        var errors = new Dictionary<string, (double[] W, double[] L)>();
+        foreach (var (name, model) in models)
+        {
+            errors[name] = DenoisingErrors.Estimate(model, heldOutPairs, config.ElboDraws, config.Seed, 32,
+                new ImmediateProgress<int>(
+                    d => progress?.Report(new Progress($"ranking {name}", d, heldOutPairs.Count))));
+            // Lower error on the winner = higher ELBO = the model ranks the winner above the loser.
+            ranking[name] = RankingAccuracy.Compute(
+                errors[name].L.Zip(errors[name].W, (l, w) => l - w).ToList()).Accuracy;
+        }
+        var refDelta = errors[baseline].W.Zip(errors[baseline].L, (w, l) => w - l).ToArray();
+        foreach (var name in models.Keys.Where(n => n != baseline))
+        {
+            var delta = errors[name].W.Zip(errors[name].L, (w, l) => w - l).ToArray();
+            // u = −(β/2)·((m_w − m_l) − (r_w − r_l)) (docs/method.md, "Evaluation");
+            // its sign is the implicit reward's ranking.
+            implicitAcc[name] = RankingAccuracy.Compute(
+                delta.Select((d, i) => -(config.Beta / 2) * (d - refDelta[i])).ToList()).Accuracy;
+        }
+        return refDelta;
     }
 
     /// <summary>

@@ -26,8 +26,8 @@ public static class DenoisingErrors
             int n = Math.Min(batchPairs, pairs.Count - start);
             var batch = pairs.Skip(start).Take(n).ToList();
             using var scope = NewDisposeScope();
-            var x0 = ImageTensors.ToTensor(batch.Select(p => p.Winner).Concat(batch.Select(p => p.Loser)).ToList())
-                .to(model.Device);
+            var x0 = model.EvaluationSamples(
+                ImageTensors.ToTensor(batch.Select(p => p.Winner).Concat(batch.Select(p => p.Loser)).ToList()));
             var text = model.EncodeText(batch.Select(p => p.Prompt).Concat(batch.Select(p => p.Prompt)).ToList());
             var sum = zeros(2 * n, dtype: float64, device: model.Device);
             for (int d = 0; d < draws; d++)

@@ -370,6 +370,20 @@ public sealed class TextToImageModel : IDisposable
     }
 
     /// <summary>
+    /// What held-out images are scored as: the images (pixel model), or the mean of the VAE's distribution
+    /// times the scaling factor (latent model), so every model with the same VAE scores the same samples.
+    /// </summary>
+    public Tensor EvaluationSamples(Tensor images)
+    {
+        if (Vae is null) return images.to(Device);
+        var (mean, logVar) = LatentMoments(images);
+        logVar.Dispose();
+        using (mean)
+        using (var scaling = Vae.Config.ScalingFactor.ToScalar())
+            return mean.mul(scaling);
+    }
+
+    /// <summary>
     /// Images in [−1, 1] <c>[B, 3, H, W]</c> (float32) from denoised samples: decoded through the VAE for a
     /// latent model (after dividing by the scaling factor), clamped.
     /// </summary>

@@ -120,6 +120,30 @@ public sealed class DiffusersAlignCommandTests
         Assert.Contains("pixel", export.Err);
     }
 
+    [FixtureFact(Fixture)]
+    public void EvalRanksHeldOutPairsAndPairsRefusesAStableDiffusionModel()
+    {
+        using var dir = new TestModels.TempDir();
+        string results = Path.Combine(dir.Path, "results.json");
+        var eval = CliRunner.Run("eval", "--model", $"base={TinySd}", "--model", $"same={TinySd}", "--baseline",
+            "base", "--pairs", Shard, "--elbo-draws", "2", "--out", results);
+        Assert.True(eval.Exit == 0, eval.Err);
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(results));
+        var root = json.RootElement;
+        Assert.Equal(21, root.GetProperty("held_out_pairs").GetInt32());
+        double baseAccuracy = root.GetProperty("ranking_accuracy").GetProperty("base").GetDouble();
+        // The same weights rank the same pairs the same way; against itself the implicit reward is 0: all ties.
+        Assert.Equal(baseAccuracy, root.GetProperty("ranking_accuracy").GetProperty("same").GetDouble());
+        Assert.Equal(0.5, root.GetProperty("implicit_reward_accuracy").GetProperty("same").GetDouble());
+
+        var noPairs = CliRunner.Run("eval", "--model", $"base={TinySd}", "--baseline", "base", "--out", results);
+        Assert.Equal(2, noPairs.Exit);
+        Assert.Contains("--pairs", noPairs.Err);
+        var pairs = CliRunner.Run("pairs", "--from", "model", "--model", TinySd, "--n", "4", "--out", dir.Path + "/p");
+        Assert.Equal(2, pairs.Exit);
+        Assert.Contains("Pick-a-Pic", pairs.Err);
+    }
+
     /// <summary>The UNet's prediction for a fixed noisy latent, timestep and prompt.</summary>
     private static Tensor Prediction(TextToImageModel model)
     {
