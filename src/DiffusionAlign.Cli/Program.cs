@@ -35,6 +35,7 @@ public static class Program
         root.Subcommands.Add(AlignCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(CacheLatentsCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         return root;

@@ -8,13 +8,24 @@ namespace DiffusionAlign.Cli;
 /// </summary>
 public static class ProgressDisplay
 {
-    /// <summary>A reporter that prints "prefix done/total status (seconds)" about every 10% and at the end.</summary>
+    /// <summary>
+    /// A reporter that prints "prefix done/total status (seconds)" about every 10% and at the end; with no known
+    /// total (≤ 0), "prefix done status (seconds)" every 10 seconds.
+    /// </summary>
     public static Action<int, string> PlainLines(string prefix, int total)
     {
         int lastDecile = -1;
         var start = DateTime.UtcNow;
+        var last = DateTime.MinValue;
         return (done, status) =>
         {
+            if (total <= 0)
+            {
+                if ((DateTime.UtcNow - last).TotalSeconds < 10) return;
+                last = DateTime.UtcNow;
+                Console.WriteLine($"{prefix} {done} {status} ({(DateTime.UtcNow - start).TotalSeconds:F0}s)");
+                return;
+            }
             int decile = total <= 0 ? 10 : (int)(10L * done / total);
             if (decile == lastDecile && done != total) return;
             lastDecile = decile;

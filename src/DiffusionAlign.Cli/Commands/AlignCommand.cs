@@ -156,19 +156,42 @@ public static class AlignCommand
             config.Validate();
             string dir = result.GetValue(outDir)!;
             using var policy = TextToImageModel.Load(result.GetValue(model)!, dev);
-            int size = result.GetValue(resolution) ?? policy.Config.ImageSize;
-            policy.SampleShape(size, size); // a side the VAE can take
-            var (dataset, report) = PreferenceData.Load(result.GetValue(pairs)!, size, result.GetValue(maxPairs));
-            Console.WriteLine($"{m.ToString().ToUpperInvariant()}: {dataset.Count} pairs, {config.Steps} steps × "
-                + $"{config.EffectiveBatch} pairs, β={config.Beta}, lr={config.LearningRate}, seed {config.Seed}");
+            string pairsPath = result.GetValue(pairs)!;
+            using var cache = LatentPairCache.IsCache(pairsPath) ? LatentPairCache.Open(pairsPath) : null;
+            PreferenceDataset? dataset = null;
+            LoadReport? report = null;
+            if (cache is not null)
+            {
+                if (result.GetValue(resolution) is int asked && asked != cache.Info.Resolution)
+                    throw new DiffusionAlignException(
+                        $"the latent cache {pairsPath} is at {cache.Info.Resolution} pixels, not {asked}");
+                if (result.GetValue(maxPairs) is not null)
+                    throw new DiffusionAlignException("--max-pairs applies when the cache is made (cache-latents)");
+                cache.CheckFits(policy);
+            }
+            else
+            {
+                int size = result.GetValue(resolution) ?? policy.Config.ImageSize;
+                policy.SampleShape(size, size); // a side the VAE can take
+                (dataset, report) = PreferenceData.Load(pairsPath, size, result.GetValue(maxPairs));
+            }
+            int count = cache?.Count ?? dataset!.Count;
+            string kind = cache is null ? "" : " (latent cache)";
+            Console.WriteLine($"{m.ToString().ToUpperInvariant()}: {count} pairs{kind}, "
+                + $"{config.Steps} steps × {config.EffectiveBatch} pairs, β={config.Beta}, lr={config.LearningRate}, "
+                + $"seed {config.Seed}");
             var cancel = CommandRunner.CancelOnCtrlC();
             int done = 0;
             string metrics = Path.Combine(dir, "metrics.jsonl");
+            string checkpoint = Path.Combine(dir, "checkpoint");
             ProgressDisplay.Run($"align {m.ToString().ToLowerInvariant()}", config.Steps, progress =>
             {
                 var reports = new ImmediateProgress<TrainingStepReport>(r => progress(r.Step, Status(r)));
-                done = PreferenceTrainer.Run(policy, dataset, config, Path.Combine(dir, "checkpoint"), metrics,
-                    result.GetValue(resume), reports, cancel);
+                done = cache is not null
+                    ? PreferenceTrainer.Run(policy, cache, config, checkpoint, metrics, result.GetValue(resume),
+                        reports, cancel)
+                    : PreferenceTrainer.Run(policy, dataset!, config, checkpoint, metrics, result.GetValue(resume),
+                        reports, cancel);
             });
             var provenance = new Dictionary<string, string>
             {
@@ -192,7 +215,7 @@ public static class AlignCommand
                 written = Path.Combine(dir, TextToImageModel.WeightsFileName);
             }
             Console.WriteLine($"wrote {written} after {done} steps; metrics in {metrics}");
-            Console.WriteLine($"data: {report}");
+            if (report is not null) Console.WriteLine($"data: {report}");
             return 0;
         }));
         return command;

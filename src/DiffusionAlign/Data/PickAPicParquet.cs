@@ -48,23 +48,12 @@ public static class PickAPicParquet
         if (maxPairs is <= 0)
             throw new ArgumentOutOfRangeException(nameof(maxPairs), maxPairs, "maximum pair count must be positive");
 
-        string[] files;
-        if (Directory.Exists(path))
-        {
-            files = Directory.GetFiles(path, "*.parquet", SearchOption.AllDirectories)
-                .Order(StringComparer.Ordinal)
-                .ToArray();
-            if (files.Length == 0) throw new DiffusionAlignException($"no .parquet files in {path}");
-        }
-        else if (File.Exists(path)) files = [path];
-        else throw new DiffusionAlignException($"preference data not found: {path}");
-
         var tally = new LoadTally(path);
         var pairs = new List<PreferencePair>();
-        foreach (string file in files)
+        await foreach (var pair in PairsAsync(path, resizeTo, tally, cancellationToken).ConfigureAwait(false))
         {
+            pairs.Add(pair);
             if (pairs.Count == maxPairs) break;
-            await ReadFileAsync(file, resizeTo, maxPairs, pairs, tally, cancellationToken).ConfigureAwait(false);
         }
 
         var report = tally.ToReport();
@@ -76,9 +65,48 @@ public static class PickAPicParquet
         return (new PreferenceDataset(pairs), report);
     }
 
-    private static async Task ReadFileAsync(
-        string file, int resizeTo, int? maxPairs, List<PreferencePair> pairs, LoadTally tally,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// The pairs of a file or folder of shards in order, read one row group at a time, so a dataset of any size
+    /// streams through a bounded amount of memory. <paramref name="done"/> receives the tally once the
+    /// enumeration ends (or is abandoned).
+    /// </summary>
+    public static IEnumerable<PreferencePair> Stream(string path, int resizeTo, Action<LoadReport>? done = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(resizeTo);
+        var tally = new LoadTally(path);
+        try
+        {
+            foreach (var pair in PairsAsync(path, resizeTo, tally, CancellationToken.None).ToBlockingEnumerable())
+                yield return pair;
+        }
+        finally
+        {
+            done?.Invoke(tally.ToReport());
+        }
+    }
+
+    private static async IAsyncEnumerable<PreferencePair> PairsAsync(string path, int resizeTo, LoadTally tally,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        string[] files;
+        if (Directory.Exists(path))
+        {
+            files = Directory.GetFiles(path, "*.parquet", SearchOption.AllDirectories)
+                .Order(StringComparer.Ordinal)
+                .ToArray();
+            if (files.Length == 0) throw new DiffusionAlignException($"no .parquet files in {path}");
+        }
+        else if (File.Exists(path)) files = [path];
+        else throw new DiffusionAlignException($"preference data not found: {path}");
+
+        foreach (string file in files)
+            await foreach (var pair in FilePairsAsync(file, resizeTo, tally, cancellationToken).ConfigureAwait(false))
+                yield return pair;
+    }
+
+    private static async IAsyncEnumerable<PreferencePair> FilePairsAsync(
+        string file, int resizeTo, LoadTally tally,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         string name = Path.GetFileName(file);
         ParquetReader reader;
@@ -104,7 +132,7 @@ public static class PickAPicParquet
             }
 
             int rowOffset = 0;
-            for (int group = 0; group < reader.RowGroupCount && pairs.Count != maxPairs; group++)
+            for (int group = 0; group < reader.RowGroupCount; group++)
             {
                 var rowGroup = reader.OpenRowGroupReader(group);
                 int rows = checked((int)rowGroup.RowCount);
@@ -130,15 +158,15 @@ public static class PickAPicParquet
                         $"cannot read row group {group} of {file} ({OneLine(e.Message)})", e);
                 }
 
-                for (int row = 0; row < rows && pairs.Count != maxPairs; row++)
+                for (int row = 0; row < rows; row++)
                 {
                     tally.Row();
                     var pair = ToPair(
                         captions[row], image0[row], image1[row], label0[row], label1[row], resizeTo,
                         $"{name} row {rowOffset + row}", tally);
                     if (pair is null) continue;
-                    pairs.Add(pair);
                     tally.Kept();
+                    yield return pair;
                 }
                 rowOffset += rows;
             }

@@ -10,10 +10,7 @@ public static class PreferenceData
     public static (PreferenceDataset Dataset, LoadReport Report) Load(string path, int imageSize, int? maxPairs = null)
     {
         InvalidSettingException.Check(maxPairs is null or >= 1, "MaxPairs", $"must be at least 1, got {maxPairs}");
-        bool isParquet = path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase)
-            || (Directory.Exists(path)
-                && !File.Exists(Path.Combine(path, "pairs.jsonl"))
-                && Directory.EnumerateFiles(path, "*.parquet").Any());
+        bool isParquet = IsParquet(path);
         if (!File.Exists(path) && !Directory.Exists(path))
             throw new DiffusionAlignException($"pairs not found: {path}");
         var (dataset, report) = isParquet
@@ -23,4 +20,11 @@ public static class PreferenceData
             dataset = new PreferenceDataset(Enumerable.Range(0, max).Select(i => dataset[i]).ToList());
         return (dataset, report);
     }
+
+    /// <summary>Whether <paramref name="path"/> is Pick-a-Pic-style parquet (a file or a folder of shards).</summary>
+    public static bool IsParquet(string path) =>
+        path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase)
+        || (Directory.Exists(path)
+            && !File.Exists(Path.Combine(path, "pairs.jsonl"))
+            && Directory.EnumerateFiles(path, "*.parquet").Any());
 }

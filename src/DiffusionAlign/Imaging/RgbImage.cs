@@ -33,4 +33,15 @@ public sealed class RgbImage
     }
 
     public RgbImage Clone() => new(Width, Height, (float[])Pixels.Clone());
+
+    /// <summary>The image mirrored left to right (a horizontal flip).</summary>
+    public RgbImage Mirrored()
+    {
+        var result = new RgbImage(Width, Height);
+        for (int y = 0; y < Height; y++)
+            for (int x = 0; x < Width; x++)
+                for (int c = 0; c < 3; c++)
+                    result[x, y, c] = this[Width - 1 - x, y, c];
+        return result;
+    }
 }

@@ -44,11 +44,21 @@ public static class PreferenceStep
     /// </summary>
     public static ObjectiveOutput Run(
         TextToImageModel policy, TextToImageModel? reference, IPreferenceObjective objective,
-        IReadOnlyList<PreferencePair> batch, AlignConfig config, long micro)
+        IReadOnlyList<PreferencePair> batch, AlignConfig config, long micro) =>
+        Run(policy, reference, objective, NoisyPairs(policy, batch, config, micro));
+
+    /// <summary>The same on pairs from a latent cache.</summary>
+    public static ObjectiveOutput Run(
+        TextToImageModel policy, TextToImageModel? reference, IPreferenceObjective objective,
+        LatentPairCache cache, IReadOnlyList<int> indices, AlignConfig config, long micro) =>
+        Run(policy, reference, objective, NoisyPairs(policy, cache, indices, config, micro));
+
+    /// <summary>Steps 4–6 on the noised pairs.</summary>
+    public static ObjectiveOutput Run(
+        TextToImageModel policy, TextToImageModel? reference, IPreferenceObjective objective, Inputs inputs)
     {
         if (objective.NeedsReference && reference is null)
             throw new ArgumentNullException(nameof(reference), $"{objective.Name} needs the frozen reference");
-        var inputs = NoisyPairs(policy, batch, config, micro);
         if (objective.Input == ObjectiveInput.WinnersOnly) inputs = inputs.Winners();
         // Reference first: its activations are transient, and freeing them before the policy's
         // kept activations exist lowers the step's peak memory by the reference's working set.
@@ -61,16 +71,43 @@ public static class PreferenceStep
     public static Inputs NoisyPairs(TextToImageModel policy, IReadOnlyList<PreferencePair> batch, AlignConfig config,
         long micro)
     {
-        int b = batch.Count;
-        var dropout = StepSeeds.Managed(config.Seed, micro, StepSeeds.Stream.Dropout);
-        var flip = StepSeeds.Managed(config.Seed, micro, StepSeeds.Stream.Flip);
-        var prompts = batch.Select(p => dropout.NextDouble() < config.PromptDropout ? "" : p.Prompt).ToList();
-        var flips = batch.Select(_ => config.RandomFlip && flip.NextDouble() < 0.5).ToArray();
-        var images = batch.Select((p, i) => Flip(p.Winner, flips[i]))
-            .Concat(batch.Select((p, i) => Flip(p.Loser, flips[i]))).ToList();
+        var (prompts, flips) = Augmentation(batch.Select(p => p.Prompt).ToList(), config, micro);
+        var images = batch.Select((p, i) => flips[i] ? p.Winner.Mirrored() : p.Winner)
+            .Concat(batch.Select((p, i) => flips[i] ? p.Loser.Mirrored() : p.Loser)).ToList();
         using var latentGen = StepSeeds.Torch(config.Seed, micro, StepSeeds.Stream.Latents);
         var x0 = policy.TrainingSamples(ImageTensors.ToTensor(images), latentGen);
+        return Noised(policy, x0, prompts, config, micro);
+    }
 
+    /// <summary>
+    /// Steps 1–3 from a latent cache: the same prompts, flips and latent draws as from the images it encodes.
+    /// </summary>
+    public static Inputs NoisyPairs(TextToImageModel policy, LatentPairCache cache, IReadOnlyList<int> indices,
+        AlignConfig config, long micro)
+    {
+        var (prompts, flips) = Augmentation(indices.Select(cache.Prompt).ToList(), config, micro);
+        var (mean, logVar) = cache.Moments(indices, flips, policy.Device);
+        using var latentGen = StepSeeds.Torch(config.Seed, micro, StepSeeds.Stream.Latents);
+        var x0 = policy.LatentSample(mean, logVar, latentGen);
+        return Noised(policy, x0, prompts, config, micro);
+    }
+
+    /// <summary>The papers' augmentation: prompts dropped to "" and pairs flipped, drawn per micro-batch.</summary>
+    private static (List<string> Prompts, bool[] Flips) Augmentation(List<string> prompts, AlignConfig config,
+        long micro)
+    {
+        var dropout = StepSeeds.Managed(config.Seed, micro, StepSeeds.Stream.Dropout);
+        var flip = StepSeeds.Managed(config.Seed, micro, StepSeeds.Stream.Flip);
+        var kept = prompts.Select(p => dropout.NextDouble() < config.PromptDropout ? "" : p).ToList();
+        var flips = prompts.Select(_ => config.RandomFlip && flip.NextDouble() < 0.5).ToArray();
+        return (kept, flips);
+    }
+
+    /// <summary>One (t, ε) per pair shared by winner and loser; noisy samples, targets and prompt states.</summary>
+    private static Inputs Noised(TextToImageModel policy, Tensor x0, IReadOnlyList<string> prompts,
+        AlignConfig config, long micro)
+    {
+        int b = prompts.Count;
         using var tGen = StepSeeds.Torch(config.Seed, micro, StepSeeds.Stream.Timesteps);
         using var nGen = StepSeeds.Torch(config.Seed, micro, StepSeeds.Stream.Noise);
         var t = policy.Schedule.SampleTimesteps(b, tGen).to(policy.Device);
@@ -111,16 +148,5 @@ public static class PreferenceStep
         // An inference tensor may not be saved for backward by the loss's ops; a clone made outside
         // inference mode is an ordinary tensor (a copy of 2B predictions, negligible).
         using (prediction) return prediction.clone();
-    }
-
-    private static RgbImage Flip(RgbImage image, bool flip)
-    {
-        if (!flip) return image;
-        var result = new RgbImage(image.Width, image.Height);
-        for (int y = 0; y < image.Height; y++)
-            for (int x = 0; x < image.Width; x++)
-                for (int c = 0; c < 3; c++)
-                    result[x, y, c] = image[image.Width - 1 - x, y, c];
-        return result;
     }
 }

@@ -11,7 +11,7 @@ namespace DiffusionAlign.Training;
 /// Fine-tunes a policy UNet (all its weights, or LoRA adapters on its attention) on preference pairs
 /// against a frozen reference, with the objective of an <see cref="AlignConfig"/>. The reference is a
 /// frozen copy of the starting model, or with adapters the policy itself with them disabled. Each optimizer
-/// step: for each micro-batch, <see cref="PreferenceStep.Run"/> (noised pairs → reference → policy →
+/// step: for each micro-batch, <see cref="PreferenceStep"/> (noised pairs → reference → policy →
 /// objective) and backward; then clip → AdamW step (<see cref="FlatAdamW"/>) → log → checkpoint. The text
 /// encoder stays frozen (unless it carries adapters), as in Diffusion-DPO.
 /// </summary>
@@ -28,7 +28,32 @@ public static class PreferenceTrainer
     public static int Run(
         TextToImageModel policy, PreferenceDataset pairs, AlignConfig config, string checkpointDir,
         string metricsPath, bool resume, IProgress<TrainingStepReport>? progress = null,
+        CancellationToken cancel = default) =>
+        Train(policy, pairs.Count, (reference, objective, indices, micro) =>
+                PreferenceStep.Run(policy, reference, objective, indices.Select(i => pairs[i]).ToList(), config, micro),
+            config, checkpointDir, metricsPath, resume, progress, cancel);
+
+    /// <summary>
+    /// The same on pairs from a latent cache made with the policy's VAE: the same steps as on the images it
+    /// encodes, without running the encoder.
+    /// </summary>
+    public static int Run(
+        TextToImageModel policy, LatentPairCache pairs, AlignConfig config, string checkpointDir,
+        string metricsPath, bool resume, IProgress<TrainingStepReport>? progress = null,
         CancellationToken cancel = default)
+    {
+        pairs.CheckFits(policy);
+        return Train(policy, pairs.Count, (reference, objective, indices, micro) =>
+                PreferenceStep.Run(policy, reference, objective, pairs, indices, config, micro),
+            config, checkpointDir, metricsPath, resume, progress, cancel);
+    }
+
+    /// <summary>The loop, given how to compute one micro-batch's objective from its pair indices.</summary>
+    private static int Train(
+        TextToImageModel policy, int pairCount,
+        Func<TextToImageModel?, IPreferenceObjective, IReadOnlyList<int>, long, ObjectiveOutput> microBatch,
+        AlignConfig config, string checkpointDir, string metricsPath, bool resume,
+        IProgress<TrainingStepReport>? progress, CancellationToken cancel)
     {
         config.Validate();
         var objective = config.CreateObjective();
@@ -39,7 +64,7 @@ public static class PreferenceTrainer
         var reference = objective.NeedsReference ? copy ?? policy : null;
         using var optimizer = new FlatAdamW(policy.TrainableParameters(), config.OptimizerSettings());
         var schedule = new LearningRateSchedule(config.LearningRate, config.WarmupSteps, config.Steps);
-        var batches = new PairBatchSchedule(pairs.Count, config.BatchSize, config.Seed);
+        var batches = new PairBatchSchedule(pairCount, config.BatchSize, config.Seed);
         int start = resume && TrainingCheckpoint.Exists(checkpointDir)
             ? Resume(policy, reference, optimizer, config, checkpointDir, metricsPath)
             : 0;
@@ -56,8 +81,7 @@ public static class PreferenceTrainer
             {
                 using var scope = NewDisposeScope();
                 long micro = (long)step * config.GradAccum + k;
-                var batch = batches.Batch(micro).Select(i => pairs[i]).ToList();
-                var output = PreferenceStep.Run(policy, reference, objective, batch, config, micro);
+                var output = microBatch(reference, objective, batches.Batch(micro), micro);
                 (output.Loss / config.GradAccum).backward();
                 log.Accumulate(output, config.GradAccum);
             }
