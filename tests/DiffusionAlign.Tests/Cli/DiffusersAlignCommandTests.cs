@@ -144,6 +144,28 @@ public sealed class DiffusersAlignCommandTests
         Assert.Contains("Pick-a-Pic", pairs.Err);
     }
 
+    [FixtureFact(Fixture)]
+    public void APickleCheckpointIsRefusedInOneLineSayingHowToConvert()
+    {
+        using var dir = new TestModels.TempDir();
+        string copy = Path.Combine(dir.Path, "sd");
+        foreach (string file in Directory.GetFiles(TinySd, "*", SearchOption.AllDirectories))
+        {
+            string target = Path.Combine(copy, Path.GetRelativePath(TinySd, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        string unet = Path.Combine(copy, "unet");
+        File.Delete(Path.Combine(unet, "diffusion_pytorch_model.safetensors"));
+        File.WriteAllBytes(Path.Combine(unet, "diffusion_pytorch_model.bin"), [0x80, 0x02]);
+        var run = CliRunner.Run("sample", "--model", copy, "--prompt", "a cat", "--out",
+            Path.Combine(dir.Path, "g.png"));
+        Assert.Equal(2, run.Exit);
+        Assert.Single(run.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("pickle", run.Err);
+        Assert.Contains("safe_serialization=True", run.Err);
+    }
+
     /// <summary>The UNet's prediction for a fixed noisy latent, timestep and prompt.</summary>
     private static Tensor Prediction(TextToImageModel model)
     {

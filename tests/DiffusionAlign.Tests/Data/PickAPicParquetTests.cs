@@ -89,6 +89,20 @@ public sealed class PickAPicParquetTests : IDisposable
     }
 
     [Fact]
+    public async Task StreamingGivesTheSamePairsAndReportAsReadingWhole()
+    {
+        string path = await WriteSample();
+        var (data, report) = PickAPicParquet.Read(path, resizeTo: 4);
+        LoadReport? streamed = null;
+        var pairs = PickAPicParquet.Stream(path, 4, r => streamed = r).ToList();
+
+        Assert.Equal(data.Select(p => p.Prompt), pairs.Select(p => p.Prompt));
+        Assert.Equal(data.Select(p => p.Winner.Pixels), pairs.Select(p => p.Winner.Pixels));
+        Assert.Equal(report.ToString(), streamed!.ToString());
+        Assert.Contains("undecodable image", streamed.ToString());
+    }
+
+    [Fact]
     public async Task ReadsPairsDropsTiesAndSkipsBadRows()
     {
         string path = await WriteSample();
