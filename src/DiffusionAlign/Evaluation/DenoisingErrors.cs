@@ -1,7 +1,9 @@
 using DiffusionAlign.Data;
 using DiffusionAlign.Imaging;
+using DiffusionAlign.Models;
 using DiffusionAlign.Pipelines;
 using DiffusionAlign.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DiffusionAlign.Evaluation;
@@ -21,6 +23,8 @@ public static class DenoisingErrors
         var winner = new double[pairs.Count];
         var loser = new double[pairs.Count];
         using var _ = no_grad();
+        // Rooted, as every Scalar handed to TorchSharp (TensorSum says why); an Int32 as `sum / draws` passed.
+        using var drawCount = draws.ToScalar();
         for (int start = 0; start < pairs.Count; start += batchPairs)
         {
             int n = Math.Min(batchPairs, pairs.Count - start);
@@ -47,10 +51,10 @@ public static class DenoisingErrors
                 var noise2 = cat(new[] { noise, noise }, 0).to(model.Device);
                 var noisy = model.Schedule.AddNoise(x0, noise2, t2);
                 var target = model.Schedule.TrainingTarget(x0, noise2, t2);
-                var error = (model.Predict(noisy, t2, text) - target).square().mean(new long[] { 1, 2, 3 });
-                sum.add_(error.to(float64));
+                var error = TensorPower.Square(model.Predict(noisy, t2, text) - target).mean(new long[] { 1, 2, 3 });
+                TensorSum.AddInPlace(sum, error.to(float64));
             }
-            var means = (sum / draws).cpu().data<double>().ToArray();
+            var means = sum.div(drawCount).cpu().data<double>().ToArray();
             for (int i = 0; i < n; i++)
             {
                 winner[start + i] = means[i];

@@ -73,10 +73,17 @@ public sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>, ILoraHost
         var value = SplitHeads(ProjectionAdapters.Forward(lora, "to_v", to_v, source));
         var attended = Kernel == AttentionKernel.ScaledDotProduct
             ? nn.functional.scaled_dot_product_attention(query, key, value)
-            : matmul(softmax(matmul(query, key.transpose(-2, -1)) * (1.0 / Math.Sqrt(HeadDim)), -1), value);
+            : ExplicitAttention(query, key, value);
         // to_out = [Linear, Dropout]: an adapter wraps the Linear, before the dropout.
         var output = ProjectionAdapters.Forward(lora, "to_out.0", to_out[0], MergeHeads(attended));
         return to_out[1].forward(output);
+    }
+
+    private Tensor ExplicitAttention(Tensor query, Tensor key, Tensor value)
+    {
+        // Rooted, as every Scalar handed to TorchSharp (TensorSum says why).
+        using var scale = (1.0 / Math.Sqrt(HeadDim)).ToScalar();
+        return matmul(softmax(matmul(query, key.transpose(-2, -1)).mul(scale), -1), value);
     }
 
     // [B, L, H·D] → [B, H, L, D]

@@ -41,7 +41,9 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var moments = quant_conv.forward(encoder.forward(images));
         var halves = moments.chunk(2, 1);
-        return (halves[0].MoveToOuterDisposeScope(), halves[1].clamp(-30.0, 20.0).MoveToOuterDisposeScope());
+        // diffusers' clamp of the log-variance, with rooted Scalars (TensorSum says why).
+        using Scalar low = (-30.0).ToScalar(), high = 20.0.ToScalar();
+        return (halves[0].MoveToOuterDisposeScope(), halves[1].clamp(low, high).MoveToOuterDisposeScope());
     }
 
     /// <summary>

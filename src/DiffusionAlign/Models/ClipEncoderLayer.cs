@@ -28,7 +28,7 @@ public sealed class ClipEncoderLayer : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor hidden)
     {
-        hidden = self_attn.forward(layer_norm1.forward(hidden)) + hidden;
-        return mlp.forward(layer_norm2.forward(hidden)) + hidden;
+        hidden = TensorSum.Add(self_attn.forward(layer_norm1.forward(hidden)), hidden);
+        return TensorSum.Add(mlp.forward(layer_norm2.forward(hidden)), hidden);
     }
 }

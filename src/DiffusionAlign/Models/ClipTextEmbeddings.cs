@@ -35,7 +35,9 @@ public sealed class ClipTextEmbeddings : nn.Module<Tensor, Tensor>
         if (length > MaxPositions)
             throw new ArgumentException(
                 $"sequence length {length} exceeds max_position_embeddings = {MaxPositions}", nameof(inputIds));
-        var positions = torch.arange(length, dtype: ScalarType.Int64, device: inputIds.device).unsqueeze(0);
+        // arange(length) spelled out with rooted Scalars (TensorSum says why): Int32 start and step, as it passes.
+        using Scalar start = 0.ToScalar(), stop = length.ToScalar(), step = 1.ToScalar();
+        var positions = torch.arange(start, stop, step, dtype: ScalarType.Int64, device: inputIds.device).unsqueeze(0);
         return TensorSum.Add(token_embedding.forward(inputIds), position_embedding.forward(positions));
     }
 }

@@ -12,9 +12,11 @@ internal static class GroupNorms
         // TorchSharp 0.107's nn.GroupNorm allocates weight and bias with torch.empty and never
         // initialises them, so a fresh model would start from whatever memory held.
         var norm = nn.GroupNorm(groups, channels, eps, affine: true, device: device);
+        // Rooted, as every Scalar handed to TorchSharp (TensorSum says why).
+        using (var one = 1.0.ToScalar())
         using (torch.no_grad())
         {
-            norm.weight.fill_(1.0);
+            norm.weight.fill_(one);
             norm.bias!.zero_();
         }
 

@@ -77,6 +77,9 @@ public sealed class ResnetBlock2D : nn.Module<Tensor, Tensor, Tensor>
         hidden = conv2.forward(dropout.forward(nonlinearity(norm2.forward(hidden))));
         var shortcut = conv_shortcut is null ? input : conv_shortcut.forward(input);
         var output = TensorSum.Add(shortcut, hidden);
-        return (outputScaleFactor == 1.0 ? output : output / outputScaleFactor).MoveToOuterDisposeScope();
+        if (outputScaleFactor == 1.0) return output.MoveToOuterDisposeScope();
+        // Rooted, as every Scalar handed to TorchSharp (TensorSum says why).
+        using var scale = outputScaleFactor.ToScalar();
+        return output.div(scale).MoveToOuterDisposeScope();
     }
 }

@@ -38,9 +38,12 @@ public sealed class Timesteps : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var half = NumChannels / 2;
         // Same float32 operations in the same order as diffusers, so embeddings match bit for bit.
-        var exponent = torch.arange(0, half, dtype: ScalarType.Float32, device: timesteps.device)
-            * -Math.Log(MaxPeriod);
-        exponent = exponent / (half - DownscaleFreqShift);
+        // Rooted Scalars (TensorSum says why) of the types the operators passed: Int32 range, double factors.
+        using Scalar start = 0.ToScalar(), stop = half.ToScalar(), step = 1.ToScalar(),
+            logPeriod = (-Math.Log(MaxPeriod)).ToScalar(), shift = (half - DownscaleFreqShift).ToScalar();
+        var exponent = torch.arange(start, stop, step, dtype: ScalarType.Float32, device: timesteps.device)
+            .mul(logPeriod);
+        exponent = exponent.div(shift);
         var angles = timesteps.unsqueeze(1).to_type(ScalarType.Float32) * torch.exp(exponent).unsqueeze(0);
         var embedding = FlipSinToCos
             ? torch.cat([torch.cos(angles), torch.sin(angles)], dim: -1)

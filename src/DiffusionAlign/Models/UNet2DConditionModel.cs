@@ -117,7 +117,7 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
         // Skips, block outputs and concatenations die here unless autograd saved them; a frozen
         // reference's forward then leaves nothing behind but its output.
         using var scope = NewDisposeScope();
-        if (Config.CenterInputSample) sample = sample * 2.0 - 1.0;
+        if (Config.CenterInputSample) sample = CenterInput(sample);
         if (ChannelsLast) sample = MemoryLayout.ToChannelsLast(sample);
 
         // One timestep may serve the whole batch, as in diffusers.
@@ -222,6 +222,13 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
             weight.set_(restrided);
         }
         ChannelsLast = on;
+    }
+
+    // diffusers' center_input_sample, 2x − 1, with rooted double Scalars (TensorSum says why).
+    private static Tensor CenterInput(Tensor sample)
+    {
+        using Scalar two = 2.0.ToScalar(), one = 1.0.ToScalar();
+        return sample.mul(two).sub(one);
     }
 
     /// <summary>Switches every attention layer to <paramref name="kernel"/>.</summary>

@@ -1,3 +1,4 @@
+using DiffusionAlign.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -107,21 +108,24 @@ public sealed class DspoLoss : IPreferenceObjective
         var referenceWinner = PairBatch.AtLeastFloat32(PairBatch.Winners(referencePred)).detach();
         var targetWinner = PairBatch.AtLeastFloat32(PairBatch.Winners(target));
         var scoreGap = modelWinner - referenceWinner; // ε_θ^w − ε_ref^w
-        var gapPerSample = scoreGap.square().reshape(scoreGap.shape[0], -1).mean([1]);
+        var gapPerSample = TensorPower.Square(scoreGap).reshape(scoreGap.shape[0], -1).mean([1]);
         var gWide = PairBatch.Broadcastable(g, scoreGap);
 
         Tensor loss;
         if (Variant == DspoVariant.ScoreMatching)
         {
-            loss = ((modelWinner - targetWinner) - scoreGap * gWide * Beta).square().mean();
+            // Rooted, as every Scalar handed to TorchSharp (TensorSum says why).
+            using var beta = Beta.ToScalar();
+            loss = TensorPower.Square((modelWinner - targetWinner) - (scoreGap * gWide).mul(beta)).mean();
         }
         else
         {
             // The authors branch on the batch value with a host-side `if`; torch.where keeps the choice on
             // the device (no host sync) and back-propagates only through the chosen branch, which is the same.
-            var large = (gWide * scoreGap).square().mean();
-            var small = g.square().mean();
-            loss = where(gapPerSample.mean().detach().ge(SdxlGapThreshold), large, small);
+            var large = TensorPower.Square(gWide * scoreGap).mean();
+            var small = TensorPower.Square(g).mean();
+            using var threshold = SdxlGapThreshold.ToScalar();
+            loss = where(gapPerSample.mean().detach().ge(threshold), large, small);
         }
 
         var metrics = ObjectiveMetrics.ForPairs(errors, margin);

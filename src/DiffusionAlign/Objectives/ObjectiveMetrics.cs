@@ -1,3 +1,4 @@
+using DiffusionAlign.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -49,9 +50,11 @@ public static class ObjectiveMetrics
     {
         using (no_grad())
         {
-            var wins = margin.gt(0).to_type(ScalarType.Float32);
-            var ties = margin.eq(0).to_type(ScalarType.Float32);
-            return (wins + ties * 0.5).mean();
+            // Rooted, as every Scalar handed to TorchSharp (TensorSum says why): Int32 0 and double ½, as before.
+            using Scalar zero = 0.ToScalar(), half = 0.5.ToScalar();
+            var wins = margin.gt(zero).to_type(ScalarType.Float32);
+            var ties = margin.eq(zero).to_type(ScalarType.Float32);
+            return TensorSum.Add(wins, ties.mul(half)).mean();
         }
     }
 
@@ -60,6 +63,7 @@ public static class ObjectiveMetrics
     {
         using (no_grad())
         {
+            using var half = 0.5.ToScalar();
             return new Dictionary<string, Tensor>
             {
                 [ImplicitAccuracy] = ImplicitAccuracyOf(margin),
@@ -67,8 +71,9 @@ public static class ObjectiveMetrics
                 [WinnerErrorVsReference] = (errors.ModelWinner - errors.ReferenceWinner).detach().mean(),
                 [LoserErrorVsReference] = (errors.ModelLoser - errors.ReferenceLoser).detach().mean(),
                 // Halves have equal size, so the mean of the two means is the mean over all 2B images.
-                [ModelMse] = ((errors.ModelWinner.detach().mean() + errors.ModelLoser.detach().mean()) * 0.5),
-                [ReferenceMse] = ((errors.ReferenceWinner.mean() + errors.ReferenceLoser.mean()) * 0.5),
+                [ModelMse] = TensorSum.Add(errors.ModelWinner.detach().mean(), errors.ModelLoser.detach().mean())
+                    .mul(half),
+                [ReferenceMse] = TensorSum.Add(errors.ReferenceWinner.mean(), errors.ReferenceLoser.mean()).mul(half),
             };
         }
     }

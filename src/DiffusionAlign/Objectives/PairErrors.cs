@@ -1,3 +1,4 @@
+using DiffusionAlign.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -58,13 +59,17 @@ public sealed class PairErrors
     public static Tensor PerSampleMse(Tensor pred, Tensor target)
     {
         var diff = PairBatch.AtLeastFloat32(pred) - PairBatch.AtLeastFloat32(target);
-        return diff.square().reshape(diff.shape[0], -1).mean([1]);
+        return TensorPower.Square(diff).reshape(diff.shape[0], -1).mean([1]);
     }
 
     /// <summary>
     /// Diffusion-DPO's margin <c>u = −(β/2)·((m_w − m_l) − (r_w − r_l))</c>, [B]. Equal to the difference of
     /// implicit rewards <c>r̂_w − r̂_l</c> at this (t, ε); positive when the model ranks the pair right.
     /// </summary>
-    public Tensor Margin(double beta) =>
-        ((ModelWinner - ModelLoser) - (ReferenceWinner - ReferenceLoser)) * (-beta / 2);
+    public Tensor Margin(double beta)
+    {
+        // Rooted, as every Scalar handed to TorchSharp (TensorSum says why).
+        using var scale = (-beta / 2).ToScalar();
+        return ((ModelWinner - ModelLoser) - (ReferenceWinner - ReferenceLoser)).mul(scale);
+    }
 }

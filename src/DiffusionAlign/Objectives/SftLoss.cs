@@ -1,3 +1,4 @@
+using DiffusionAlign.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -40,7 +41,7 @@ public sealed class SftLoss : IPreferenceObjective
         using var scope = NewDisposeScope();
         var prediction = paired ? PairBatch.Winners(modelPred) : modelPred;
         var goal = paired ? PairBatch.Winners(target) : target;
-        var loss = (PairBatch.AtLeastFloat32(prediction) - PairBatch.AtLeastFloat32(goal)).square().mean();
+        var loss = TensorPower.Square(PairBatch.AtLeastFloat32(prediction) - PairBatch.AtLeastFloat32(goal)).mean();
         var metrics = new Dictionary<string, Tensor> { [ObjectiveMetrics.ModelMse] = loss.detach().clone() };
         return ObjectiveMetrics.Escape(loss, metrics);
     }

@@ -352,7 +352,7 @@ public sealed class TextToImageModel : IDisposable
         using var half = 0.5.ToScalar();
         using var scaling = Vae.Config.ScalingFactor.ToScalar();
         var eps = randn(mean.shape, generator: generator, device: generator.device).to(mean.device);
-        var sample = mean.add(logVar.mul(half).exp().mul(eps)).mul(scaling);
+        var sample = TensorSum.Add(mean, logVar.mul(half).exp().mul(eps)).mul(scaling);
         return sample.MoveToOuterDisposeScope();
     }
 

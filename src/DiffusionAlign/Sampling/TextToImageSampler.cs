@@ -82,7 +82,9 @@ public static class TextToImageSampler
         Tensor Model(Tensor x, int t)
         {
             using var xIn = guided ? cat(new[] { x, x }, 0) : x.alias();
-            using var tIn = full(new long[] { xIn.shape[0] }, t, dtype: int64, device: model.Device);
+            // Rooted, as every Scalar handed to TorchSharp (TensorSum says why).
+            using var timestep = t.ToScalar();
+            using var tIn = full(new long[] { xIn.shape[0] }, timestep, dtype: int64, device: model.Device);
             using var output = model.Predict(xIn, tIn, text);
             if (!guided) return output.alias();
             var halves = output.chunk(2, 0);

@@ -1,3 +1,5 @@
+using DiffusionAlign.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DiffusionAlign.Schedulers;
@@ -17,7 +19,9 @@ public static class ClassifierFreeGuidance
                 + $"differs from conditional shape [{string.Join(", ", cond.shape)}]",
                 nameof(cond));
         using var scope = NewDisposeScope();
-        return (uncond + scale * (cond - uncond)).MoveToOuterDisposeScope();
+        // Rooted, as every Scalar handed to TorchSharp (TensorSum says why).
+        using var weight = scale.ToScalar();
+        return TensorSum.Add(uncond, (cond - uncond).mul(weight)).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using DiffusionAlign.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -49,9 +50,10 @@ public sealed class DdimInversion
 
         using var scope = NewDisposeScope();
         var (x0, epsilon) = DdimSampler.PredictOriginalAndEpsilon(Schedule, modelOutput, sample, alphaLower);
-        if (Schedule.Config.ClipSample)
-            x0 = x0.clamp(-Schedule.Config.ClipSampleRange, Schedule.Config.ClipSampleRange);
-        return (Math.Sqrt(alphaT) * x0 + Math.Sqrt(1 - alphaT) * epsilon).MoveToOuterDisposeScope();
+        if (Schedule.Config.ClipSample) x0 = DdimSampler.ClipSample(Schedule, x0);
+        // Rooted, as every Scalar handed to TorchSharp (TensorSum says why).
+        using Scalar signal = Math.Sqrt(alphaT).ToScalar(), noise = Math.Sqrt(1 - alphaT).ToScalar();
+        return TensorSum.Add(x0.mul(signal), epsilon.mul(noise)).MoveToOuterDisposeScope();
     }
 
     /// <summary>

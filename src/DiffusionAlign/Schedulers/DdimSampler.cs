@@ -1,3 +1,4 @@
+using DiffusionAlign.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -63,17 +64,18 @@ public sealed class DdimSampler
 
         using var scope = NewDisposeScope();
         var (x0, epsilon) = PredictOriginalAndEpsilon(Schedule, modelOutput, sample, alphaT);
-        if (Schedule.Config.ClipSample)
-            x0 = x0.clamp(-Schedule.Config.ClipSampleRange, Schedule.Config.ClipSampleRange);
+        if (Schedule.Config.ClipSample) x0 = ClipSample(Schedule, x0);
 
         double variance = (1 - alphaPrev) / (1 - alphaT) * (1 - alphaT / alphaPrev);
         double sigma = eta * Math.Sqrt(Math.Max(variance, 0));
         double direction = Math.Sqrt(Math.Max(1 - alphaPrev - sigma * sigma, 0));
-        var previous = Math.Sqrt(alphaPrev) * x0 + direction * epsilon;
+        // Rooted, as every Scalar handed to TorchSharp (TensorSum says why).
+        using Scalar signal = Math.Sqrt(alphaPrev).ToScalar(), toward = direction.ToScalar(), spread = sigma.ToScalar();
+        var previous = TensorSum.Add(x0.mul(signal), epsilon.mul(toward));
         if (eta > 0)
         {
             var z = randn(sample.shape, dtype: sample.dtype, device: sample.device, generator: generator);
-            previous = previous + sigma * z;
+            previous = TensorSum.Add(previous, z.mul(spread));
         }
         return previous.MoveToOuterDisposeScope();
     }
@@ -84,13 +86,22 @@ public sealed class DdimSampler
     internal static (Tensor X0, Tensor Epsilon) PredictOriginalAndEpsilon(NoiseSchedule schedule, Tensor modelOutput,
         Tensor sample, double alphaT)
     {
-        double a = Math.Sqrt(alphaT), s = Math.Sqrt(1 - alphaT);
+        using Scalar a = Math.Sqrt(alphaT).ToScalar(), s = Math.Sqrt(1 - alphaT).ToScalar();
         return schedule.PredictionType switch
         {
-            PredictionType.Epsilon => ((sample - s * modelOutput) / a, modelOutput.alias()),
-            PredictionType.VPrediction => (a * sample - s * modelOutput, a * modelOutput + s * sample),
+            PredictionType.Epsilon => ((sample - modelOutput.mul(s)).div(a), modelOutput.alias()),
+            PredictionType.VPrediction => (sample.mul(a) - modelOutput.mul(s),
+                TensorSum.Add(modelOutput.mul(a), sample.mul(s))),
             _ => throw new InvalidOperationException($"unhandled prediction type {schedule.PredictionType}"),
         };
+    }
+
+    /// <summary>x̂0 clamped to ±clip_sample_range, as diffusers does when clip_sample is set.</summary>
+    internal static Tensor ClipSample(NoiseSchedule schedule, Tensor x0)
+    {
+        var range = schedule.Config.ClipSampleRange;
+        using Scalar low = (-range).ToScalar(), high = range.ToScalar();
+        return x0.clamp(low, high);
     }
 
     /// <summary>diffusers' DDIM timestep spacing, descending.</summary>

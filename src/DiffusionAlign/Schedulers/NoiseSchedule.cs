@@ -1,3 +1,4 @@
+using DiffusionAlign.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -64,7 +65,7 @@ public sealed class NoiseSchedule : IDisposable
         RequireSameShape(x0, noise, nameof(noise));
         using var scope = NewDisposeScope();
         var (a, s) = Coefficients(timesteps, x0);
-        return (a * x0 + s * noise).MoveToOuterDisposeScope();
+        return TensorSum.Add(a * x0, s * noise).MoveToOuterDisposeScope();
     }
 
     /// <summary>The v-prediction target v = sqrt(ᾱ_t)·ε − sqrt(1−ᾱ_t)·x0.</summary>
@@ -103,7 +104,7 @@ public sealed class NoiseSchedule : IDisposable
         if (PredictionType == PredictionType.Epsilon) return modelOutput.alias();
         using var scope = NewDisposeScope();
         var (a, s) = Coefficients(timesteps, xt);
-        return (a * modelOutput + s * xt).MoveToOuterDisposeScope();
+        return TensorSum.Add(a * modelOutput, s * xt).MoveToOuterDisposeScope();
     }
 
     /// <summary>Training timesteps drawn uniformly from [0, T), int64 [batch].</summary>

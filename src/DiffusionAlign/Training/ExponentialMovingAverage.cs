@@ -28,8 +28,10 @@ public sealed class ExponentialMovingAverage : IDisposable
         double decay = Math.Min(Decay, (1.0 + step) / (10.0 + step));
         using var _ = no_grad();
         var current = module.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        // Rooted, as every Scalar handed to TorchSharp (TensorSum says why).
+        using Scalar keep = decay.ToScalar(), take = (1 - decay).ToScalar();
         foreach (var (name, shadow) in _shadows)
-            shadow.mul_(decay).add_(current[name], alpha: 1 - decay);
+            shadow.mul_(keep).add_(current[name], alpha: take);
     }
 
     /// <summary>The averaged tensors by parameter name (owned by this object).</summary>
