@@ -2,7 +2,8 @@ namespace DiffusionAlign.IO;
 
 /// <summary>
 /// Writes a file so that readers (and a crash) see either the old file or the complete new one:
-/// the content goes to a temporary file in the same folder, is flushed to disk, then renamed over the target.
+/// the content goes to a temporary file in the same folder, is flushed to disk, then renamed over the target,
+/// and the folder's entry is flushed too.
 /// </summary>
 public static class AtomicFile
 {
@@ -24,6 +25,7 @@ public static class AtomicFile
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temporary, fullPath, overwrite: true);
+            DirectorySync.Flush(directory);
         }
         catch
         {

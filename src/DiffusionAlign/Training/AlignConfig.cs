@@ -75,6 +75,14 @@ public sealed record AlignConfig
     /// <summary>Save a resumable checkpoint every this many steps (0 = only when stopped early).</summary>
     public int CheckpointEvery { get; init; } = 50;
 
+    /// <summary>
+    /// Steps in a row whose loss or gradient is not finite (each skipped, not applied) before the run stops.
+    /// </summary>
+    public int NonFiniteStepLimit { get; init; } = 5;
+
+    /// <summary>How many of the newest checkpoints to keep (older ones are deleted once a new one is safe).</summary>
+    public int CheckpointsTotalLimit { get; init; } = 2;
+
     /// <summary>Stop after this many optimizer steps of this invocation (tests use it to simulate a crash).</summary>
     public int? StopAfter { get; init; }
 
@@ -116,6 +124,10 @@ public sealed record AlignConfig
             $"must be in [0, 1], got {PromptDropout}");
         Lora?.Validate();
         InvalidSettingException.Check(LogEvery >= 1, nameof(LogEvery), $"must be at least 1, got {LogEvery}");
+        InvalidSettingException.Check(NonFiniteStepLimit >= 0, nameof(NonFiniteStepLimit),
+            $"must be >= 0, got {NonFiniteStepLimit}");
+        InvalidSettingException.Check(CheckpointsTotalLimit >= 1, nameof(CheckpointsTotalLimit),
+            $"must be at least 1, got {CheckpointsTotalLimit}");
         InvalidSettingException.Check(CheckpointEvery >= 0, nameof(CheckpointEvery),
             $"must be >= 0, got {CheckpointEvery}");
     }

@@ -91,11 +91,22 @@ public sealed class FlatAdamW : IDisposable
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        using Scalar tiny = 1e-6, max = maxNorm, one = 1.0;
+        // Explicit Scalars held to the end of the step (TensorSum says why implicit ones are not).
+        using Scalar tiny = 1e-6.ToScalar(), max = maxNorm.ToScalar(), one = 1.0.ToScalar();
         var norm = _grads.norm();
         // max/(norm+1e-6) as ATen's clip_grad_norm_ computes it (reciprocal, then times max).
         var coefficient = norm.add(tiny, one).reciprocal_().mul_(max).clamp_max(one);
         _grads.mul_(coefficient);
+    }
+
+    /// <summary>
+    /// Whether every gradient is finite (a NaN or infinite loss leaves none that are); one host read.
+    /// </summary>
+    public bool GradientsFinite()
+    {
+        using var finite = _grads.isfinite();
+        using var all = finite.all();
+        return all.item<bool>();
     }
 
     /// <summary>One AdamW update of all parameters from their current gradients.</summary>
@@ -108,10 +119,10 @@ public sealed class FlatAdamW : IDisposable
         double biasCorrection1 = 1 - Math.Pow(b1, Steps);
         double biasCorrection2 = 1 - Math.Pow(b2, Steps);
         // Explicit Scalars held to the end of the step (TensorSum says why implicit ones are not).
-        using Scalar decay = 1 - lr * _settings.WeightDecay, beta1 = b1, oneMinusBeta1 = 1 - b1,
-            beta2 = b2, oneMinusBeta2 = 1 - b2,
-            sqrtBiasCorrection2 = Math.Sqrt(biasCorrection2), epsilon = _settings.Epsilon,
-            stepSize = -lr / biasCorrection1, one = 1.0;
+        using Scalar decay = (1 - lr * _settings.WeightDecay).ToScalar(), beta1 = b1.ToScalar(),
+            oneMinusBeta1 = (1 - b1).ToScalar(), beta2 = b2.ToScalar(), oneMinusBeta2 = (1 - b2).ToScalar(),
+            sqrtBiasCorrection2 = Math.Sqrt(biasCorrection2).ToScalar(), epsilon = _settings.Epsilon.ToScalar(),
+            stepSize = (-lr / biasCorrection1).ToScalar(), one = 1.0.ToScalar();
         _weights.mul_(decay);
         _expAvg.mul_(beta1).add_(_grads, oneMinusBeta1);
         _expAvgSq.mul_(beta2).addcmul_(_grads, _grads, oneMinusBeta2);

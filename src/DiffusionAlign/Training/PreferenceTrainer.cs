@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
 using DiffusionAlign.Data;
+using DiffusionAlign.Models;
 using DiffusionAlign.Objectives;
 using DiffusionAlign.Pipelines;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DiffusionAlign.Training;
@@ -65,15 +67,24 @@ public static class PreferenceTrainer
         using var optimizer = new FlatAdamW(policy.TrainableParameters(), config.OptimizerSettings());
         var schedule = new LearningRateSchedule(config.LearningRate, config.WarmupSteps, config.Steps);
         var batches = new PairBatchSchedule(pairCount, config.BatchSize, config.Seed);
-        int start = resume && TrainingCheckpoint.Exists(checkpointDir)
-            ? Resume(policy, reference, optimizer, config, checkpointDir, metricsPath)
-            : 0;
+        if (resume && !TrainingCheckpoint.Exists(checkpointDir))
+            throw new DiffusionAlignException($"nothing to resume in {checkpointDir}: it holds no checkpoint");
+        int start = resume ? Resume(policy, reference, optimizer, config, checkpointDir, metricsPath) : 0;
         using var log = new MetricsLog(metricsPath, append: start > 0);
 
         int last = start;
+        // Rooted, as every Scalar handed to TorchSharp (TensorSum says why); an Int32, as `loss / GradAccum` passed.
+        using var accumulation = config.GradAccum.ToScalar();
+        bool cancelled = false;
+        int nonFiniteInARow = 0;
         for (int step = start; step < config.Steps; step++)
         {
-            cancel.ThrowIfCancellationRequested();
+            // A stop request ends the run between steps, with a checkpoint of the last finished one.
+            if (cancel.IsCancellationRequested)
+            {
+                cancelled = true;
+                break;
+            }
             if (config.StopAfter is int stop && step - start >= stop) break;
             optimizer.LearningRate = schedule.At(step);
             optimizer.ZeroGrad();
@@ -82,11 +93,24 @@ public static class PreferenceTrainer
                 using var scope = NewDisposeScope();
                 long micro = (long)step * config.GradAccum + k;
                 var output = microBatch(reference, objective, batches.Batch(micro), micro);
-                (output.Loss / config.GradAccum).backward();
+                output.Loss.div(accumulation).backward();
                 log.Accumulate(output, config.GradAccum);
             }
-            optimizer.ClipGradNorm(config.GradClipNorm);
-            optimizer.Step();
+            // A non-finite loss or gradient would poison the weights and the optimizer's moments: skip the update.
+            if (optimizer.GradientsFinite())
+            {
+                nonFiniteInARow = 0;
+                optimizer.ClipGradNorm(config.GradClipNorm);
+                optimizer.Step();
+            }
+            else
+            {
+                log.NonFiniteSkipped();
+                if (++nonFiniteInARow > config.NonFiniteStepLimit)
+                    throw new DiffusionAlignException(
+                        $"{nonFiniteInARow} steps in a row had a non-finite loss or gradient (step {step + 1}); the "
+                        + "run stops with its last checkpoint intact: lower the learning rate or check the data");
+            }
             last = step + 1;
             log.StepDone(config.EffectiveBatch);
             if (last % config.LogEvery == 0 || last == config.Steps)
@@ -97,7 +121,10 @@ public static class PreferenceTrainer
             if (config.CheckpointEvery > 0 && last % config.CheckpointEvery == 0 && last < config.Steps)
                 SaveCheckpoint(policy, reference, optimizer, config, checkpointDir, last);
         }
-        if (last < config.Steps) SaveCheckpoint(policy, reference, optimizer, config, checkpointDir, last);
+        // Every run ends with a checkpoint, finished or not, so it can be resumed or extended (more --steps).
+        if (last > start || !TrainingCheckpoint.Exists(checkpointDir))
+            SaveCheckpoint(policy, reference, optimizer, config, checkpointDir, last);
+        if (cancelled) throw new OperationCanceledException(cancel);
         return last;
     }
 
@@ -131,12 +158,13 @@ public static class PreferenceTrainer
         AlignConfig config, string checkpointDir, string metricsPath)
     {
         var (info, tensors) = TrainingCheckpoint.Load(checkpointDir, optimizer, CheckpointKind);
-        var saved = info.Settings.Deserialize<AlignConfig>();
-        // Compared as JSON: records compare lists by reference.
-        if (saved is null
-            || JsonSerializer.Serialize(Comparable(saved)) != JsonSerializer.Serialize(Comparable(config)))
-            throw new DiffusionAlignException($"the checkpoint in {checkpointDir} was made with different settings "
-                + $"({info.Settings.GetRawText()}); resume with the same settings or start in a new folder");
+        var saved = info.Settings.Deserialize<AlignConfig>()
+            ?? throw new DiffusionAlignException($"the checkpoint in {checkpointDir} has no settings");
+        var differences = Differences(Comparable(saved), Comparable(config));
+        if (differences.Count > 0) throw new SettingsMismatchException(checkpointDir, differences);
+        if (info.Step > config.Steps)
+            throw new InvalidSettingException(nameof(AlignConfig.Steps),
+                $"is {config.Steps}, but the checkpoint in {checkpointDir} is already at step {info.Step}");
         // The reference must be the run's starting model, which the checkpoint stores too (unless it is the
         // policy with its adapters off).
         policy.LoadTrainableTensors(Strip(tensors, "policy."), "checkpoint");
@@ -147,9 +175,25 @@ public static class PreferenceTrainer
         return info.Step;
     }
 
-    /// <summary>The settings that must match for a resume: everything but how often to log, save or stop.</summary>
+    /// <summary>
+    /// The settings that must match for a resume: everything but how often to log, save or stop, how many
+    /// checkpoints to keep, and the number of steps (a run may be extended; the learning rate after warm-up
+    /// is constant, so earlier steps do not depend on it).
+    /// </summary>
     private static AlignConfig Comparable(AlignConfig c) =>
-        c with { StopAfter = null, LogEvery = 1, CheckpointEvery = 1 };
+        c with { StopAfter = null, LogEvery = 1, CheckpointEvery = 1, CheckpointsTotalLimit = 1, Steps = 1 };
+
+    /// <summary>The settings whose values differ, compared as JSON (records compare lists by reference).</summary>
+    private static List<SettingsMismatchException.Difference> Differences(AlignConfig saved, AlignConfig given)
+    {
+        var a = JsonSerializer.SerializeToElement(saved);
+        var b = JsonSerializer.SerializeToElement(given);
+        return a.EnumerateObject()
+            .Select(p => (p.Name, Saved: p.Value.GetRawText(), Given: b.GetProperty(p.Name).GetRawText()))
+            .Where(d => d.Saved != d.Given)
+            .Select(d => new SettingsMismatchException.Difference(d.Name, d.Saved, d.Given))
+            .ToList();
+    }
 
     private static Dictionary<string, Tensor> Strip(Dictionary<string, Tensor> tensors, string prefix) =>
         tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
@@ -165,7 +209,7 @@ public static class PreferenceTrainer
         if (reference is not null && !ReferenceEquals(reference, policy))
             foreach (var (k, v) in reference.TrainableStateTensors()) tensors["reference." + k] = v;
         var info = new TrainingCheckpoint.Info(step, CheckpointKind, JsonSerializer.SerializeToElement(config));
-        TrainingCheckpoint.Save(dir, info, tensors, optimizer);
+        TrainingCheckpoint.Save(dir, info, tensors, optimizer, config.CheckpointsTotalLimit);
     }
 
     /// <summary>
@@ -179,6 +223,13 @@ public static class PreferenceTrainer
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private int _steps;
         private int _pairs;
+        private int _nonFinite;
+
+        // A skipped step's loss may be NaN or infinite; JSON has no such numbers, so they are written as strings.
+        private static readonly JsonSerializerOptions LineOptions = new()
+        {
+            NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        };
 
         public MetricsLog(string path, bool append)
         {
@@ -193,6 +244,9 @@ public static class PreferenceTrainer
             Add("loss", output.Loss, accum);
             foreach (var (name, value) in output.Metrics) Add(name, value, accum);
         }
+
+        /// <summary>Counts a step whose update was skipped for a non-finite loss or gradient.</summary>
+        public void NonFiniteSkipped() => _nonFinite++;
 
         public void StepDone(int pairs)
         {
@@ -214,12 +268,14 @@ public static class PreferenceTrainer
                 ["pairs_per_second"] = report.ExamplesPerSecond,
             };
             foreach (var (k, v) in report.Metrics) line[k] = v;
-            _file.WriteLine(JsonSerializer.Serialize(line));
+            line["skipped_nonfinite_steps"] = _nonFinite;
+            _file.WriteLine(JsonSerializer.Serialize(line, LineOptions));
             _file.Flush();
             Clear();
             _clock.Restart();
             _steps = 0;
             _pairs = 0;
+            _nonFinite = 0;
             return report;
         }
 
@@ -252,10 +308,11 @@ public static class PreferenceTrainer
 
         private void Add(string name, Tensor value, int accum)
         {
-            var contribution = value.detach() / accum;
+            using var steps = accum.ToScalar();
+            var contribution = value.detach().div(steps);
             if (_sums.TryGetValue(name, out var sum))
             {
-                sum.add_(contribution);
+                TensorSum.AddInPlace(sum, contribution);
                 contribution.Dispose();
             }
             else

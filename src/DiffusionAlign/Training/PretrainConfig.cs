@@ -38,6 +38,9 @@ public sealed record PretrainConfig
 
     public int CheckpointEvery { get; init; } = 500;
 
+    /// <summary>How many of the newest checkpoints to keep (older ones are deleted once a new one is safe).</summary>
+    public int CheckpointsTotalLimit { get; init; } = 2;
+
     public int LogEvery { get; init; } = 10;
 
     public void Validate()
@@ -50,6 +53,8 @@ public sealed record PretrainConfig
             $"must be in [0, 1], got {PromptDropout}");
         InvalidSettingException.Check(FlawProbability is >= 0 and <= 1, nameof(FlawProbability),
             $"must be in [0, 1], got {FlawProbability}");
+        InvalidSettingException.Check(CheckpointsTotalLimit >= 1, nameof(CheckpointsTotalLimit),
+            $"must be at least 1, got {CheckpointsTotalLimit}");
         InvalidSettingException.Check(EmaDecay is >= 0 and < 1, nameof(EmaDecay), $"must be in [0, 1), got {EmaDecay}");
     }
 }

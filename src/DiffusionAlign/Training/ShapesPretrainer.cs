@@ -35,7 +35,9 @@ public static class ShapesPretrainer
         var schedule = new LearningRateSchedule(config.LearningRate, config.WarmupSteps, config.Steps, config.Decay);
 
         int start = 0;
-        if (resume && TrainingCheckpoint.Exists(checkpointDir))
+        if (resume && !TrainingCheckpoint.Exists(checkpointDir))
+            throw new DiffusionAlignException($"nothing to resume in {checkpointDir}: it holds no checkpoint");
+        if (resume)
         {
             var (info, tensors) = TrainingCheckpoint.Load(checkpointDir, optimizer, CheckpointKind);
             model.LoadStateTensors(
@@ -53,9 +55,16 @@ public static class ShapesPretrainer
         int imagesSinceReport = 0;
         double lossSum = 0;
         int lossCount = 0;
+        int last = start;
+        bool cancelled = false;
         for (int step = start; step < config.Steps; step++)
         {
-            cancel.ThrowIfCancellationRequested();
+            // A stop request ends the run between steps, with a checkpoint of the last finished one.
+            if (cancel.IsCancellationRequested)
+            {
+                cancelled = true;
+                break;
+            }
             double lr = schedule.At(step);
             optimizer.LearningRate = lr;
 
@@ -75,6 +84,7 @@ public static class ShapesPretrainer
                 }
             }
             ema.Update(ModuleOf(model), step);
+            last = step + 1;
             imagesSinceReport += config.BatchSize;
 
             if ((step + 1) % config.LogEvery == 0 || step + 1 == config.Steps)
@@ -91,6 +101,10 @@ public static class ShapesPretrainer
             if (config.CheckpointEvery > 0 && (step + 1) % config.CheckpointEvery == 0 && step + 1 < config.Steps)
                 SaveCheckpoint(model, ema, optimizer, config, checkpointDir, step + 1);
         }
+        // Every run ends with a checkpoint, finished or not, so it can be resumed or extended.
+        if (last > start || !TrainingCheckpoint.Exists(checkpointDir))
+            SaveCheckpoint(model, ema, optimizer, config, checkpointDir, last);
+        if (cancelled) throw new OperationCanceledException(cancel);
         ema.CopyTo(ModuleOf(model));
     }
 
@@ -129,7 +143,8 @@ public static class ShapesPretrainer
         var tensors = new Dictionary<string, Tensor>(model.StateTensors());
         foreach (var (name, shadow) in ema.Shadows) tensors["ema." + name] = shadow;
         var settings = JsonSerializer.SerializeToElement(config);
-        TrainingCheckpoint.Save(dir, new TrainingCheckpoint.Info(step, CheckpointKind, settings), tensors, optimizer);
+        TrainingCheckpoint.Save(dir, new TrainingCheckpoint.Info(step, CheckpointKind, settings), tensors, optimizer,
+            config.CheckpointsTotalLimit);
     }
 
     /// <summary>UNet and text encoder viewed as one module so EMA covers both with checkpoint names.</summary>

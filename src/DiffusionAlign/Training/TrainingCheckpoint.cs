@@ -1,54 +1,82 @@
+using System.Globalization;
+using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using DiffusionAlign.IO;
-using TorchSharp;
+using DiffusionAlign.Runtime;
 using static TorchSharp.torch;
 
 namespace DiffusionAlign.Training;
 
 /// <summary>
-/// A resumable training state in a folder: tensors (weights, moving averages) in
-/// <c>state.safetensors</c>, the optimizer's moments and step count in <c>optimizer.safetensors</c>
-/// (<see cref="FlatAdamW.StateTensors"/>), and the step plus run settings in <c>state.json</c>.
-/// Written to a sibling temp folder and swapped in, so a crash while saving leaves the previous
-/// checkpoint intact.
+/// Resumable training states under a checkpoint folder, one sub-folder per saved step (<c>step-000050/</c>):
+/// tensors (weights, moving averages) in <c>state.safetensors</c>, the optimizer's moments and step count in
+/// <c>optimizer.safetensors</c> (<see cref="FlatAdamW.StateTensors"/>), the step and run settings in
+/// <c>state.json</c>, and <c>manifest.json</c> with each file's size and SHA-256. A step is written into a
+/// temporary folder, every file and the folder flushed, then renamed into place; only then are steps beyond
+/// the newest <c>keep</c> deleted. Loading takes the newest step whose files match its manifest, and names
+/// (in a warning) any newer one that does not — a crash mid-write or a damaged file costs one checkpoint.
 /// </summary>
 public static class TrainingCheckpoint
 {
     private const string StateFile = "state.json";
     private const string TensorsFile = "state.safetensors";
     private const string OptimizerFile = "optimizer.safetensors";
+    private const string ManifestFile = "manifest.json";
+    private const string StepPrefix = "step-";
 
     /// <summary>What a checkpoint records besides tensors.</summary>
     public sealed record Info(int Step, string Kind, JsonElement Settings);
 
+    private sealed record ManifestEntry(
+        [property: JsonPropertyName("bytes")] long Bytes,
+        [property: JsonPropertyName("sha256")] string Sha256);
+
+    /// <summary>
+    /// Saves step <see cref="Info.Step"/> and keeps the newest <paramref name="keep"/> steps.
+    /// </summary>
+    /// <exception cref="DiffusionAlignException">Too little free disk (nothing is written).</exception>
     public static void Save(string dir, Info info, IReadOnlyDictionary<string, Tensor> tensors,
-        FlatAdamW optimizer)
+        FlatAdamW optimizer, int keep = 2)
     {
-        string full = Path.GetFullPath(dir);
-        string tmp = full + ".tmp";
+        ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
+        string root = Path.GetFullPath(dir);
+        Directory.CreateDirectory(root);
+        CheckFreeDisk(root, tensors);
+        string name = StepPrefix + info.Step.ToString("D6", CultureInfo.InvariantCulture);
+        string tmp = Path.Combine(root, "." + name + ".tmp");
         if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
         Directory.CreateDirectory(tmp);
         SafetensorsFile.Write(Path.Combine(tmp, TensorsFile), tensors);
         using (NewDisposeScope()) SafetensorsFile.Write(Path.Combine(tmp, OptimizerFile), optimizer.StateTensors());
         var indented = new JsonSerializerOptions { WriteIndented = true };
-        File.WriteAllText(Path.Combine(tmp, StateFile), JsonSerializer.Serialize(info, indented));
-        string old = full + ".old";
-        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
-        if (Directory.Exists(full)) Directory.Move(full, old);
-        Directory.Move(tmp, full);
-        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+        AtomicFile.Write(Path.Combine(tmp, StateFile), s => JsonSerializer.Serialize(s, info, indented));
+        var manifest = new[] { StateFile, TensorsFile, OptimizerFile }
+            .ToDictionary(f => f, f => Describe(Path.Combine(tmp, f)));
+        AtomicFile.Write(Path.Combine(tmp, ManifestFile), s => JsonSerializer.Serialize(s, manifest, indented));
+        DirectorySync.Flush(tmp);
+        string final = Path.Combine(root, name);
+        if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
+        Directory.Move(tmp, final);
+        DirectorySync.Flush(root);
+        foreach (string old in Steps(root).Skip(keep)) Directory.Delete(old, recursive: true);
     }
 
     /// <summary>
-    /// True if <paramref name="dir"/> holds a checkpoint (or its previous copy survived a crash
-    /// mid-swap).
+    /// True if <paramref name="dir"/> holds a checkpoint whose files have the sizes its manifest lists (cheap:
+    /// the hashes are checked on <see cref="Load"/>).
     /// </summary>
-    public static bool Exists(string dir) => ResolveExisting(dir) is not null;
+    public static bool Exists(string dir) => Newest(dir, warn: false, hash: false) is not null;
 
+    /// <summary>
+    /// Loads the newest sound checkpoint into <paramref name="optimizer"/> and returns its info and tensors.
+    /// </summary>
+    /// <exception cref="DiffusionAlignException">No sound checkpoint, or one from another kind of run.</exception>
     public static (Info Info, Dictionary<string, Tensor> Tensors) Load(string dir, FlatAdamW optimizer,
         string expectedKind)
     {
-        string found = ResolveExisting(dir) ?? throw new DiffusionAlignException($"no checkpoint to resume in {dir}");
+        string found = Newest(dir, warn: true, hash: true)
+            ?? throw new DiffusionAlignException($"no checkpoint to resume in {dir}");
         Info info;
         try
         {
@@ -75,14 +103,75 @@ public static class TrainingCheckpoint
         return (info, SafetensorsFile.Read(Path.Combine(found, TensorsFile)));
     }
 
-    private static string? ResolveExisting(string dir)
+    /// <summary>The saved steps' folders, newest first.</summary>
+    private static IEnumerable<string> Steps(string root) =>
+        !Directory.Exists(root)
+            ? []
+            : Directory.GetDirectories(root, StepPrefix + "*")
+                .Where(d => int.TryParse(Path.GetFileName(d)[StepPrefix.Length..], NumberStyles.None,
+                    CultureInfo.InvariantCulture, out _))
+                .OrderByDescending(d => Path.GetFileName(d), StringComparer.Ordinal);
+
+    private static string? Newest(string dir, bool warn, bool hash)
     {
-        string full = Path.GetFullPath(dir);
-        foreach (string candidate in new[] { full, full + ".old" })
+        foreach (string candidate in Steps(Path.GetFullPath(dir)))
         {
-            if (new[] { StateFile, TensorsFile, OptimizerFile }.All(f => File.Exists(Path.Combine(candidate, f))))
-                return candidate;
+            string? problem = Verify(candidate, hash);
+            if (problem is null) return candidate;
+            if (warn) Warnings.Report($"checkpoint {candidate} is damaged ({problem}); using the one before it");
         }
         return null;
+    }
+
+    /// <summary>Null when every file matches the manifest, else what does not.</summary>
+    private static string? Verify(string folder, bool hash)
+    {
+        Dictionary<string, ManifestEntry>? manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<Dictionary<string, ManifestEntry>>(
+                File.ReadAllText(Path.Combine(folder, ManifestFile)));
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+        {
+            return "no readable manifest";
+        }
+        if (manifest is null) return "empty manifest";
+        foreach (string file in new[] { StateFile, TensorsFile, OptimizerFile })
+        {
+            if (!manifest.TryGetValue(file, out var expected)) return $"the manifest does not list {file}";
+            string path = Path.Combine(folder, file);
+            if (!File.Exists(path)) return $"{file} is missing";
+            if (new FileInfo(path).Length != expected.Bytes) return $"{file} has the wrong size";
+            if (hash && Describe(path).Sha256 != expected.Sha256) return $"{file} does not match its SHA-256";
+        }
+        return null;
+    }
+
+    private static ManifestEntry Describe(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return new ManifestEntry(stream.Length, Convert.ToHexStringLower(SHA256.HashData(stream)));
+    }
+
+    /// <summary>Refuses before writing when the disk cannot hold another checkpoint (with a margin).</summary>
+    private static void CheckFreeDisk(string root, IReadOnlyDictionary<string, Tensor> tensors)
+    {
+        // The optimizer's two moments are at most twice the weights it trains.
+        long need = 3 * tensors.Values.Sum(t => t.numel() * t.element_size());
+        long free;
+        try
+        {
+            free = new DriveInfo(root).AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return; // Unknown: let the write itself report a full disk.
+        }
+        long margin = 64L << 20;
+        if (free < need + margin)
+            throw new DiffusionAlignException(
+                $"not enough free disk for a checkpoint in {root}: it needs {need >> 20} MiB, {free >> 20} MiB are "
+                + "free; free some space and resume (the previous checkpoint is kept)");
     }
 }

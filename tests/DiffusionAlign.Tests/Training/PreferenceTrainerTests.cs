@@ -65,10 +65,14 @@ public sealed class PreferenceTrainerTests
             PreferenceTrainer.Run(m, pairs, config with { StopAfter = 1 }, Path.Combine(dir.Path, "ckpt"),
                 Path.Combine(dir.Path, "m.jsonl"), false);
         using var again = TestModels.Micro();
-        var e = Assert.Throws<DiffusionAlignException>(() =>
+        var e = Assert.Throws<SettingsMismatchException>(() =>
             PreferenceTrainer.Run(again, pairs, config with { Beta = 7 }, Path.Combine(dir.Path, "ckpt"),
                 Path.Combine(dir.Path, "m.jsonl"), true));
-        Assert.Contains("different settings", e.Message);
+        // Only the setting that changed is named; more steps are allowed (a run may be extended).
+        Assert.Equal(["Beta"], e.Differences.Select(d => d.Setting));
+        using var longer = TestModels.Micro();
+        Assert.Equal(5, PreferenceTrainer.Run(longer, pairs, config with { Steps = 5 }, Path.Combine(dir.Path, "ckpt"),
+            Path.Combine(dir.Path, "m.jsonl"), true));
     }
 
     [Fact]
