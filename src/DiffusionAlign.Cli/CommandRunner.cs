@@ -1,4 +1,5 @@
-using TorchSharp;
+using System.Runtime.InteropServices;
+using DiffusionAlign.Training;
 
 namespace DiffusionAlign.Cli;
 
@@ -9,6 +10,15 @@ namespace DiffusionAlign.Cli;
 public static class CommandRunner
 {
     public const int UserError = 2;
+
+    /// <summary>Exit code of a run stopped by Ctrl+C (128 + SIGINT, as shells report it).</summary>
+    public const int Cancelled = 130;
+
+    /// <summary>
+    /// Set from <c>--verbose</c> for each invocation: user errors then also print their stack trace, for a
+    /// report of an error that looks like the tool's fault rather than the input's.
+    /// </summary>
+    public static bool Verbose { get; set; }
 
     /// <summary>
     /// The flag that sets each config property the library may reject (<see cref="InvalidSettingException"/>);
@@ -31,15 +41,21 @@ public static class CommandRunner
         ["Prompts"] = "--prompts",
         ["Seeds"] = "--seeds",
         ["ElboDraws"] = "--elbo-draws",
-        ["PromptDropout"] = "prompt dropout",
+        ["PromptDropout"] = "--prompt-dropout",
         ["FlawProbability"] = "flaw probability",
         ["EmaDecay"] = "EMA decay",
         ["Rank"] = "--lora-rank",
         ["Alpha"] = "--lora-alpha",
         ["Dropout"] = "--lora-dropout",
+        ["GuidanceScale"] = "--guidance",
+        ["Eta"] = "--eta",
     };
 
-    public static int Run(Func<int> body)
+    /// <summary>
+    /// Runs <paramref name="body"/>. For a training command, <paramref name="checkpointDir"/> is where its
+    /// checkpoint goes, so a Ctrl+C can say whether anything was kept to resume from.
+    /// </summary>
+    public static int Run(Func<int> body, string? checkpointDir = null)
     {
         try
         {
@@ -48,33 +64,57 @@ public static class CommandRunner
         catch (InvalidSettingException e)
         {
             string name = Flags.TryGetValue(e.Setting, out var flag) ? flag : e.Setting;
-            Console.Error.WriteLine($"dalign: error: {name} {e.Problem}");
-            return UserError;
+            return Fail($"{name} {e.Problem}", e);
+        }
+        catch (SettingsMismatchException e)
+        {
+            var flags = e.Differences.Select(d =>
+                $"{(Flags.TryGetValue(d.Setting, out var flag) ? flag : d.Setting)} {d.Saved} (now {d.Given})");
+            return Fail($"the checkpoint in {e.Checkpoint} was made with other settings: {string.Join(", ", flags)}; "
+                + "resume with the same flags, or start in a new --out", e);
         }
         catch (DiffusionAlignException e)
         {
-            Console.Error.WriteLine($"dalign: error: {e.Message}");
-            return UserError;
+            return Fail(e.Message, e);
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine(
-                "dalign: cancelled; the last checkpoint is kept, rerun with --resume to continue");
-            return 130;
+            Console.Error.WriteLine($"dalign: {CancelledMessage(checkpointDir)}");
+            return Cancelled;
         }
         catch (UnauthorizedAccessException e)
         {
-            Console.Error.WriteLine($"dalign: error: {e.Message}");
-            return UserError;
+            return Fail(e.Message, e);
         }
         catch (IOException e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            Console.Error.WriteLine($"dalign: error: {e.Message}");
-            return UserError;
+            return Fail(e.Message, e);
         }
     }
 
-    /// <summary>Cancellation on Ctrl+C: the running step finishes, then the command stops cleanly.</summary>
+    /// <summary>What a Ctrl+C left behind: a checkpoint to resume from, or nothing.</summary>
+    public static string CancelledMessage(string? checkpointDir) => checkpointDir switch
+    {
+        null => "cancelled",
+        _ when TrainingCheckpoint.Exists(checkpointDir) =>
+            $"cancelled; the last checkpoint in {checkpointDir} is kept, rerun with --resume to continue",
+        _ => "cancelled before the first checkpoint; nothing was kept",
+    };
+
+    private static int Fail(string message, Exception e)
+    {
+        Console.Error.WriteLine($"dalign: error: {message}");
+        if (Verbose) Console.Error.WriteLine(e);
+        return UserError;
+    }
+
+    // Kept alive for the process: disposing a registration restores the default handling.
+    private static PosixSignalRegistration? _terminate;
+
+    /// <summary>
+    /// Cancellation on Ctrl+C (SIGINT) or SIGTERM: the running step finishes, a checkpoint is written, then the
+    /// command stops. A second signal stops the process at once.
+    /// </summary>
     public static CancellationToken CancelOnCtrlC()
     {
         var cts = new CancellationTokenSource();
@@ -84,6 +124,14 @@ public static class CommandRunner
             e.Cancel = true;
             cts.Cancel();
         };
+        _terminate?.Dispose();
+        _terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            if (cts.IsCancellationRequested) return;
+            context.Cancel = true;
+            Console.Error.WriteLine("dalign: stopping after the current step (signal again to stop now)");
+            cts.Cancel();
+        });
         return cts.Token;
     }
 }

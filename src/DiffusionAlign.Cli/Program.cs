@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using DiffusionAlign.Bench.Machine;
 using DiffusionAlign.Cli.Commands;
 
@@ -9,11 +10,22 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        var root = BuildRoot();
+        var parse = root.Parse(args);
+        // Help and --version win over errors (their actions clear them); any other failed parse is a user
+        // error like the rest: one line and exit code 2, not the whole help page.
+        if (parse.Action is ParseErrorAction)
+        {
+            Console.Error.WriteLine($"dalign: error: {ParseErrors.Describe(parse)}");
+            return CommandRunner.UserError;
+        }
+        CommandRunner.Verbose = parse.GetValue<bool>(CommonOptions.VerboseName);
+
         // The process's allocator is the CLI's choice, made before LibTorch allocates anything:
         // reuse freed tensor memory (DALIGN_MALLOC=glibc|return to change; see NativeAllocator).
         // The bench sets it itself: its allocator section (a child `dalign bench --allocator-only`)
         // must start from glibc's defaults.
-        if (args.FirstOrDefault() != "bench")
+        if (parse.CommandResult.Command.Name != "bench")
         {
             int status = CommandRunner.Run(() =>
             {
@@ -22,13 +34,14 @@ public static class Program
             });
             if (status != 0) return status;
         }
-        return BuildRoot().Parse(args).Invoke();
+        return parse.Invoke();
     }
 
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand(
             "DiffusionAlign: align text-to-image diffusion models with human preferences (DSPO, Diffusion-DPO, SFT)");
+        root.Options.Add(CommonOptions.Verbose());
         root.Subcommands.Add(PretrainCommand.Create());
         root.Subcommands.Add(SampleCommand.Create());
         root.Subcommands.Add(PairsCommand.Create());

@@ -14,8 +14,8 @@ public static class AlignCommand
     public static Command Create()
     {
         var defaults = new AlignConfig();
-        var method = new Option<string>("--method") { Description = "dspo, dpo or sft", Required = true };
-        method.AcceptOnlyFromAmong("dspo", "dpo", "sft");
+        var method = CommonOptions.Choice("--method", "dspo, dpo or sft", "dspo", "dpo", "sft");
+        method.Required = true;
         var model = new Option<string>("--model")
         {
             Description = "Starting model (also the frozen reference): a DiffusionAlign model folder or a diffusers "
@@ -42,12 +42,9 @@ public static class AlignCommand
         var lr = new Option<double?>("--lr") { Description = "Peak learning rate (AdamW)" };
         var beta = new Option<double?>("--beta") { Description = "β (DPO: KL strength; DSPO: score-shift scale)" };
         var warmup = new Option<int?>("--warmup") { Description = "Linear warm-up steps" };
-        var variant = new Option<string>("--dspo-variant")
-        {
-            Description = "DSPO form: sd15 (the paper's score matching) or sdxl (the authors' SDXL branch)",
-            DefaultValueFactory = _ => defaults.DspoVariant == DspoVariant.Sdxl ? "sdxl" : "sd15",
-        };
-        variant.AcceptOnlyFromAmong("sd15", "sdxl");
+        var variant = CommonOptions.Choice("--dspo-variant",
+            "DSPO form: sd15 (the paper's score matching) or sdxl (the authors' SDXL branch)", "sd15", "sdxl");
+        variant.DefaultValueFactory = _ => defaults.DspoVariant == DspoVariant.Sdxl ? "sdxl" : "sd15";
         var marginBeta = new Option<double?>("--dspo-margin-beta")
         {
             Description = "Scale of DSPO's margin u when it should differ from β (default: β, as the authors' code)",
@@ -89,17 +86,15 @@ public static class AlignCommand
             Description = "Share of prompts replaced by the empty prompt (the papers use 0.2 on Pick-a-Pic)",
             DefaultValueFactory = _ => defaults.PromptDropout,
         };
-        var precision = new Option<string>("--precision")
-        {
-            Description = "fp32, or bf16 (bfloat16 frozen weights and activations; LoRA runs only)",
-            DefaultValueFactory = _ => "fp32",
-        };
-        precision.AcceptOnlyFromAmong("fp32", "bf16");
+        var precision = CommonOptions.Choice("--precision",
+            "fp32, or bf16 (bfloat16 frozen weights and activations; LoRA runs only)", "fp32", "bf16");
+        precision.DefaultValueFactory = _ => "fp32";
         var checkpointing = new Option<bool>("--gradient-checkpointing")
         {
             Description = "Recompute UNet block activations in backward: less memory, more compute",
         };
-        var resume = new Option<bool>("--resume") { Description = "Continue from OUT/checkpoint with the same flags" };
+        var resume = CommonOptions.Resume();
+        var overwrite = CommonOptions.Overwrite();
         var seed = CommonOptions.Seed(defaults.Seed);
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
@@ -110,11 +105,12 @@ public static class AlignCommand
                  {
                      method, model, pairs, outDir, steps, batch, accum, lr, beta, warmup, variant, marginBeta, logEvery,
                      checkpointEvery, maxPairs, loraRank, loraAlpha, loraDropout, loraText, resolution, randomFlip,
-                     promptDropout, precision, checkpointing, resume, seed, device, threads,
+                     promptDropout, precision, checkpointing, resume, overwrite, seed, device, threads,
                  })
             command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
         {
+            var run = RunFolder.Check(result.GetValue(outDir)!, result.GetValue(resume), result.GetValue(overwrite));
             var dev = CommonOptions.Setup(result, device, threads);
             var m = result.GetValue(method) switch
             {
@@ -154,7 +150,10 @@ public static class AlignCommand
                 throw new DiffusionAlignException(
                     "--lora-alpha, --lora-dropout and --lora-text-encoder need --lora-rank");
             config.Validate();
-            string dir = result.GetValue(outDir)!;
+            // Checked here too, not only by the loader, so it fails before the model loads.
+            InvalidSettingException.Check(result.GetValue(maxPairs) is null or >= 1, "MaxPairs",
+                $"must be at least 1, got {result.GetValue(maxPairs)}");
+            string dir = run.Dir;
             using var policy = TextToImageModel.Load(result.GetValue(model)!, dev);
             string pairsPath = result.GetValue(pairs)!;
             using var cache = LatentPairCache.IsCache(pairsPath) ? LatentPairCache.Open(pairsPath) : null;
@@ -173,17 +172,21 @@ public static class AlignCommand
             {
                 int size = result.GetValue(resolution) ?? policy.Config.ImageSize;
                 policy.SampleShape(size, size); // a side the VAE can take
-                (dataset, report) = PreferenceData.Load(pairsPath, size, result.GetValue(maxPairs));
+                // Prompts the model cannot encode are skipped now, not met by a batch hours into the run.
+                (dataset, report) = PreferenceData.Load(pairsPath, size, result.GetValue(maxPairs),
+                    PreferenceData.PromptCheck(policy.Tokenizer));
+                Console.WriteLine($"data: {report}");
             }
             int count = cache?.Count ?? dataset!.Count;
             string kind = cache is null ? "" : " (latent cache)";
             Console.WriteLine($"{m.ToString().ToUpperInvariant()}: {count} pairs{kind}, "
                 + $"{config.Steps} steps × {config.EffectiveBatch} pairs, β={config.Beta}, lr={config.LearningRate}, "
                 + $"seed {config.Seed}");
+            run.ClearPreviousRun();
             var cancel = CommandRunner.CancelOnCtrlC();
             int done = 0;
-            string metrics = Path.Combine(dir, "metrics.jsonl");
-            string checkpoint = Path.Combine(dir, "checkpoint");
+            string metrics = run.Metrics;
+            string checkpoint = run.Checkpoint;
             ProgressDisplay.Run($"align {m.ToString().ToLowerInvariant()}", config.Steps, progress =>
             {
                 var reports = new ImmediateProgress<TrainingStepReport>(r => progress(r.Step, Status(r)));
@@ -215,9 +218,8 @@ public static class AlignCommand
                 written = Path.Combine(dir, TextToImageModel.WeightsFileName);
             }
             Console.WriteLine($"wrote {written} after {done} steps; metrics in {metrics}");
-            if (report is not null) Console.WriteLine($"data: {report}");
             return 0;
-        }));
+        }, Path.Combine(result.GetValue(outDir)!, RunFolder.CheckpointFolderName)));
         return command;
     }
 

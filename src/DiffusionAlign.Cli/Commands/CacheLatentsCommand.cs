@@ -45,6 +45,7 @@ public static class CacheLatentsCommand
             command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
         {
+            OutputPath.CheckFolder(result.GetValue(outDir));
             var dev = CommonOptions.Setup(result, device, threads);
             if (result.GetValue(maxPairs) is < 1)
                 throw new DiffusionAlignException($"--max-pairs must be at least 1, got {result.GetValue(maxPairs)}");
@@ -58,9 +59,14 @@ public static class CacheLatentsCommand
             int size = result.GetValue(resolution) ?? vaeModel.Config.ImageSize;
             vaeModel.SampleShape(size, size);
             LoadReport? report = null;
-            IEnumerable<PreferencePair> stream = PreferenceData.IsParquet(source)
-                ? PickAPicParquet.Stream(source, size, r => report = r)
-                : PreferenceData.Load(source, size).Dataset;
+            IEnumerable<PreferencePair> stream;
+            if (PreferenceData.IsParquet(source)) stream = PickAPicParquet.Stream(source, size, r => report = r);
+            else
+            {
+                (var dataset, report) = PreferenceData.Load(source, size,
+                    checkPrompt: PreferenceData.PromptCheck(vaeModel.Tokenizer));
+                stream = dataset;
+            }
             if (result.GetValue(maxPairs) is int max) stream = stream.Take(max);
             string dir = result.GetValue(outDir)!;
             LatentPairCache.CacheInfo info = null!;

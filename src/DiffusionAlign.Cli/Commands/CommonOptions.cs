@@ -24,6 +24,43 @@ public static class CommonOptions
         DefaultValueFactory = _ => defaultValue,
     };
 
+    public const string VerboseName = "--verbose";
+
+    /// <summary>A global flag: user errors also print their stack trace.</summary>
+    public static Option<bool> Verbose() => new(VerboseName)
+    {
+        Description = "Print the stack trace of an error too", Recursive = true,
+    };
+
+    /// <summary>
+    /// An option taking one of <paramref name="values"/>, matched case-insensitively (DPO, Dpo and dpo are one
+    /// method) and returned as spelled in <paramref name="values"/>; help lists the values.
+    /// </summary>
+    public static Option<string> Choice(string name, string description, params string[] values) => new(name)
+    {
+        Description = description,
+        HelpName = string.Join('|', values),
+        CustomParser = result =>
+        {
+            string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            string? match = values.FirstOrDefault(v => v.Equals(text, StringComparison.OrdinalIgnoreCase));
+            if (match is null) result.AddError($"{name} must be one of {string.Join(", ", values)}, got '{text}'");
+            return match;
+        },
+    };
+
+    /// <summary>Continue a training run from OUT/checkpoint.</summary>
+    public static Option<bool> Resume() => new("--resume")
+    {
+        Description = "Continue the run in --out from its checkpoint, with the same flags",
+    };
+
+    /// <summary>Replace a previous run in --out instead of refusing to mix two runs' files.</summary>
+    public static Option<bool> Overwrite() => new("--overwrite")
+    {
+        Description = "Delete the checkpoint and metrics of a previous run in --out first",
+    };
+
     /// <summary>Applies --device/--threads: threads first, since LibTorch fixes its pool on first use.</summary>
     public static torch.Device Setup(ParseResult result, Option<string> device, Option<int?> threads)
     {

@@ -32,6 +32,7 @@ public static class DemoCommand
         foreach (var o in new Option[] { outDir, quick, baseModel, seed, device, threads }) command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
         {
+            OutputPath.CheckFolder(result.GetValue(outDir));
             var dev = CommonOptions.Setup(result, device, threads);
             var recipe = result.GetValue(quick) ? DemoConfig.Quick : DemoConfig.Default;
             var config = recipe with { Seed = result.GetValue(seed) };

@@ -66,9 +66,24 @@ public static class EvalCommand
             command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
         {
+            OutputPath.CheckFile(result.GetValue(outPath), "results.json");
             var dev = CommonOptions.Setup(result, device, threads);
             var specs = ParseModels(result.GetValue(models)!);
             string pairsPath = result.GetValue(pairs) ?? "";
+            var config = defaults with
+            {
+                Prompts = result.GetValue(prompts),
+                Seeds = result.GetValue(seeds),
+                Sampling = defaults.EffectiveSampling with
+                {
+                    Steps = result.GetValue(steps),
+                    GuidanceScale = result.GetValue(guidance),
+                },
+                Seed = result.GetValue(seed),
+                ElboDraws = result.GetValue(draws),
+                Beta = result.GetValue(beta),
+            };
+            config.Validate(); // before the models load, so a bad flag costs no time
             var loaded = new Dictionary<string, TextToImageModel>();
             try
             {
@@ -82,25 +97,14 @@ public static class EvalCommand
                 double? tau = null;
                 if (pairsPath.Length > 0)
                 {
-                    var (dataset, report) = PreferenceData.Load(pairsPath, loaded.Values.First().Config.ImageSize);
+                    // Every model encodes every held-out prompt, so a prompt any of them cannot encode is skipped.
+                    var (dataset, report) = PreferenceData.Load(pairsPath, loaded.Values.First().Config.ImageSize,
+                        checkPrompt: PreferenceData.PromptCheck([.. loaded.Values.Select(m => m.Tokenizer)]));
                     heldOut = Enumerable.Range(0, dataset.Count).Select(i => dataset[i]).ToList();
                     tau = Directory.Exists(pairsPath) ? PairLabelInfo.TryLoad(pairsPath)?.Tau : null;
                     Console.WriteLine($"held-out pairs: {report}");
                 }
-                var config = defaults with
-                {
-                    Prompts = result.GetValue(prompts),
-                    Seeds = result.GetValue(seeds),
-                    Sampling = defaults.EffectiveSampling with
-                    {
-                        Steps = result.GetValue(steps),
-                        GuidanceScale = result.GetValue(guidance),
-                    },
-                    Seed = result.GetValue(seed),
-                    ElboDraws = result.GetValue(draws),
-                    Beta = result.GetValue(beta),
-                    Tau = tau,
-                };
+                config = config with { Tau = tau };
                 EvaluationResults results = null!;
                 if (loaded.Values.Any(m => m.IsLatent))
                 {

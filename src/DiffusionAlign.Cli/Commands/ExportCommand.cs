@@ -26,6 +26,7 @@ public static class ExportCommand
         {
             string source = result.GetValue(run)!;
             string dir = result.GetValue(outDir)!;
+            OutputPath.CheckFolder(dir);
             using var model = TextToImageModel.Load(source);
             if (!model.IsLatent)
                 throw new DiffusionAlignException(

@@ -21,12 +21,8 @@ public static class PairsCommand
         };
         var n = new Option<int>("--n") { Description = "Number of pairs", Required = true };
         var outDir = new Option<string>("--out") { Description = "Folder for pairs.jsonl + images/", Required = true };
-        var from = new Option<string>("--from")
-        {
-            Description = "Where images come from: model or renderer",
-            DefaultValueFactory = _ => defaults.Source == PairSource.Renderer ? "renderer" : "model",
-        };
-        from.AcceptOnlyFromAmong("model", "renderer");
+        var from = CommonOptions.Choice("--from", "Where images come from: model or renderer", "model", "renderer");
+        from.DefaultValueFactory = _ => defaults.Source == PairSource.Renderer ? "renderer" : "model";
         var tau = new Option<string>("--tau")
         {
             Description = "Bradley–Terry temperature τ, or 'auto' for "
@@ -53,10 +49,11 @@ public static class PairsCommand
             command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
         {
+            OutputPath.CheckFolder(result.GetValue(outDir));
             var dev = CommonOptions.Setup(result, device, threads);
             var source = result.GetValue(from) == "renderer" ? PairSource.Renderer : PairSource.Model;
             string tauText = result.GetValue(tau)!;
-            double? tauValue = tauText == "auto" ? null
+            double? tauValue = tauText.Equals("auto", StringComparison.OrdinalIgnoreCase) ? null
                 : double.TryParse(tauText, NumberStyles.Float, CultureInfo.InvariantCulture, out var t) ? t
                 : throw new DiffusionAlignException($"--tau must be a number or 'auto', got '{tauText}'");
             var config = defaults with

@@ -32,17 +32,19 @@ public static class PretrainCommand
         {
             Description = "Linear warm-up steps", DefaultValueFactory = _ => defaults.WarmupSteps,
         };
-        var resume = new Option<bool>("--resume") { Description = "Continue from OUT/checkpoint if present" };
+        var resume = CommonOptions.Resume();
+        var overwrite = CommonOptions.Overwrite();
         var seed = CommonOptions.Seed(defaults.Seed);
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
 
         var command = new Command("pretrain",
             "Pretrain the tiny UNet + text encoder from scratch on the shapes world");
-        foreach (var o in new Option[] { outDir, steps, batch, lr, warmup, resume, seed, device, threads })
+        foreach (var o in new Option[] { outDir, steps, batch, lr, warmup, resume, overwrite, seed, device, threads })
             command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
         {
+            var run = RunFolder.Check(result.GetValue(outDir)!, result.GetValue(resume), result.GetValue(overwrite));
             var dev = CommonOptions.Setup(result, device, threads);
             var config = defaults with
             {
@@ -53,17 +55,18 @@ public static class PretrainCommand
                 Seed = result.GetValue(seed),
             };
             config.Validate();
-            string dir = result.GetValue(outDir)!;
+            string dir = run.Dir;
             var world = new ShapesWorld();
             using var model = TextToImageModel.Create(ShapesModel.Config(world), config.Seed, dev);
             Console.WriteLine($"pretraining {model.ParameterCount:N0} parameters for {config.Steps} steps of "
                 + $"{config.BatchSize} images (seed {config.Seed}) on {dev}");
+            run.ClearPreviousRun();
             var cancel = CommandRunner.CancelOnCtrlC();
             ProgressDisplay.Run("pretrain", config.Steps, report =>
             {
                 var reports = new ImmediateProgress<TrainingStepReport>(r => report(r.Step,
                     $"loss {r.Loss:F4} lr {r.LearningRate:G3} {r.ExamplesPerSecond:F0} img/s"));
-                ShapesPretrainer.Run(model, world, config, Path.Combine(dir, "checkpoint"), result.GetValue(resume),
+                ShapesPretrainer.Run(model, world, config, run.Checkpoint, result.GetValue(resume),
                     reports, cancel);
             });
             model.Save(dir, new Dictionary<string, string>
@@ -74,7 +77,7 @@ public static class PretrainCommand
             Console.WriteLine(
                 $"wrote {Path.Combine(dir, TextToImageModel.WeightsFileName)} and {TextToImageModel.ConfigFileName}");
             return 0;
-        }));
+        }, Path.Combine(result.GetValue(outDir)!, RunFolder.CheckpointFolderName)));
         return command;
     }
 }

@@ -19,9 +19,13 @@ public static class SampleCommand
                 + "or an align run's folder",
             Required = true,
         };
-        var prompt = new Option<string>("--prompt")
+        var prompt = new Option<string?>("--prompt")
         {
-            Description = "Text prompt, e.g. \"a red circle on a blue background\"", Required = true,
+            Description = "Text prompt, e.g. \"a red circle on a blue background\" (needed unless --unconditional)",
+        };
+        var unconditional = new Option<bool>("--unconditional")
+        {
+            Description = "Sample with the empty prompt (what guidance steers away from) instead of --prompt",
         };
         var n = new Option<int>("--n") { Description = "Number of images", DefaultValueFactory = _ => 16 };
         var steps = new Option<int>("--steps")
@@ -61,12 +65,15 @@ public static class SampleCommand
             "Sample a grid of images for a prompt, from a DiffusionAlign model folder or a diffusers pipeline folder");
         foreach (var o in new Option[]
                  {
-                     model, prompt, n, steps, guidance, eta, scale, height, width, negative, outPath, seed, device,
-                     threads,
+                     model, prompt, unconditional, n, steps, guidance, eta, scale, height, width, negative, outPath,
+                     seed, device, threads,
                  })
             command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
         {
+            string path = result.GetValue(outPath)!;
+            OutputPath.CheckFile(path, "grid.png");
+            string text = Prompt(result.GetValue(prompt), result.GetValue(unconditional));
             var dev = CommonOptions.Setup(result, device, threads);
             int count = result.GetValue(n);
             if (count is < 1 or > 1024) throw new DiffusionAlignException($"--n must be in 1..1024, got {count}");
@@ -74,7 +81,6 @@ public static class SampleCommand
             if (factor is < 1 or > 16) throw new DiffusionAlignException($"--scale must be in 1..16, got {factor}");
             var options = new SamplingOptions(result.GetValue(steps), result.GetValue(guidance), result.GetValue(eta));
             options.Validate();
-            string text = result.GetValue(prompt)!;
             string modelDir = result.GetValue(model)!;
             long s = result.GetValue(seed);
             var prompts = Enumerable.Repeat(text, count).ToList();
@@ -92,11 +98,27 @@ public static class SampleCommand
             using var _ = images;
             int columns = (int)Math.Ceiling(Math.Sqrt(count));
             var grid = ImageGrid.Compose(ImageTensors.ToImages(images!.cpu()), columns);
-            string path = result.GetValue(outPath)!;
             ImageCodec.SavePng(ImageGrid.Upscale(grid, factor), path);
-            Console.WriteLine($"wrote {path} ({count} samples of \"{text}\")");
+            string what = text.Length == 0 ? $"{count} unconditional samples" : $"{count} samples of \"{text}\"";
+            Console.WriteLine($"wrote {path} ({what})");
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The prompt to sample: an empty or blank --prompt is a mistake (a shell variable that was not set), not a
+    /// request for unconditional samples, which --unconditional asks for explicitly.
+    /// </summary>
+    private static string Prompt(string? prompt, bool unconditional)
+    {
+        bool blank = string.IsNullOrWhiteSpace(prompt);
+        if (unconditional && !blank)
+            throw new DiffusionAlignException("--unconditional samples without a prompt: drop --prompt or it");
+        if (!unconditional && blank)
+            throw new DiffusionAlignException(prompt is null
+                ? "give --prompt TEXT, or --unconditional to sample without a prompt"
+                : "--prompt is empty; give a prompt, or --unconditional to sample without one");
+        return unconditional ? "" : prompt!;
     }
 }

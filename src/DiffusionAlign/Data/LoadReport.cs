@@ -15,7 +15,7 @@ public sealed record LoadReport(
     IReadOnlyList<string> Examples)
 {
     /// <summary>
-    /// One line for the end of a CLI run, e.g. "data/pairs.jsonl: 120 rows read, 117 pairs kept,
+    /// One line for a CLI run's log, e.g. "data/pairs.jsonl: 120 rows read, 117 pairs kept,
     /// 0 ties dropped, 3 bad rows skipped (2 missing file, 1 malformed line)".
     /// </summary>
     public override string ToString()

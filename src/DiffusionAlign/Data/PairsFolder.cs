@@ -64,10 +64,14 @@ public static class PairsFolder
     /// Rows with a malformed line, a missing field, a missing or undecodable image or a p_winner outside
     /// [0, 1] are skipped and counted in the report. With <paramref name="resizeTo"/>, images are
     /// center-cropped to a square and resized (<see cref="ImageResize.ToSquare"/>); without it, all images
-    /// must match the first pair's size and other sizes are skipped.
+    /// must match the first pair's size and other sizes are skipped. With <paramref name="checkPrompt"/>
+    /// (e.g. <see cref="PreferenceData.PromptCheck"/>), a row whose prompt it gives a skip reason for is skipped
+    /// under that reason before its images are read, so a prompt the model cannot encode is found now rather
+    /// than when a training batch first draws it.
     /// </summary>
     /// <exception cref="DiffusionAlignException">The path does not exist or yields no usable pair.</exception>
-    public static (PreferenceDataset Dataset, LoadReport Report) Read(string dirOrJsonlPath, int? resizeTo = null)
+    public static (PreferenceDataset Dataset, LoadReport Report) Read(
+        string dirOrJsonlPath, int? resizeTo = null, Func<string, string?>? checkPrompt = null)
     {
         ArgumentNullException.ThrowIfNull(dirOrJsonlPath);
         if (resizeTo is <= 0)
@@ -97,7 +101,7 @@ public static class PairsFolder
             if (string.IsNullOrWhiteSpace(line)) continue;
             tally.Row();
             string where = $"line {lineNumber}";
-            var pair = ReadLine(line, baseDir, resizeTo, where, tally);
+            var pair = ReadLine(line, baseDir, resizeTo, checkPrompt, where, tally);
             if (pair is null) continue;
             if (size is null) size = (pair.Winner.Width, pair.Winner.Height);
             if ((pair.Winner.Width, pair.Winner.Height) != size || (pair.Loser.Width, pair.Loser.Height) != size)
@@ -118,7 +122,8 @@ public static class PairsFolder
     }
 
     /// <summary>One jsonl line to a pair, or null (after recording why) if the row is unusable.</summary>
-    private static PreferencePair? ReadLine(string line, string baseDir, int? resizeTo, string where, LoadTally tally)
+    private static PreferencePair? ReadLine(
+        string line, string baseDir, int? resizeTo, Func<string, string?>? checkPrompt, string where, LoadTally tally)
     {
         JsonDocument document;
         try
@@ -153,6 +158,12 @@ public static class PairsFolder
                     return null;
                 }
                 pWinner = value;
+            }
+
+            if (checkPrompt?.Invoke(prompt) is string problem)
+            {
+                tally.Skip(problem, where, $"'{prompt}'");
+                return null;
             }
 
             var winner = LoadImage(winnerPath, baseDir, resizeTo, where, tally);

@@ -23,4 +23,10 @@ public static class SkipReason
 
     /// <summary>Without resizing, an image whose size differs from the first pair's (a batch needs one size).</summary>
     public const string SizeMismatch = "size mismatch";
+
+    /// <summary>A prompt with a word outside the model's vocabulary (a tokenizer that cannot encode it).</summary>
+    public const string UnknownWord = "unknown word";
+
+    /// <summary>A prompt with more words than the model's tokenizer holds.</summary>
+    public const string PromptTooLong = "prompt too long";
 }

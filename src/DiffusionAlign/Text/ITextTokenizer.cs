@@ -24,4 +24,11 @@ public interface ITextTokenizer
     /// The text has an unknown word or does not fit in <see cref="MaxLength"/>.
     /// </exception>
     int[] Encode(string text);
+
+    /// <summary>
+    /// The words of <paramref name="text"/> outside the vocabulary, each once, in order; empty for tokenizers
+    /// that encode any text (byte-level BPE). Lets a loader reject a prompt when data is read, naming every
+    /// unknown word, rather than when a training batch first encodes it.
+    /// </summary>
+    IReadOnlyList<string> UnknownWords(string text) => [];
 }

@@ -38,7 +38,7 @@ public sealed class DiffusersAlignCommandTests
         if (loraRank is not null) args.AddRange(["--lora-rank", loraRank]);
         var result = CliRunner.Run([.. args]);
         Assert.True(result.Exit == 0, result.Err);
-        Assert.True(File.Exists(Path.Combine(run, "checkpoint", "state.json")));
+        Assert.True(TrainingCheckpoint.Exists(Path.Combine(run, "checkpoint")));
         Assert.Equal(2, File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Length);
         Assert.Equal(loraRank is not null, File.Exists(Path.Combine(run, LoraAdapters.WeightsFileName)));
         Assert.Equal(loraRank is null, DiffusersPipelineFolder.IsPipelineFolder(run));

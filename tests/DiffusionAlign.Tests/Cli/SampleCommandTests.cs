@@ -46,4 +46,27 @@ public sealed class SampleCommandTests
         var grid = ImageCodec.Load(path);
         Assert.Equal((12 + 2 * 2, 8 + 2 * 2), (grid.Width, grid.Height));
     }
+
+    [Theory]
+    [InlineData("", "--prompt is empty; give a prompt, or --unconditional")]
+    [InlineData("   ", "--prompt is empty; give a prompt, or --unconditional")]
+    [InlineData(null, "give --prompt TEXT, or --unconditional")]
+    public void AnEmptyPromptIsAnErrorUnlessUnconditional(string? prompt, string expected)
+    {
+        using var dir = new TestModels.TempDir();
+        string model = CliInputs.MicroModel(dir.Path);
+        string path = Path.Combine(dir.Path, "g.png");
+        string[] common = ["sample", "--model", model, "--n", "1", "--steps", "2", "--out", path];
+        var run = CliRunner.Run(prompt is null ? common : [.. common, "--prompt", prompt]);
+        CliAssert.OneLineError(run, expected);
+        Assert.False(File.Exists(path));
+
+        var unconditional = CliRunner.Run([.. common, "--unconditional"]);
+        Assert.True(unconditional.Exit == 0, unconditional.Err);
+        Assert.Contains("1 unconditional samples", unconditional.Out);
+        Assert.True(File.Exists(path));
+
+        var both = CliRunner.Run([.. common, "--unconditional", "--prompt", CliInputs.GoodPrompt]);
+        CliAssert.OneLineError(both, "--unconditional samples without a prompt");
+    }
 }

@@ -1,5 +1,6 @@
 using DiffusionAlign.Data;
 using DiffusionAlign.Imaging;
+using DiffusionAlign.Worlds.Shapes;
 
 namespace DiffusionAlign.Tests.Data;
 
@@ -100,6 +101,35 @@ public sealed class PairsFolderTests : IDisposable
         string summary = report.ToString();
         Assert.DoesNotContain('\n', summary);
         Assert.Contains("9 rows read, 3 pairs kept, 0 ties dropped, 6 bad rows skipped (2 missing field,", summary);
+    }
+
+    [Fact]
+    public void PromptsTheModelCannotEncodeAreSkippedWhenRead()
+    {
+        PairsFolder.Write(_dir,
+        [
+            new("a red circle on a blue background", Noise(4, 4, 1), Noise(4, 4, 2)),
+            new("a pink hexagon on a blue background", Noise(4, 4, 3), Noise(4, 4, 4)),
+            new("a red circle on a blue background on a blue background", Noise(4, 4, 5), Noise(4, 4, 6)),
+            new("", Noise(4, 4, 7), Noise(4, 4, 8)),
+        ]);
+        // The check comes before the images: a bad prompt is reported as such even if its images are gone too.
+        File.AppendAllLines(Path.Combine(_dir, "pairs.jsonl"),
+            ["""{"prompt": "a GREEN dragon", "winner": "images/gone.png", "loser": "images/gone.png"}"""]);
+        var check = PreferenceData.PromptCheck(new ShapesTokenizer());
+
+        var (data, report) = PairsFolder.Read(_dir, checkPrompt: check);
+        Assert.Equal(["a red circle on a blue background", ""], data.Select(p => p.Prompt));
+        Assert.Equal((5, 2, 3), (report.RowsRead, report.PairsKept, report.BadRowsSkipped));
+        Assert.Equal(2, report.SkipReasons[SkipReason.UnknownWord]);
+        Assert.Equal(1, report.SkipReasons[SkipReason.PromptTooLong]);
+        Assert.Equal("line 2: unknown word ('a pink hexagon on a blue background')", report.Examples[0]);
+        Assert.Contains("(2 unknown word, 1 prompt too long)", report.ToString());
+
+        // Without a check the loader keeps them, as before; with one, --max-pairs counts usable pairs only.
+        Assert.Equal(4, PairsFolder.Read(_dir).Dataset.Count);
+        var (limited, _) = PreferenceData.Load(_dir, 4, maxPairs: 2, checkPrompt: check);
+        Assert.Equal(["a red circle on a blue background", ""], limited.Select(p => p.Prompt));
     }
 
     [Fact]

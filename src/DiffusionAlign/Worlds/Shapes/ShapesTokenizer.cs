@@ -47,17 +47,29 @@ public sealed class ShapesTokenizer : ITextTokenizer
         if (words.Length > MaxLength - 2)
             throw new DiffusionAlignException(
                 $"prompt has {words.Length} words but the tokenizer holds at most {MaxLength - 2}: '{text.Trim()}'");
+        var unknown = UnknownWords(text);
+        if (unknown.Count > 0)
+        {
+            // All of them at once, so one fix of the prompt (or the data) is enough.
+            string list = string.Join(", ", unknown.Select(w => $"'{w}'"));
+            throw new DiffusionAlignException($"unknown word{(unknown.Count > 1 ? "s" : "")} {list} in prompt "
+                + $"'{text.Trim()}' (known words: {string.Join(", ", _words)})");
+        }
         var ids = new int[MaxLength]; // zero-filled: Pad is 0
         ids[0] = Bos;
-        for (int i = 0; i < words.Length; i++)
-        {
-            if (!_ids.TryGetValue(words[i], out int id))
-                throw new DiffusionAlignException(
-                    $"unknown word '{words[i]}' in prompt '{text.Trim()}' (known words: {string.Join(", ", _words)})");
-            ids[i + 1] = id;
-        }
+        for (int i = 0; i < words.Length; i++) ids[i + 1] = _ids[words[i]];
         ids[words.Length + 1] = Eos;
         return ids;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> UnknownWords(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
+            .Where(w => !_ids.ContainsKey(w))
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .ToList();
     }
 
     /// <summary>The words of an encoding, without bos, eos and padding (for logs and debugging).</summary>

@@ -1,0 +1,72 @@
+using DiffusionAlign.Training;
+
+namespace DiffusionAlign.Cli;
+
+/// <summary>
+/// A training command's --out folder: its <c>checkpoint/</c> and <c>metrics.jsonl</c> belong to one run, so
+/// a new run never silently mixes with an old one, and --resume never silently starts afresh.
+/// </summary>
+public sealed class RunFolder
+{
+    public const string CheckpointFolderName = "checkpoint";
+
+    public const string MetricsFileName = "metrics.jsonl";
+
+    private RunFolder(string dir, bool overwrite)
+    {
+        Dir = dir;
+        Overwrite = overwrite;
+    }
+
+    public string Dir { get; }
+
+    public string Checkpoint => Path.Combine(Dir, CheckpointFolderName);
+
+    public string Metrics => Path.Combine(Dir, MetricsFileName);
+
+    /// <summary>Whether <see cref="ClearPreviousRun"/> will delete a previous run's files.</summary>
+    public bool Overwrite { get; }
+
+    /// <summary>
+    /// Checks --out against --resume/--overwrite before any work: resuming needs a checkpoint; starting afresh
+    /// in a folder holding another run needs --overwrite. Nothing is deleted yet.
+    /// </summary>
+    public static RunFolder Check(string dir, bool resume, bool overwrite)
+    {
+        OutputPath.CheckFolder(dir);
+        var run = new RunFolder(dir, overwrite);
+        if (resume && overwrite)
+            throw new DiffusionAlignException("--resume continues the run in --out, --overwrite replaces it: pick one");
+        if (resume)
+        {
+            if (!TrainingCheckpoint.Exists(run.Checkpoint))
+                throw new DiffusionAlignException(
+                    $"nothing to resume in {dir} (no {CheckpointFolderName}/); drop --resume to start a new run");
+            return run;
+        }
+        var found = run.PreviousRunFiles().ToList();
+        if (found.Count > 0 && !overwrite)
+            throw new DiffusionAlignException(
+                $"{dir} holds another run ({string.Join(", ", found)}); pass --resume to continue it or "
+                + "--overwrite to replace it, or choose another --out");
+        return run;
+    }
+
+    /// <summary>
+    /// With --overwrite, deletes the previous run's checkpoint and metrics; called once the command's inputs
+    /// have loaded, so a mistake in them does not cost the old run.
+    /// </summary>
+    public void ClearPreviousRun()
+    {
+        if (!Overwrite) return;
+        if (Directory.Exists(Checkpoint)) Directory.Delete(Checkpoint, recursive: true);
+        if (File.Exists(Metrics)) File.Delete(Metrics);
+    }
+
+    private IEnumerable<string> PreviousRunFiles()
+    {
+        if (Directory.Exists(Checkpoint) || TrainingCheckpoint.Exists(Checkpoint))
+            yield return CheckpointFolderName + "/";
+        if (File.Exists(Metrics)) yield return MetricsFileName;
+    }
+}
