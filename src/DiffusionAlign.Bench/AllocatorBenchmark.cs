@@ -1,6 +1,7 @@
 using DiffusionAlign.Bench.Machine;
 using DiffusionAlign.Data;
 using DiffusionAlign.Data.Generation;
+using DiffusionAlign.Models.Analysis;
 using DiffusionAlign.Objectives;
 using DiffusionAlign.Pipelines;
 using DiffusionAlign.Training;

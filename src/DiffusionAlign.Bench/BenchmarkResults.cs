@@ -151,10 +151,11 @@ public sealed record BenchmarkResults
     [JsonPropertyName("settings")]
     public Dictionary<string, string> Settings { get; init; } = new();
 
-    public void Save(string path)
-    {
-        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        File.WriteAllText(path, JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
-    }
+    /// <summary>
+    /// Writes the results to <paramref name="path"/> atomically, keeping the sections other runs wrote there
+    /// (<c>dalign bench --sd15</c>'s).
+    /// </summary>
+    public void Save(string path) =>
+        BenchJson.WriteKeeping(path, JsonSerializer.SerializeToNode(this)!.AsObject(),
+            [StableDiffusion.StableDiffusionResults.Key]);
 }

@@ -381,11 +381,12 @@ public static class PeerBenchmark
 
             // Loss case: 4 pairs, model = ε + noise, reference = model + a little noise
             // (margins of order 1 at β = 2000).
-            var target = randn(new long[] { 2 * batch, config.OutChannels, size, size }, generator: generator);
-            var modelPred = target
-                + 0.1 * randn(new long[] { 2 * batch, config.OutChannels, size, size }, generator: generator);
-            var referencePred = modelPred
-                + 0.01 * randn(new long[] { 2 * batch, config.OutChannels, size, size }, generator: generator);
+            long[] shape = [2 * batch, config.OutChannels, size, size];
+            using var modelNoise = 0.1.ToScalar();
+            using var referenceNoise = 0.01.ToScalar();
+            var target = randn(shape, generator: generator);
+            var modelPred = TensorSum.Add(target, randn(shape, generator: generator).mul(modelNoise));
+            var referencePred = TensorSum.Add(modelPred, randn(shape, generator: generator).mul(referenceNoise));
             check["loss_model_pred"] = modelPred;
             check["loss_reference_pred"] = referencePred;
             check["loss_target"] = target;

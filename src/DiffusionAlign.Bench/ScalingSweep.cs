@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using DiffusionAlign.Bench.Machine;
 using DiffusionAlign.Data.Generation;
+using DiffusionAlign.Models.Analysis;
 using DiffusionAlign.Objectives;
 using DiffusionAlign.Pipelines;
 using DiffusionAlign.Training;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using DiffusionAlign.Bench;
 using DiffusionAlign.Bench.Machine;
+using DiffusionAlign.Bench.StableDiffusion;
 using DiffusionAlign.Runtime;
 
 namespace DiffusionAlign.Cli.Commands;
@@ -44,12 +45,32 @@ public static class BenchCommand
             Description = "Run only the malloc-mode section and write its timings (JSON) to this file",
             Hidden = true,
         };
+        var sd15 = new Option<bool>("--sd15")
+        {
+            Description = "Run only the Stable Diffusion 1.5 section (random weights, 256×256: LoRA steps in fp32 "
+                + "and bf16 with and without gradient checkpointing, 20-step sampling) and merge it into --out",
+        };
+        var sd15Minutes = new Option<double>("--sd15-minutes")
+        {
+            Description = "Time limit of the --sd15 section; configurations that would end past it are skipped",
+            DefaultValueFactory = _ => new StableDiffusionBenchConfig().SectionMinutes,
+        };
+        // Internal: one configuration of the --sd15 section, run by `dalign bench --sd15` in a fresh process.
+        var sd15Case = new Option<string?>("--sd15-case")
+        {
+            Description = "Run only this configuration of the --sd15 section", Hidden = true,
+        };
+        var sd15CaseOut = new Option<string?>("--sd15-case-out")
+        {
+            Description = "Where --sd15-case writes its result (JSON)", Hidden = true,
+        };
         var command = new Command("bench",
             "Benchmark alignment steps (DSPO, DPO) and sampling at the demo's size against the machine's GEMM "
-            + "throughput; writes bench.json and a scaling plot");
+            + "throughput; writes bench.json and a scaling plot (--sd15: Stable Diffusion 1.5's size instead)");
         foreach (var o in new Option[]
                  {
-                     outPath, plot, pairs, steps, noLevers, noSweep, noPeer, threads, allocatorOnly,
+                     outPath, plot, pairs, steps, noLevers, noSweep, noPeer, threads, allocatorOnly, sd15,
+                     sd15Minutes, sd15Case, sd15CaseOut,
                  })
             command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
@@ -59,6 +80,10 @@ public static class BenchCommand
             ComputeDevice.ConfigureThreads(n);
             NativeAllocator.DalignDefault(); // a bad DALIGN_MALLOC fails now, not after the allocator section
             string path = result.GetValue(outPath)!;
+            if (result.GetValue(sd15Case) is string caseName)
+                return RunStableDiffusionCase(caseName, result.GetValue(sd15CaseOut));
+            if (result.GetValue(sd15))
+                return RunStableDiffusionSection(path, result.GetValue(sd15Minutes), n);
             string plotPath = result.GetValue(plot)
                 ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", "scaling.png");
             var config = defaults with
@@ -94,16 +119,90 @@ public static class BenchCommand
         return command;
     }
 
+    /// <summary>
+    /// The --sd15 section: each configuration in a fresh <c>dalign bench --sd15-case</c> process, the results
+    /// merged into <paramref name="path"/> under their own key.
+    /// </summary>
+    private static int RunStableDiffusionSection(string path, double minutes, int? threads)
+    {
+        if (!(minutes > 0)) throw new DiffusionAlignException($"--sd15-minutes must be positive, got {minutes}");
+        BenchJson.Read(path); // an unreadable bench.json fails now, not after the section's half hour
+        var config = new StableDiffusionBenchConfig { SectionMinutes = minutes };
+        const string measurement = "each configuration in a fresh process (dalign bench --sd15-case), with dalign's "
+            + "malloc mode; once its model is ready (built, adapters added, converted), freed heap pages go back to "
+            + "the system (malloc_trim) and the peak is reset (5 to /proc/self/clear_refs), so peak_rss_mib "
+            + "(VmHWM) is the measured work's own peak, the resident weights included; setup_peak_rss_mib is the "
+            + "peak while the model was built, baseline_rss_mib the process before any model";
+        var results = StableDiffusionBenchmark.Run(config,
+            (c, limit) => ChildProcessStableDiffusionCase(c, limit, threads, Console.WriteLine), measurement,
+            Console.WriteLine);
+        BenchJson.WriteSection(path, StableDiffusionResults.Key, JsonSerializer.SerializeToNode(results)!);
+        Console.WriteLine($"wrote the {StableDiffusionResults.Key} section of {path} "
+            + $"({results.SectionSeconds / 60:F1} min)");
+        return 0;
+    }
+
+    /// <summary>One configuration of the --sd15 section, in this process (a child of the section's).</summary>
+    private static int RunStableDiffusionCase(string name, string? output)
+    {
+        if (output is null) throw new DiffusionAlignException("--sd15-case needs --sd15-case-out");
+        var c = StableDiffusionCase.Named(name);
+        // The allocator `dalign align` runs with, set before LibTorch allocates anything.
+        NativeAllocator.ConfigureFromEnvironment();
+        var result = StableDiffusionCaseRun.Run(new StableDiffusionBenchConfig(), c, Console.WriteLine);
+        File.WriteAllText(output, JsonSerializer.Serialize(result));
+        return 0;
+    }
+
+    /// <summary>
+    /// Runs <c>dalign bench --sd15-case</c> as a child process within <paramref name="limit"/> and reads its
+    /// result; a child that is killed or fails becomes a result with the reason.
+    /// </summary>
+    private static StableDiffusionCaseResult ChildProcessStableDiffusionCase(StableDiffusionCase c, TimeSpan limit,
+        int? threads, Action<string> log)
+    {
+        string output = Path.Combine(Path.GetTempPath(), $"dalign-sd15-{c.Name}-{Environment.ProcessId}.json");
+        var (self, args) = SelfInvocation();
+        args.AddRange(["bench", "--sd15-case", c.Name, "--sd15-case-out", output]);
+        if (threads is int t) args.AddRange(["--threads", t.ToString()]);
+        var child = ChildProcess.Run(self, args, limit, log)
+            ?? throw new DiffusionAlignException($"could not start the process of {c.Name}");
+        try
+        {
+            if (child.TimedOut)
+                return StableDiffusionCaseResult.For(c, $"did not finish within the {limit.TotalMinutes:F0} min left "
+                    + "of the section's limit (killed)");
+            if (child.ExitCode != 0 || !File.Exists(output))
+            {
+                string last = child.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
+                return StableDiffusionCaseResult.For(c, $"its process failed (exit {child.ExitCode}): {last.Trim()}");
+            }
+            return JsonSerializer.Deserialize<StableDiffusionCaseResult>(File.ReadAllText(output))
+                   ?? StableDiffusionCaseResult.For(c, "its process wrote no result");
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
+    /// <summary>How to start this program again: the executable, and the entry assembly under <c>dotnet</c>.</summary>
+    private static (string Self, List<string> Args) SelfInvocation()
+    {
+        string self = Environment.ProcessPath
+            ?? throw new DiffusionAlignException("cannot find this executable to run a bench section in");
+        var args = new List<string>();
+        // Under `dotnet dalign.dll` the process is the dotnet host, which needs the entry assembly.
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet") args.Add(typeof(BenchCommand).Assembly.Location);
+        return (self, args);
+    }
+
     /// <summary>Runs <c>dalign bench --allocator-only</c> as a child process and reads its timings.</summary>
     private static IReadOnlyList<AllocatorTiming> ChildProcessAllocator(Action<string>? log, BenchmarkConfig config,
         int? threads)
     {
         string output = Path.Combine(Path.GetTempPath(), $"dalign-allocator-{Environment.ProcessId}.json");
-        string self = Environment.ProcessPath
-            ?? throw new DiffusionAlignException("cannot find this executable to run the allocator section");
-        var args = new List<string>();
-        // Under `dotnet dalign.dll` the process is the dotnet host, which needs the entry assembly.
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet") args.Add(typeof(BenchCommand).Assembly.Location);
+        var (self, args) = SelfInvocation();
         args.AddRange(["bench", "--allocator-only", output, "--pairs", config.PairsPerStep.ToString(),
             "--timed-steps", config.TimedSteps.ToString()]);
         if (threads is int t) args.AddRange(["--threads", t.ToString()]);

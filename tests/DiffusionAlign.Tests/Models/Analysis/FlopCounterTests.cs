@@ -1,9 +1,9 @@
-using DiffusionAlign.Bench;
 using DiffusionAlign.Models;
+using DiffusionAlign.Models.Analysis;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace DiffusionAlign.Bench.Tests;
+namespace DiffusionAlign.Tests.Models.Analysis;
 
 public sealed class FlopCounterTests
 {

@@ -2,30 +2,50 @@ using System.Globalization;
 using DiffusionAlign.Models;
 using static TorchSharp.torch;
 
-namespace DiffusionAlign.Bench;
+namespace DiffusionAlign.Models.Analysis;
 
 /// <summary>
 /// Where each diffusers-named UNet layer works, read from its name alone: the side of its feature
 /// map, whether it acts once per image, whether an attention reads the prompt. The one place these
-/// rules live, for <see cref="FlopCounter"/> and <see cref="ActivationMemory"/>.
+/// rules live, for <see cref="FlopCounter"/> and <see cref="ActivationMemory"/>. LoRA adapters are not
+/// layers of the base network and are left out (<see cref="IsAdapter"/>).
 /// </summary>
 internal static class UNetLayerGeometry
 {
-    /// <summary>Every named module of <paramref name="unet"/> with the pixel count of the map it works on.</summary>
-    /// <param name="what">What is being computed, for the error when the config has no sample size.</param>
+    /// <summary>
+    /// Every named module of <paramref name="unet"/> but LoRA adapters, with the pixel count of the map it works
+    /// on when the input is <paramref name="sampleSize"/> on a side.
+    /// </summary>
+    /// <param name="what">What is being computed, for the error when no size is known.</param>
+    /// <param name="sampleSize">The input's side (latents for a latent model); null: the config's sample_size.</param>
     public static IEnumerable<(string Name, nn.Module Module, long Pixels)> Layers(UNet2DConditionModel unet,
-        string what)
+        string what, int? sampleSize = null)
     {
         var config = unet.Config;
         int levels = config.BlockOutChannels.Count;
-        int size = config.SampleSize ?? throw new DiffusionAlignException(
-            $"the UNet config has no sample_size, so its {what} per image is undefined");
+        int size = SampleSide(config, what, sampleSize);
         foreach (var (name, module) in unet.named_modules())
         {
+            if (IsAdapter(name)) continue;
             int side = SideOf(name, size, levels);
             yield return (name, module, (long)side * side);
         }
     }
+
+    /// <summary>The input's side: <paramref name="sampleSize"/>, else the config's sample_size.</summary>
+    /// <exception cref="DiffusionAlignException">Neither is known, or the side is not positive.</exception>
+    public static int SampleSide(UNet2DConditionConfig config, string what, int? sampleSize)
+    {
+        int size = sampleSize ?? config.SampleSize ?? throw new DiffusionAlignException(
+            $"the UNet config has no sample_size, so its {what} per image is undefined without an input size");
+        if (size < 1) throw new DiffusionAlignException($"the input side must be positive, got {size}");
+        return size;
+    }
+
+    /// <summary>Whether the named module is (inside) a LoRA adapter (<c>….attn1.lora.to_q.down</c>).</summary>
+    public static bool IsAdapter(string name) =>
+        name.Contains("." + Lora.ProjectionAdapters.ModuleName + ".", StringComparison.Ordinal)
+            || name.EndsWith("." + Lora.ProjectionAdapters.ModuleName, StringComparison.Ordinal);
 
     /// <summary>The timestep embedding and each resnet's projection of it act once per image, not per pixel.</summary>
     public static bool ActsOncePerImage(string name) =>
