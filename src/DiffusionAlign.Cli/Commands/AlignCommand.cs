@@ -159,6 +159,14 @@ public static class AlignCommand
             using var cache = LatentPairCache.IsCache(pairsPath) ? LatentPairCache.Open(pairsPath) : null;
             PreferenceDataset? dataset = null;
             LoadReport? report = null;
+            // Before reading any pairs: a run that cannot fit is refused with what to change.
+            int trainingSize = cache?.Info.Resolution ?? result.GetValue(resolution) ?? policy.Config.ImageSize;
+            policy.SampleShape(trainingSize, trainingSize); // a side the VAE can take
+            var estimate = MemoryEstimate.ForAlignment(policy, config, trainingSize);
+            if (MemoryEstimate.Check(estimate, MemoryEstimate.AvailableBytes()) is string tooLarge)
+                throw new DiffusionAlignException(tooLarge);
+            double needed = estimate.RequiredBytes / (1024.0 * 1024 * 1024);
+            Console.WriteLine($"memory (GiB): {estimate.Summary()}; about {needed:0.00} GiB needed");
             if (cache is not null)
             {
                 if (result.GetValue(resolution) is int asked && asked != cache.Info.Resolution)

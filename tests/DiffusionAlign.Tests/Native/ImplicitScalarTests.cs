@@ -42,4 +42,15 @@ public sealed class ImplicitScalarTests
             + ImplicitScalarScanner.Describe(found));
         Assert.True(stale.Count == 0, $"allowed but no longer converting: {string.Join(", ", stale)}");
     }
+
+    [Theory]
+    [InlineData("dalign.dll")]
+    [InlineData("DiffusionAlign.Bench.dll")]
+    public void CliAndBenchPassNoImplicitScalar(string assembly)
+    {
+        var found = ImplicitScalarScanner.Scan(Path.Combine(AppContext.BaseDirectory, assembly));
+        Assert.True(found.Count == 0,
+            $"{found.Count} methods pass a bare number to TorchSharp (use a rooted Scalar):\n"
+            + ImplicitScalarScanner.Describe(found));
+    }
 }
