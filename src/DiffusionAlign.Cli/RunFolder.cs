@@ -40,8 +40,13 @@ public sealed class RunFolder
         if (resume)
         {
             if (!TrainingCheckpoint.Exists(run.Checkpoint))
-                throw new DiffusionAlignException(
-                    $"nothing to resume in {dir} (no {CheckpointFolderName}/); drop --resume to start a new run");
+            {
+                var left = run.PreviousRunFiles().ToList();
+                throw new DiffusionAlignException(left.Count == 0
+                    ? $"nothing to resume in {dir} (no {CheckpointFolderName}/); drop --resume to start a new run"
+                    : $"nothing to resume in {dir}: the run stopped before its first complete checkpoint "
+                      + $"({string.Join(", ", left)}); start it again with --overwrite");
+            }
             return run;
         }
         var found = run.PreviousRunFiles().ToList();

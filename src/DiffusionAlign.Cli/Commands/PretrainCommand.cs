@@ -32,6 +32,11 @@ public static class PretrainCommand
         {
             Description = "Linear warm-up steps", DefaultValueFactory = _ => defaults.WarmupSteps,
         };
+        var checkpointEvery = new Option<int>("--checkpoint-every")
+        {
+            Description = "Save a resumable checkpoint every k steps (and always at the end)",
+            DefaultValueFactory = _ => defaults.CheckpointEvery,
+        };
         var resume = CommonOptions.Resume();
         var overwrite = CommonOptions.Overwrite();
         var seed = CommonOptions.Seed(defaults.Seed);
@@ -40,7 +45,10 @@ public static class PretrainCommand
 
         var command = new Command("pretrain",
             "Pretrain the tiny UNet + text encoder from scratch on the shapes world");
-        foreach (var o in new Option[] { outDir, steps, batch, lr, warmup, resume, overwrite, seed, device, threads })
+        foreach (var o in new Option[]
+                 {
+                     outDir, steps, batch, lr, warmup, checkpointEvery, resume, overwrite, seed, device, threads,
+                 })
             command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
         {
@@ -53,6 +61,7 @@ public static class PretrainCommand
                 LearningRate = result.GetValue(lr),
                 WarmupSteps = Math.Min(result.GetValue(warmup), Math.Max(0, result.GetValue(steps) / 10)),
                 Seed = result.GetValue(seed),
+                CheckpointEvery = result.GetValue(checkpointEvery),
             };
             config.Validate();
             string dir = run.Dir;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using DiffusionAlign.Data;
+using DiffusionAlign.IO;
 using DiffusionAlign.Models;
 using DiffusionAlign.Objectives;
 using DiffusionAlign.Pipelines;
@@ -297,7 +298,12 @@ public static class PreferenceTrainer
                     return false;
                 }
             }).ToList();
-            File.WriteAllLines(path, kept);
+            // Atomic: a kill during the rewrite must not lose the lines that were kept.
+            AtomicFile.Write(path, stream =>
+            {
+                using var writer = new StreamWriter(stream, leaveOpen: true);
+                foreach (string line in kept) writer.WriteLine(line);
+            });
         }
 
         public void Dispose()
