@@ -191,28 +191,29 @@ public sealed class TextToImageModel : IDisposable
     /// <summary>Copies in the weights <see cref="TrainableStateTensors"/> wrote; each must be present.</summary>
     public void LoadTrainableTensors(IReadOnlyDictionary<string, Tensor> tensors, string source)
     {
-        using var _ = no_grad();
         var names = new HashSet<string>(TrainableNames(), StringComparer.Ordinal);
-        foreach (var (key, p) in Modules.named_parameters().Where(p => names.Contains(p.name)))
-        {
-            if (!tensors.TryGetValue(key, out var value))
-                throw new DiffusionAlignException($"{source} lacks weight '{key}'");
-            if (!value.shape.SequenceEqual(p.shape))
-                throw new DiffusionAlignException(
-                    $"{source}: weight '{key}' has shape [{string.Join(",", value.shape)}], "
-                    + $"the model expects [{string.Join(",", p.shape)}]");
-            p.copy_(value);
-        }
+        CopyIn(Modules.named_parameters().Where(p => names.Contains(p.name)), tensors, source);
     }
 
     /// <summary>Copies weights in; every parameter must be present with its exact shape.</summary>
     public void LoadStateTensors(IReadOnlyDictionary<string, Tensor> tensors, string source = "checkpoint")
     {
+        var parameters = Modules.named_parameters().ToList();
+        CopyIn(parameters, tensors, source);
+        var expected = new HashSet<string>(parameters.Select(p => p.name), StringComparer.Ordinal);
+        var extra = tensors.Keys.Where(k => !expected.Contains(k)).Take(3).ToList();
+        if (extra.Count > 0)
+            throw new DiffusionAlignException(
+                $"{source} has weights the config does not know, e.g. '{string.Join("', '", extra)}'");
+    }
+
+    /// <summary>Copies each named parameter from <paramref name="tensors"/>, which must hold it, same shape.</summary>
+    private static void CopyIn(IEnumerable<(string name, Parameter parameter)> parameters,
+        IReadOnlyDictionary<string, Tensor> tensors, string source)
+    {
         using var _ = no_grad();
-        var expected = new HashSet<string>();
-        foreach (var (key, p) in Modules.named_parameters())
+        foreach (var (key, p) in parameters)
         {
-            expected.Add(key);
             if (!tensors.TryGetValue(key, out var value))
                 throw new DiffusionAlignException($"{source} lacks weight '{key}'");
             if (!value.shape.SequenceEqual(p.shape))
@@ -221,10 +222,6 @@ public sealed class TextToImageModel : IDisposable
                     + $"the config expects [{string.Join(",", p.shape)}]");
             p.copy_(value);
         }
-        var extra = tensors.Keys.Where(k => !expected.Contains(k)).Take(3).ToList();
-        if (extra.Count > 0)
-            throw new DiffusionAlignException(
-                $"{source} has weights the config does not know, e.g. '{string.Join("', '", extra)}'");
     }
 
     /// <summary>A deep copy with the same weights (e.g. the frozen reference for preference training).</summary>
