@@ -178,10 +178,8 @@ public static class AlignCommand
             }
             else
             {
-                int size = result.GetValue(resolution) ?? policy.Config.ImageSize;
-                policy.SampleShape(size, size); // a side the VAE can take
                 // Prompts the model cannot encode are skipped now, not met by a batch hours into the run.
-                (dataset, report) = PreferenceData.Load(pairsPath, size, result.GetValue(maxPairs),
+                (dataset, report) = PreferenceData.Load(pairsPath, trainingSize, result.GetValue(maxPairs),
                     PreferenceData.PromptCheck(policy.Tokenizer));
                 Console.WriteLine($"data: {report}");
             }
