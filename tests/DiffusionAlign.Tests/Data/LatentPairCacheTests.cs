@@ -3,6 +3,7 @@ using DiffusionAlign.Objectives;
 using DiffusionAlign.Pipelines;
 using DiffusionAlign.Tests.Cli;
 using DiffusionAlign.Training;
+using DiffusionAlign.Tests.Reference;
 using static TorchSharp.torch;
 
 namespace DiffusionAlign.Tests.Data;
@@ -14,13 +15,11 @@ namespace DiffusionAlign.Tests.Data;
 [Collection("Console")]
 public sealed class LatentPairCacheTests
 {
-    private const string Fixture = "diffusers-reference";
+    private const string Fixture = DiffusersFixture.Name;
 
-    private static string TinySd => Path.Combine(ReferenceFixtures.Find(Fixture)!, "tiny-sd");
+    private static string TinySd => DiffusersFixture.TinySd;
 
-    private static string Shard =>
-        Directory.GetFiles(ReferenceFixtures.Find("pickapic-format")
-            ?? throw new InvalidOperationException("the Pick-a-Pic fixture is missing"), "*.parquet")[0];
+    private static string Shard => DiffusersFixture.Shard;
 
     [FixtureFact(Fixture)]
     public void AStepFromTheCacheEqualsTheStepFromTheImages()
