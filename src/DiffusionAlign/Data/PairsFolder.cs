@@ -143,9 +143,21 @@ public static class PairsFolder
                 tally.Skip(SkipReason.MalformedLine, where, "not a JSON object");
                 return null;
             }
-            if (StringField(root, "prompt") is not string prompt) return Missing("prompt");
-            if (StringField(root, "winner") is not string winnerPath) return Missing("winner");
-            if (StringField(root, "loser") is not string loserPath) return Missing("loser");
+            string? prompt, winnerPath, loserPath;
+            try
+            {
+                (prompt, winnerPath, loserPath) =
+                    (StringField(root, "prompt"), StringField(root, "winner"), StringField(root, "loser"));
+            }
+            catch (InvalidOperationException)
+            {
+                // An escaped lone surrogate ("\ud800") is valid JSON but no .NET string: reading it throws.
+                tally.Skip(SkipReason.MalformedLine, where, "a string that is not valid Unicode");
+                return null;
+            }
+            if (prompt is null) return Missing("prompt");
+            if (winnerPath is null) return Missing("winner");
+            if (loserPath is null) return Missing("loser");
 
             double? pWinner = null;
             if (root.TryGetProperty("p_winner", out var p) && p.ValueKind != JsonValueKind.Null)
@@ -190,6 +202,19 @@ public static class PairsFolder
         byte[] bytes;
         try
         {
+            // A device or pipe (/dev/zero, a FIFO) has no length and never ends, or never opens; an image file has
+            // a length, so a path without one is not read.
+            var file = new FileInfo(path);
+            if (!file.Exists)
+            {
+                tally.Skip(SkipReason.MissingFile, where, relativePath);
+                return null;
+            }
+            if (file.Length == 0)
+            {
+                tally.Skip(SkipReason.UndecodableImage, where, relativePath);
+                return null;
+            }
             bytes = File.ReadAllBytes(path);
         }
         catch (Exception e)

@@ -1,5 +1,6 @@
 using DiffusionAlign.Imaging;
 using Parquet;
+using Parquet.Meta.Proto;
 using Parquet.Schema;
 
 namespace DiffusionAlign.Data;
@@ -112,6 +113,7 @@ public static class PickAPicParquet
         ParquetReader reader;
         try
         {
+            ParquetLayoutCheck.CheckFooter(file);
             reader = await ParquetReader.CreateAsync(file, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (IsFormatProblem(e))
@@ -122,7 +124,15 @@ public static class PickAPicParquet
         await using (reader.ConfigureAwait(false))
         {
             var fields = new Dictionary<string, DataField>(StringComparer.Ordinal);
-            foreach (var field in reader.Schema.DataFields) fields.TryAdd(field.Name, field);
+            try
+            {
+                // The reader decodes the schema on first use, so a damaged one fails here rather than on opening.
+                foreach (var field in reader.Schema.DataFields) fields.TryAdd(field.Name, field);
+            }
+            catch (Exception e) when (IsFormatProblem(e))
+            {
+                throw new DiffusionAlignException($"not a readable parquet file: {file} ({OneLine(e.Message)})", e);
+            }
             foreach (string column in RequiredColumns)
             {
                 if (!fields.ContainsKey(column))
@@ -131,16 +141,18 @@ public static class PickAPicParquet
                         + $"(a Pick-a-Pic file has {string.Join(", ", RequiredColumns)})");
             }
 
+            using var layout = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
             int rowOffset = 0;
             for (int group = 0; group < reader.RowGroupCount; group++)
             {
                 var rowGroup = reader.OpenRowGroupReader(group);
-                int rows = checked((int)rowGroup.RowCount);
+                int rows;
                 string?[] captions;
                 double?[] label0, label1;
                 byte[]?[] image0, image1;
                 try
                 {
+                    rows = ParquetLayoutCheck.CheckRowGroup(rowGroup, RequiredColumns.Select(c => fields[c]), layout);
                     captions = await ReadStringsAsync(rowGroup, fields[CaptionColumn], rows, cancellationToken)
                         .ConfigureAwait(false);
                     label0 = await ReadNumbersAsync(rowGroup, fields[Label0Column], rows, cancellationToken)
@@ -152,7 +164,7 @@ public static class PickAPicParquet
                     image1 = await ReadBytesAsync(rowGroup, fields[Image1Column], rows, cancellationToken)
                         .ConfigureAwait(false);
                 }
-                catch (Exception e) when (IsFormatProblem(e))
+                catch (Exception e) when (IsFormatProblem(e) || e is DiffusionAlignException)
                 {
                     throw new DiffusionAlignException(
                         $"cannot read row group {group} of {file} ({OneLine(e.Message)})", e);
@@ -287,7 +299,9 @@ public static class PickAPicParquet
     private static bool IsFormatProblem(Exception e) =>
         e is IOException or ParquetException or InvalidDataException or FormatException or ArgumentException
             or IndexOutOfRangeException or OverflowException or InvalidOperationException or NotSupportedException
-            or NotImplementedException or EndOfStreamException;
+            or NotImplementedException or EndOfStreamException or ThriftProtocolException
+            // The reader dereferences optional metadata a damaged footer leaves out.
+            or NullReferenceException;
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ");
 }

@@ -55,29 +55,43 @@ public sealed record SafetensorsHeader(
 
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-                throw new SafetensorsFormatException(path, $"header must be a JSON object, got {root.ValueKind}");
-
-            var entries = new List<SafetensorsEntry>();
-            var metadata = new Dictionary<string, string>();
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var property in root.EnumerateObject())
+            try
             {
-                if (!seen.Add(property.Name))
-                    throw new SafetensorsFormatException(path, $"tensor '{property.Name}' appears twice in the header");
-                if (property.Name == MetadataKey)
-                {
-                    ParseMetadata(property.Value, metadata, path);
-                }
-                else
-                {
-                    entries.Add(ParseEntry(property.Name, property.Value, dataLength, path));
-                }
+                return Parse(document.RootElement, dataStart, dataLength, path);
             }
-            CheckTiling(entries, dataLength, path);
-            return new SafetensorsHeader(entries, metadata, dataStart);
+            catch (InvalidOperationException e)
+            {
+                // JSON allows an escaped lone surrogate ("\ud800"), which no .NET string holds: reading such a
+                // name or value throws here rather than while parsing, and the file is as malformed as bad UTF-8.
+                throw new SafetensorsFormatException(
+                    path, $"header holds a string that is not valid Unicode ({e.Message})", e);
+            }
         }
+    }
+
+    private static SafetensorsHeader Parse(JsonElement root, long dataStart, long dataLength, string path)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new SafetensorsFormatException(path, $"header must be a JSON object, got {root.ValueKind}");
+
+        var entries = new List<SafetensorsEntry>();
+        var metadata = new Dictionary<string, string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!seen.Add(property.Name))
+                throw new SafetensorsFormatException(path, $"tensor '{property.Name}' appears twice in the header");
+            if (property.Name == MetadataKey)
+            {
+                ParseMetadata(property.Value, metadata, path);
+            }
+            else
+            {
+                entries.Add(ParseEntry(property.Name, property.Value, dataLength, path));
+            }
+        }
+        CheckTiling(entries, dataLength, path);
+        return new SafetensorsHeader(entries, metadata, dataStart);
     }
 
     private static void ParseMetadata(JsonElement value, Dictionary<string, string> metadata, string path)

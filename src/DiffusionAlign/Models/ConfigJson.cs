@@ -46,12 +46,24 @@ internal static class ConfigJson
         {
             root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions
             {
-                CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true
+                // A key given twice would otherwise surface as an ArgumentException from JsonObject, and the
+                // upstream readers silently keep the last one; either way the file says two things: it is refused.
+                CommentHandling = JsonCommentHandling.Skip,
+                AllowTrailingCommas = true,
+                AllowDuplicateProperties = false,
             });
+            // An escaped lone surrogate ("\ud800") parses but throws wherever its key or value is first read as a
+            // string; writing the tree once reads them all here, where the error can name the file.
+            root?.ToJsonString();
         }
         catch (JsonException e)
         {
-            throw new DiffusionAlignException($"{what} is not valid JSON: {e.Message}", e);
+            // One line: the reader quotes the rest of the file after an invalid literal, newlines and all.
+            throw new DiffusionAlignException($"{what} is not valid JSON: {e.Message.ReplaceLineEndings(" ")}", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new DiffusionAlignException($"{what} holds a string that is not valid Unicode: {e.Message}", e);
         }
 
         if (root is not JsonObject obj) throw new DiffusionAlignException($"{what} must be a JSON object");
@@ -73,6 +85,28 @@ internal static class ConfigJson
         }
         WarnAboutUnusedKeys<T>(obj, what, neutralValues, inertKeys);
         return config;
+    }
+
+    /// <summary>
+    /// Runs a config's <paramref name="validate"/>, so that its error names the file: <paramref name="what"/>
+    /// ("VAE config /m/vae/config.json") replaces the bare <paramref name="kind"/> prefix ("VAE config") that
+    /// Validate gives when called on a config built in code.
+    /// </summary>
+    public static T Validated<T>(T config, string what, string kind, Action validate)
+    {
+        try
+        {
+            validate();
+            return config;
+        }
+        catch (DiffusionAlignException e)
+        {
+            string prefix = kind + ": ";
+            string problem = e.Message.StartsWith(prefix, StringComparison.Ordinal)
+                ? e.Message[prefix.Length..]
+                : e.Message;
+            throw new DiffusionAlignException($"{what}: {problem}", e);
+        }
     }
 
     /// <summary>

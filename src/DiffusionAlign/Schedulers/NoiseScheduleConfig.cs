@@ -51,10 +51,15 @@ public sealed record NoiseScheduleConfig
     [JsonConverter(typeof(SchedulerWords.TimestepSpacingConverter))]
     public TimestepSpacing TimestepSpacing { get; init; } = TimestepSpacing.Leading;
 
+    /// <summary>Largest <see cref="NumTrainTimesteps"/> accepted.</summary>
+    public const int MaxTrainTimesteps = 100_000;
+
     private static readonly JsonSerializerOptions Options = new()
     {
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        // A key given twice says two things; refused here rather than as an ArgumentException from CheckKeys' tree.
+        AllowDuplicateProperties = false,
     };
 
     // Keys of diffusers' DDIMScheduler we do not model, with the only value that keeps the schedule we compute.
@@ -74,8 +79,11 @@ public sealed record NoiseScheduleConfig
     /// <exception cref="DiffusionAlignException">A value is out of range.</exception>
     public NoiseScheduleConfig Validate()
     {
-        if (NumTrainTimesteps < 1)
-            throw new DiffusionAlignException($"num_train_timesteps must be at least 1, got {NumTrainTimesteps}");
+        // The schedule holds several arrays of this length, so a damaged digit must not size them in gigabytes;
+        // published schedules use 1000 to 4000 steps.
+        if (NumTrainTimesteps is < 1 or > MaxTrainTimesteps)
+            throw new DiffusionAlignException(
+                $"num_train_timesteps must lie in [1, {MaxTrainTimesteps}], got {NumTrainTimesteps}");
         if (!(BetaStart > 0 && BetaStart < 1) || !(BetaEnd > 0 && BetaEnd < 1))
             throw new DiffusionAlignException(
                 $"beta_start and beta_end must lie in (0, 1), got {BetaStart} and {BetaEnd}");
@@ -101,21 +109,39 @@ public sealed record NoiseScheduleConfig
         }
         catch (JsonException e)
         {
+            // The word converters' messages ("expected a string for BetaSchedule") do not say which key was wrong.
+            string key = e.Path?.TrimStart('$', '.') ?? "";
+            string at = key.Length > 0 && !e.Message.Contains(key, StringComparison.Ordinal) ? $": {key}" : "";
+            throw new DiffusionAlignException($"{what}{at} is not a valid scheduler config ({OneLine(e.Message)})", e);
+        }
+        catch (DiffusionAlignException e)
+        {
+            throw new DiffusionAlignException($"{what}: {e.Message}", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            // An escaped lone surrogate ("\ud800") is valid JSON but no .NET string; reading one throws this.
+            throw new DiffusionAlignException($"{what} holds a string that is not valid Unicode: {e.Message}", e);
+        }
+        if (config is null) throw new DiffusionAlignException($"{what} is not a valid scheduler config (null)");
+        try
+        {
+            var keys = JsonNode.Parse(
+                json, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
+            ConfigJson.CheckKeys<NoiseScheduleConfig>(keys!.AsObject(), what, NeutralValues, InertKeys);
+            return config.Validate();
+        }
+        catch (JsonException e)
+        {
             throw new DiffusionAlignException($"{what} is not a valid scheduler config ({OneLine(e.Message)})", e);
         }
         catch (DiffusionAlignException e)
         {
             throw new DiffusionAlignException($"{what}: {e.Message}", e);
         }
-        if (config is null) throw new DiffusionAlignException($"{what} is not a valid scheduler config (null)");
-        try
+        catch (InvalidOperationException e)
         {
-            ConfigJson.CheckKeys<NoiseScheduleConfig>(JsonNode.Parse(json)!.AsObject(), what, NeutralValues, InertKeys);
-            return config.Validate();
-        }
-        catch (DiffusionAlignException e)
-        {
-            throw new DiffusionAlignException($"{what}: {e.Message}", e);
+            throw new DiffusionAlignException($"{what} holds a string that is not valid Unicode: {e.Message}", e);
         }
     }
 
