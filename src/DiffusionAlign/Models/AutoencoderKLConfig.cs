@@ -76,8 +76,7 @@ public sealed record AutoencoderKLConfig
     public static AutoencoderKLConfig FromJson(string json, string what = "VAE config")
     {
         var config = ConfigJson.Read<AutoencoderKLConfig>(json, what, NeutralValues);
-        config.Validate();
-        return config;
+        return ConfigJson.Validated(config, what, "VAE config", config.Validate);
     }
 
     /// <summary>Reads a diffusers <c>vae/config.json</c> file.</summary>

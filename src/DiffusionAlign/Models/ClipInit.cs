@@ -24,7 +24,18 @@ internal static class ClipInit
 
     public static Embedding Embedding(int count, int dim, double std, Device? device)
     {
-        var embedding = nn.Embedding(count, dim, device: device);
+        Embedding embedding;
+        if (device?.type == DeviceType.META)
+        {
+            // TorchSharp's Embedding (and Embedding_from_pretrained) fills its table on the CPU before moving it,
+            // even to META, so CheckpointShapes of a config with a damaged vocab_size would cost gigabytes; a
+            // one-row module given a META table costs nothing. Real devices keep the constructor, whose draws
+            // seeded initialisations depend on.
+            embedding = nn.Embedding(1, dim, device: device);
+            embedding.weight = new Parameter(torch.empty(count, dim, device: device));
+            return embedding;
+        }
+        embedding = nn.Embedding(count, dim, device: device);
         using (torch.no_grad()) embedding.weight!.normal_(0.0, std);
         return embedding;
     }

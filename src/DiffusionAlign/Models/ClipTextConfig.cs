@@ -77,8 +77,7 @@ public sealed record ClipTextConfig
     public static ClipTextConfig FromJson(string json, string what = "CLIP text config")
     {
         var config = ConfigJson.Read<ClipTextConfig>(json, what, NeutralValues, InertKeys);
-        config.Validate();
-        return config;
+        return ConfigJson.Validated(config, what, "CLIP text config", config.Validate);
     }
 
     /// <summary>Reads a transformers <c>text_encoder/config.json</c> file.</summary>

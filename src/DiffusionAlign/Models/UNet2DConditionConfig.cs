@@ -163,8 +163,7 @@ public sealed record UNet2DConditionConfig
     public static UNet2DConditionConfig FromJson(string json, string what = "UNet config")
     {
         var config = ConfigJson.Read<UNet2DConditionConfig>(json, what, NeutralValues, InertKeys);
-        config.Validate();
-        return config;
+        return ConfigJson.Validated(config, what, "UNet config", config.Validate);
     }
 
     /// <summary>Reads a diffusers <c>unet/config.json</c> file.</summary>

@@ -53,6 +53,16 @@ public static class DiffusersPipelineFolder
             Tokenizer = "clip",
         };
         var tokenizer = ClipTokenizer.FromFolder(Part("tokenizer"));
+        // A tokenizer_config.json without model_max_length leaves CLIP's 77, so the length is its to answer for.
+        TextToImageModel.CheckTokenizerFits(tokenizer, config.TextEncoder,
+            Path.Combine(Part("tokenizer"), "vocab.json"), Path.Combine(Part("tokenizer"), "tokenizer_config.json"),
+            Path.Combine(Part("text_encoder"), "config.json"));
+        // The headers are checked against the configs before any module is built: a damaged config (a
+        // vocab_size of millions) would otherwise cost its full size in memory before the mismatch shows.
+        CheckWeights(Part("unet"), DiffusersWeightsStem, "UNet", UNet2DConditionModel.CheckpointShapes(unet));
+        CheckWeights(Part("vae"), DiffusersWeightsStem, "VAE", AutoencoderKL.CheckpointShapes(vae));
+        CheckWeights(Part("text_encoder"), TransformersWeightsStem, "CLIP text",
+            ClipTextModel.CheckpointShapes(config.TextEncoder), ClipTextModel.OptionalCheckpointKeys);
         var model = new TextToImageModel(config, device ?? CPU, tokenizer) { SourceFolder = Path.GetFullPath(folder) };
         try
         {
@@ -120,6 +130,14 @@ public static class DiffusersPipelineFolder
             using var input = File.OpenRead(from);
             input.CopyTo(stream);
         });
+    }
+
+    private static void CheckWeights(string part, string stem, string what,
+        IReadOnlyDictionary<string, long[]> expected, IEnumerable<string>? ignoredKeys = null)
+    {
+        var (source, shapes) = DiffusersWeights.ReadShapes(part, stem);
+        CheckpointWeights.CheckShapes(shapes, expected, $"{what} checkpoint {source}",
+            Path.Combine(part, "config.json"), ignoredKeys);
     }
 
     private static void LoadInto(Dictionary<string, Tensor> weights, Action<IReadOnlyDictionary<string, Tensor>> load)

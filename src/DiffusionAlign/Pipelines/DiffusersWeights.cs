@@ -15,6 +15,40 @@ public static class DiffusersWeights
 {
     private static readonly string[] PickleEndings = [".bin", ".ckpt", ".pt", ".pth"];
 
+    /// <summary>
+    /// The files of one component's weights: <see cref="Source"/> is the file a message names (the single
+    /// safetensors file or the shard index), <see cref="Files"/> the safetensors files with the shard name the
+    /// index gives each, and <see cref="WeightMap"/> the index's name → shard map (null for a single file).
+    /// </summary>
+    private sealed record WeightFiles(
+        string Source, IReadOnlyList<(string Path, string? Shard)> Files, Dictionary<string, string>? WeightMap)
+    {
+        // A shard holds only the tensors the index maps to it, as diffusers reads them.
+        public Func<string, bool>? FilterFor(string? shard) =>
+            WeightMap is null ? null : name => WeightMap.GetValueOrDefault(name) == shard;
+    }
+
+    /// <summary>
+    /// The names and shapes of a component's weights, read from the safetensors headers alone, with the file
+    /// a message about them should name. Checking these against the model a config describes costs kilobytes,
+    /// where building the model first would cost whatever a damaged config asks for.
+    /// </summary>
+    /// <exception cref="DiffusionAlignException">As <see cref="Read"/>.</exception>
+    /// <exception cref="SafetensorsFormatException">A malformed safetensors file.</exception>
+    public static (string Source, Dictionary<string, long[]> Found) ReadShapes(string folder, string stem)
+    {
+        var files = Locate(folder, stem);
+        var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        foreach (var (file, shard) in files.Files)
+        {
+            var filter = files.FilterFor(shard);
+            foreach (var entry in SafetensorsFile.ReadHeader(file).Entries)
+                if (filter is null || filter(entry.Name)) shapes[entry.Name] = entry.Shape.ToArray();
+        }
+        CheckMapped(files, shapes.ContainsKey);
+        return (files.Source, shapes);
+    }
+
     /// <param name="folder">The component folder.</param>
     /// <param name="stem">The weights' file stem: <c>diffusion_pytorch_model</c> (diffusers) or <c>model</c>
     /// (transformers).</param>
@@ -23,15 +57,34 @@ public static class DiffusersWeights
     /// </exception>
     public static Dictionary<string, Tensor> Read(string folder, string stem)
     {
+        var files = Locate(folder, stem);
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var (file, shard) in files.Files)
+                foreach (var (name, tensor) in SafetensorsFile.Read(file, files.FilterFor(shard)))
+                    tensors[name] = tensor;
+            CheckMapped(files, tensors.ContainsKey);
+        }
+        catch
+        {
+            foreach (var tensor in tensors.Values) tensor.Dispose();
+            throw;
+        }
+        return Widen(tensors);
+    }
+
+    private static WeightFiles Locate(string folder, string stem)
+    {
         foreach (string name in new[] { $"{stem}.safetensors", $"{stem}.fp16.safetensors" })
         {
             string path = Path.Combine(folder, name);
-            if (File.Exists(path)) return Widen(SafetensorsFile.Read(path));
+            if (File.Exists(path)) return new WeightFiles(path, [(path, null)], null);
         }
         foreach (string name in new[] { $"{stem}.safetensors.index.json", $"{stem}.fp16.safetensors.index.json" })
         {
             string path = Path.Combine(folder, name);
-            if (File.Exists(path)) return ReadShards(folder, path);
+            if (File.Exists(path)) return LocateShards(folder, path);
         }
         var pickles = Directory.Exists(folder)
             ? Directory.EnumerateFiles(folder).Where(f => PickleEndings.Contains(Path.GetExtension(f))).ToList()
@@ -44,12 +97,14 @@ public static class DiffusersWeights
         throw new DiffusionAlignException($"no {stem}.safetensors (or .fp16 variant or shard index) in {folder}");
     }
 
-    private static Dictionary<string, Tensor> ReadShards(string folder, string indexPath)
+    private static WeightFiles LocateShards(string folder, string indexPath)
     {
         Dictionary<string, string> weightMap;
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(indexPath));
+            // A name mapped twice would otherwise throw from ToDictionary, outside the errors caught below.
+            using var doc = JsonDocument.Parse(
+                File.ReadAllText(indexPath), new JsonDocumentOptions { AllowDuplicateProperties = false });
             weightMap = doc.RootElement.GetProperty("weight_map").EnumerateObject()
                 .ToDictionary(p => p.Name, p => p.Value.GetString()
                     ?? throw new DiffusionAlignException($"{indexPath}: no file for {p.Name}"));
@@ -58,18 +113,25 @@ public static class DiffusersWeights
         {
             throw new DiffusionAlignException($"{indexPath} is not a safetensors shard index: {e.Message}");
         }
-        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var files = new List<(string, string?)>();
         foreach (string shard in weightMap.Values.Distinct().Order(StringComparer.Ordinal))
         {
             string path = Path.Combine(folder, shard);
             if (!File.Exists(path)) throw new DiffusionAlignException($"{indexPath} lists {shard}, which is missing");
-            var inShard = SafetensorsFile.Read(path, name => weightMap.GetValueOrDefault(name) == shard);
-            foreach (var (name, tensor) in inShard) tensors[name] = tensor;
+            files.Add((path, shard));
         }
-        var missing = weightMap.Keys.Where(k => !tensors.ContainsKey(k)).ToList();
+        return new WeightFiles(indexPath, files, weightMap);
+    }
+
+    // Every name the index maps must be in the shard it names.
+    private static void CheckMapped(WeightFiles files, Func<string, bool> found)
+    {
+        if (files.WeightMap is null) return;
+        var missing = files.WeightMap.Keys.Where(k => !found(k)).ToList();
         if (missing.Count > 0)
-            throw new DiffusionAlignException($"{indexPath} maps {missing[0]} to a shard that does not hold it");
-        return Widen(tensors);
+            throw new DiffusionAlignException($"{files.Source} maps {missing[0]} to "
+                + $"{Path.Combine(Path.GetDirectoryName(files.Source)!, files.WeightMap[missing[0]])}, "
+                + "which does not hold it");
     }
 
     private static Dictionary<string, Tensor> Widen(Dictionary<string, Tensor> tensors)

@@ -28,8 +28,9 @@ public sealed class TextToImageModel : IDisposable
     {
         Config = config;
         Device = device;
-        Modules = new DiffusionModules(new UNet2DConditionModel(config.Unet), new ClipTextModel(config.TextEncoder));
         Tokenizer = tokenizer ?? TokenizerRegistry.Create(config.Tokenizer);
+        CheckTokenizerFits(Tokenizer, config.TextEncoder);
+        Modules = new DiffusionModules(new UNet2DConditionModel(config.Unet), new ClipTextModel(config.TextEncoder));
         Schedule = new NoiseSchedule(config.Scheduler);
         Modules.to(device);
         if (config.Vae is { } vae)
@@ -40,6 +41,28 @@ public sealed class TextToImageModel : IDisposable
             foreach (var p in Vae.parameters()) p.requires_grad = false;
         }
         if (config.Lora is { } lora) AddLora(lora, seed: 0);
+    }
+
+    /// <summary>
+    /// Refuses a tokenizer whose ids or lengths the text encoder has no embedding for: either would first show
+    /// as an index error inside the first forward pass.
+    /// </summary>
+    /// <param name="vocabularySource">Where the tokenizer's ids come from, for the message.</param>
+    /// <param name="lengthSource">Where its length comes from.</param>
+    /// <param name="encoderSource">Where the text encoder's sizes come from.</param>
+    /// <exception cref="DiffusionAlignException">Naming the sources that disagree.</exception>
+    internal static void CheckTokenizerFits(ITextTokenizer tokenizer, ClipTextConfig encoder,
+        string vocabularySource = "the tokenizer", string lengthSource = "the tokenizer",
+        string encoderSource = "the text encoder")
+    {
+        if (tokenizer.VocabularySize > encoder.VocabSize)
+            throw new DiffusionAlignException(
+                $"{vocabularySource} gives ids up to {tokenizer.VocabularySize - 1}, but {encoderSource} has "
+                + $"vocab_size {encoder.VocabSize}");
+        if (tokenizer.MaxLength > encoder.MaxPositionEmbeddings)
+            throw new DiffusionAlignException(
+                $"{lengthSource} pads prompts to {tokenizer.MaxLength} tokens, but {encoderSource} has "
+                + $"max_position_embeddings {encoder.MaxPositionEmbeddings}");
     }
 
     /// <summary>

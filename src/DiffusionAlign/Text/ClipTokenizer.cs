@@ -60,7 +60,8 @@ public sealed class ClipTokenizer : ITextTokenizer
 
     public int MaxLength { get; }
 
-    public int VocabularySize => _vocabulary.Count;
+    // The table an encoder needs spans the highest id, whatever gaps a vocabulary leaves.
+    public int VocabularySize => _vocabulary.Values.Max() + 1;
 
     public int PadId => _endId;
 
@@ -77,13 +78,22 @@ public sealed class ClipTokenizer : ITextTokenizer
         Dictionary<string, int> vocabulary;
         try
         {
-            vocabulary = JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllText(vocabPath))
+            vocabulary = JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllText(vocabPath), VocabOptions)
                 ?? throw new DiffusionAlignException($"{vocabPath} is empty");
         }
         catch (JsonException e)
         {
-            throw new DiffusionAlignException($"{vocabPath} is not a token → id map: {e.Message}");
+            throw new DiffusionAlignException($"{vocabPath} is not a token → id map: {OneLine(e.Message)}");
         }
+        catch (InvalidOperationException e)
+        {
+            // An escaped lone surrogate ("\ud800") is valid JSON but no .NET string.
+            throw new DiffusionAlignException($"{vocabPath} holds a token that is not valid Unicode: {e.Message}");
+        }
+        if (!vocabulary.ContainsKey(StartOfText) || !vocabulary.ContainsKey(EndOfText))
+            throw new DiffusionAlignException($"{vocabPath} lacks {StartOfText} or {EndOfText}");
+        if (vocabulary.FirstOrDefault(kv => kv.Value < 0) is { Key: not null } negative)
+            throw new DiffusionAlignException($"{vocabPath}: '{negative.Key}' has the negative id {negative.Value}");
         var merges = new List<(string, string)>();
         foreach (string line in File.ReadLines(mergesPath).Skip(1))
         {
@@ -303,6 +313,12 @@ public sealed class ClipTokenizer : ITextTokenizer
         return table;
     }
 
+    // A key given twice says two things (and System.Text.Json would keep either); it is refused.
+    private static readonly JsonSerializerOptions VocabOptions = new() { AllowDuplicateProperties = false };
+
+    /// <summary>Longest <c>model_max_length</c> accepted: every prompt is padded to it.</summary>
+    public const int MaxConfiguredLength = 4096;
+
     private static int? ConfiguredLength(string folder)
     {
         string path = Path.Combine(folder, "tokenizer_config.json");
@@ -310,13 +326,28 @@ public sealed class ClipTokenizer : ITextTokenizer
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            return doc.RootElement.TryGetProperty("model_max_length", out var length) && length.TryGetInt32(out int n)
-                ? n
-                : null;
+            if (doc.RootElement.ValueKind != JsonValueKind.Object
+                || !doc.RootElement.TryGetProperty("model_max_length", out var length))
+                return null;
+            // transformers writes int(1e30) for "no limit"; CLIP's own configs say 77.
+            if (length.ValueKind == JsonValueKind.Number && length.TryGetDouble(out double huge) && huge >= 1e18)
+                return null;
+            int n = 0;
+            bool whole = length.ValueKind == JsonValueKind.Number && length.TryGetInt32(out n);
+            if (!whole || n is < 2 or > MaxConfiguredLength)
+                throw new DiffusionAlignException(
+                    $"{path}: model_max_length must be a whole number in [2, {MaxConfiguredLength}], got {length}");
+            return n;
         }
         catch (JsonException e)
         {
-            throw new DiffusionAlignException($"{path} is not valid JSON: {e.Message}");
+            throw new DiffusionAlignException($"{path} is not valid JSON: {OneLine(e.Message)}");
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new DiffusionAlignException($"{path} is not a tokenizer config: {e.Message}");
         }
     }
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
 }
