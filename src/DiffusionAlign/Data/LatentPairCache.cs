@@ -120,7 +120,8 @@ public sealed class LatentPairCache : IDisposable
         string promptsTmp = Path.Combine(dir, PromptsFileName + ".tmp");
         int count = 0;
         using (var moments = new FileStream(momentsTmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-        using (var prompts = new StreamWriter(promptsTmp))
+        using (var promptsFile = new FileStream(promptsTmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        using (var prompts = new StreamWriter(promptsFile))
         {
             foreach (var chunk in pairs.Chunk(batchPairs))
             {
@@ -130,10 +131,14 @@ public sealed class LatentPairCache : IDisposable
                 progress?.Report(count);
             }
             moments.Flush(flushToDisk: true);
+            // Both files must be on disk before their renames make the cache look complete.
+            prompts.Flush();
+            promptsFile.Flush(flushToDisk: true);
         }
         if (count == 0) throw new DiffusionAlignException($"no pairs to cache from {source}");
         File.Move(momentsTmp, Path.Combine(dir, MomentsFileName), overwrite: true);
         File.Move(promptsTmp, Path.Combine(dir, PromptsFileName), overwrite: true);
+        DirectorySync.Flush(dir);
         var info = new CacheInfo
         {
             Pairs = count, LatentShape = shape, Resolution = resolution, Flips = flips,

@@ -45,6 +45,9 @@ public sealed record AutoencoderKLConfig
     /// <summary>How many times the encoder halves the image side: one less than the number of blocks.</summary>
     [JsonIgnore] public int DownscaleFactor => 1 << (BlockOutChannels.Count - 1);
 
+    /// <summary>A lower bound on the resnets of encoder and decoder (see UNet2DConditionConfig.LayerCount).</summary>
+    [JsonIgnore] public double LayerCount => 2.0 * LayersPerBlock * BlockOutChannels.Count;
+
     /// <summary>Stable Diffusion 1.x's VAE (<c>vae/config.json</c> of runwayml/stable-diffusion-v1-5).</summary>
     public static AutoencoderKLConfig StableDiffusion15 { get; } = new()
     {

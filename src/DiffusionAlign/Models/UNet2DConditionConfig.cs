@@ -93,6 +93,16 @@ public sealed record UNet2DConditionConfig
     /// <summary>Number of down (and up) blocks.</summary>
     [JsonIgnore] public int BlockCount => BlockOutChannels.Count;
 
+    /// <summary>
+    /// A lower bound on the layers the UNet has (resnets and transformer blocks per block, and the mid block),
+    /// each holding at least one weight: a checkpoint with fewer tensors cannot fit, which is known before
+    /// building even a META copy of a damaged config's millions of layers.
+    /// </summary>
+    /// <remarks>In doubles: a damaged config's counts multiply past a long's range.</remarks>
+    [JsonIgnore]
+    public double LayerCount => Enumerable.Range(0, BlockCount)
+        .Sum(i => (2.0 * LayersPerBlock.For(i) + 1) * (1.0 + Math.Max(0, TransformerLayersPerBlock.For(i))));
+
     /// <summary>Width of the timestep embedding fed to every resnet: four times the first block's width.</summary>
     [JsonIgnore] public int TimeEmbedDim => BlockOutChannels[0] * 4;
 

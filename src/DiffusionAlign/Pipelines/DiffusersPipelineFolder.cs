@@ -59,10 +59,12 @@ public static class DiffusersPipelineFolder
             Path.Combine(Part("text_encoder"), "config.json"));
         // The headers are checked against the configs before any module is built: a damaged config (a
         // vocab_size of millions) would otherwise cost its full size in memory before the mismatch shows.
-        CheckWeights(Part("unet"), DiffusersWeightsStem, "UNet", UNet2DConditionModel.CheckpointShapes(unet));
-        CheckWeights(Part("vae"), DiffusersWeightsStem, "VAE", AutoencoderKL.CheckpointShapes(vae));
-        CheckWeights(Part("text_encoder"), TransformersWeightsStem, "CLIP text",
-            ClipTextModel.CheckpointShapes(config.TextEncoder), ClipTextModel.OptionalCheckpointKeys);
+        CheckWeights(Part("unet"), DiffusersWeightsStem, "UNet", unet.LayerCount,
+            () => UNet2DConditionModel.CheckpointShapes(unet));
+        CheckWeights(Part("vae"), DiffusersWeightsStem, "VAE", vae.LayerCount,
+            () => AutoencoderKL.CheckpointShapes(vae));
+        CheckWeights(Part("text_encoder"), TransformersWeightsStem, "CLIP text", config.TextEncoder.NumHiddenLayers,
+            () => ClipTextModel.CheckpointShapes(config.TextEncoder), ClipTextModel.OptionalCheckpointKeys);
         var model = new TextToImageModel(config, device ?? CPU, tokenizer) { SourceFolder = Path.GetFullPath(folder) };
         try
         {
@@ -132,12 +134,19 @@ public static class DiffusersPipelineFolder
         });
     }
 
-    private static void CheckWeights(string part, string stem, string what,
-        IReadOnlyDictionary<string, long[]> expected, IEnumerable<string>? ignoredKeys = null)
+    /// <param name="layers">A lower bound on the tensors the config's model holds: a damaged count of layers is
+    /// refused here, before even a META build of them would take hours.</param>
+    /// <param name="expected">The config's names and shapes, built on the META device.</param>
+    private static void CheckWeights(string part, string stem, string what, double layers,
+        Func<IReadOnlyDictionary<string, long[]>> expected, IEnumerable<string>? ignoredKeys = null)
     {
-        var (source, shapes) = DiffusersWeights.ReadShapes(part, stem);
-        CheckpointWeights.CheckShapes(shapes, expected, $"{what} checkpoint {source}",
-            Path.Combine(part, "config.json"), ignoredKeys);
+        var (source, found) = DiffusersWeights.ReadShapes(part, stem);
+        string config = Path.Combine(part, "config.json");
+        if (layers > found.Count)
+            throw new DiffusionAlignException(
+                $"{what} checkpoint {source} holds {found.Count} tensors, fewer than the {layers} layers {config} "
+                + "describes");
+        CheckpointWeights.CheckShapes(found, expected(), $"{what} checkpoint {source}", config, ignoredKeys);
     }
 
     private static void LoadInto(Dictionary<string, Tensor> weights, Action<IReadOnlyDictionary<string, Tensor>> load)

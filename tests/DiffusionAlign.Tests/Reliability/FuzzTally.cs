@@ -41,9 +41,6 @@ public sealed class FuzzTally(string format)
 
     public int Warnings { get; set; }
 
-    /// <summary>Cases the harness refused to run because their damage would endanger the test process.</summary>
-    public int Guarded { get; set; }
-
     public double MaxAllocationPerInputByte { get; set; }
 
     public long MaxAllocatedBytes { get; set; }
@@ -55,7 +52,7 @@ public sealed class FuzzTally(string format)
     public string Summary() =>
         $"{Format}: {Cases} cases in {Seconds:F1} s, {Successes} succeeded, "
         + string.Join(", ", Exceptions.Select(e => $"{e.Value} {e.Key}"))
-        + $"; {Warnings} warnings; {Guarded} guarded; largest allocation {MaxAllocatedBytes / 1024.0:F0} KiB "
+        + $"; {Warnings} warnings; largest allocation {MaxAllocatedBytes / 1024.0:F0} KiB "
         + $"({MaxAllocationPerInputByte:F1} bytes per input byte); resident memory grew by at most "
         + $"{MaxResidentGrowth / 1048576.0:F1} MiB; {Violations.Count} violations";
 
@@ -65,7 +62,6 @@ public sealed class FuzzTally(string format)
         ["successes"] = Successes,
         ["exceptions"] = new JsonObject(Exceptions.Select(e => KeyValuePair.Create(e.Key, (JsonNode?)e.Value))),
         ["warnings"] = Warnings,
-        ["guarded"] = Guarded,
         ["violations"] = Violations.Count,
         // All of them, for a soak's triage; a stack trace is cut to its first lines.
         ["violation_list"] = new JsonArray(Violations.Select(v => (JsonNode?)(v.Length > 1500 ? v[..1500] : v))

@@ -2,10 +2,9 @@ namespace DiffusionAlign.Tests.Reliability;
 
 /// <summary>
 /// One mutated input, written to disk by <see cref="FuzzTarget.Prepare"/>: what was done to it, how many bytes the
-/// reader was given (the allocation bounds scale with them), and the path its errors must name. Unsafe, when set,
-/// says why the harness does not run the case: it could take the test process down.
+/// reader was given (the allocation bounds scale with them), and the path its errors must name.
 /// </summary>
-public sealed record FuzzInput(string Description, long InputBytes, string Path, string? Unsafe = null)
+public sealed record FuzzInput(string Description, long InputBytes, string Path)
 {
     /// <summary>The top-level config key a structural JSON mutation changed, for field-naming checks.</summary>
     public string? Key { get; init; }
