@@ -105,6 +105,8 @@ public static class EvalCommand
                     Console.WriteLine($"held-out pairs: {report}");
                 }
                 config = config with { Tau = tau };
+                // results.json is written only once every model is scored, so a stopped run leaves --out as it was.
+                var cancel = CommandRunner.CancelOnCtrlC();
                 EvaluationResults results = null!;
                 if (loaded.Values.Any(m => m.IsLatent))
                 {
@@ -124,7 +126,7 @@ public static class EvalCommand
                             report(Math.Min(pairCount, offset + p.Done), p.Phase);
                         });
                         results = AlignmentEvaluator.RankPairs(loaded, result.GetValue(baseline)!, heldOut, config,
-                            progress);
+                            progress, cancel);
                     });
                     return Finish(results, result.GetValue(outPath)!);
                 }
@@ -134,7 +136,7 @@ public static class EvalCommand
                     var progress = new ImmediateProgress<AlignmentEvaluator.Progress>(
                         p => report(Math.Min(total, p.Done), p.Phase));
                     results = AlignmentEvaluator.Evaluate(loaded, result.GetValue(baseline)!, new ShapesWorld(),
-                        heldOut, config, progress);
+                        heldOut, config, progress, cancel);
                 });
                 return Finish(results, result.GetValue(outPath)!);
             }

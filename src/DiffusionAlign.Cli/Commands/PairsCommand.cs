@@ -44,7 +44,8 @@ public static class PairsCommand
         var threads = CommonOptions.Threads();
 
         var command = new Command("pairs",
-            "Sample two images per prompt, score them with the world's reward and label them by a Bradley–Terry draw");
+            "Sample two images per prompt, score them with the world's reward and label them by a Bradley–Terry "
+            + "draw");
         foreach (var o in new Option[] { model, n, outDir, from, tau, heldOut, steps, guidance, seed, device, threads })
             command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
@@ -79,10 +80,12 @@ public static class PairsCommand
                 throw new DiffusionAlignException(
                     "pairs labels samples with the shapes world's reward, which cannot score a Stable Diffusion "
                     + "model's images; align it on Pick-a-Pic-style pairs (--pairs FILE.parquet) instead");
+            // Nothing is written until every pair is made, so a stopped run leaves --out as it was.
+            var cancel = CommandRunner.CancelOnCtrlC();
             PairGenerationResult generated = null!;
             ProgressDisplay.Run("pairs", config.Count, report =>
                 generated = ShapesPairGenerator.Generate(loaded, new ShapesWorld(), config,
-                    new ImmediateProgress<int>(d => report(d, ""))));
+                    new ImmediateProgress<int>(d => report(d, "")), cancel));
             string dir = result.GetValue(outDir)!;
             PairsFolder.Write(dir, generated.Pairs);
             PairLabelInfo.Save(dir, generated);

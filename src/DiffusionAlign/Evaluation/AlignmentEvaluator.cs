@@ -18,9 +18,17 @@ public static class AlignmentEvaluator
     /// <summary>Progress of an evaluation: a phase name and (done, total) within it.</summary>
     public sealed record Progress(string Phase, int Done, int Total);
 
+    /// <summary>
+    /// Samples every model on the held-out prompts, scores the samples with the world's reward and compares
+    /// each model with <paramref name="baseline"/>; with <paramref name="heldOutPairs"/>, adds ranking accuracies.
+    /// </summary>
+    /// <param name="cancel">
+    /// Checked before each sampling or ranking batch: a cancelled evaluation throws
+    /// <see cref="OperationCanceledException"/> and returns no results.
+    /// </param>
     public static EvaluationResults Evaluate(IReadOnlyDictionary<string, TextToImageModel> models, string baseline,
         ShapesWorld world, IReadOnlyList<PreferencePair>? heldOutPairs, EvaluationConfig config,
-        IProgress<Progress>? progress = null)
+        IProgress<Progress>? progress = null, CancellationToken cancel = default)
     {
         config.Validate();
         if (!models.ContainsKey(baseline))
@@ -37,7 +45,7 @@ public static class AlignmentEvaluator
         var scores = new Dictionary<string, ModelScores>();
         foreach (var (name, model) in models)
         {
-            var images = Sample(model, prompts, config, name, progress);
+            var images = Sample(model, prompts, config, name, progress, cancel);
             var r = new double[images.Length];
             int colourRight = 0;
             for (int i = 0; i < images.Length; i++)
@@ -75,7 +83,8 @@ public static class AlignmentEvaluator
         double? idealized = null, agreement = null;
         if (heldOutPairs is { Count: > 0 })
         {
-            var refDelta = RankHeldOutPairs(models, baseline, heldOutPairs, config, ranking, implicitAcc, progress);
+            var refDelta = RankHeldOutPairs(
+                models, baseline, heldOutPairs, config, ranking, implicitAcc, progress, cancel);
             var trueGap = heldOutPairs
                 .Select(p => world.Reward.Score(ShapesPrompt.Parse(p.Prompt), p.Winner)
                     - world.Reward.Score(ShapesPrompt.Parse(p.Prompt), p.Loser))
@@ -127,9 +136,10 @@ public static class AlignmentEvaluator
     /// Pick-a-Pic pairs): each model's likelihood-proxy ranking accuracy and, against the baseline, the
     /// implicit reward's.
     /// </summary>
+    /// <param name="cancel">Checked before each batch of pairs; a cancelled ranking throws and returns nothing.</param>
     public static EvaluationResults RankPairs(IReadOnlyDictionary<string, TextToImageModel> models,
         string baseline, IReadOnlyList<PreferencePair> heldOutPairs, EvaluationConfig config,
-        IProgress<Progress>? progress = null)
+        IProgress<Progress>? progress = null, CancellationToken cancel = default)
     {
         config.Validate();
         if (!models.ContainsKey(baseline))
@@ -138,7 +148,7 @@ public static class AlignmentEvaluator
         if (heldOutPairs.Count == 0) throw new DiffusionAlignException("no held-out pairs to rank");
         var ranking = new Dictionary<string, double>();
         var implicitAcc = new Dictionary<string, double>();
-        RankHeldOutPairs(models, baseline, heldOutPairs, config, ranking, implicitAcc, progress);
+        RankHeldOutPairs(models, baseline, heldOutPairs, config, ranking, implicitAcc, progress, cancel);
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
         return new EvaluationResults
         {
@@ -160,16 +170,18 @@ public static class AlignmentEvaluator
     /// Fills each model's ranking accuracy and each non-baseline model's implicit-reward accuracy; returns
     /// the baseline's per-pair error difference (winner − loser).
     /// </summary>
+    /// <param name="cancel">Checked before each batch of pairs.</param>
     private static double[] RankHeldOutPairs(IReadOnlyDictionary<string, TextToImageModel> models, string baseline,
         IReadOnlyList<PreferencePair> heldOutPairs, EvaluationConfig config, Dictionary<string, double> ranking,
-        Dictionary<string, double> implicitAcc, IProgress<Progress>? progress)
+        Dictionary<string, double> implicitAcc, IProgress<Progress>? progress, CancellationToken cancel = default)
     {
         var errors = new Dictionary<string, (double[] W, double[] L)>();
         foreach (var (name, model) in models)
         {
             errors[name] = DenoisingErrors.Estimate(model, heldOutPairs, config.ElboDraws, config.Seed, 32,
                 new ImmediateProgress<int>(
-                    d => progress?.Report(new Progress($"ranking {name}", d, heldOutPairs.Count))));
+                    d => progress?.Report(new Progress($"ranking {name}", d, heldOutPairs.Count))),
+                cancel);
             // Lower error on the winner = higher ELBO = the model ranks the winner above the loser.
             ranking[name] = RankingAccuracy.Compute(
                 errors[name].L.Zip(errors[name].W, (l, w) => l - w).ToList()).Accuracy;
@@ -190,12 +202,14 @@ public static class AlignmentEvaluator
     /// Samples prompt i from initial noise index i under the evaluation seed, so every model sees the
     /// same x_T per sample.
     /// </summary>
+    /// <param name="cancel">Checked before each sampling batch; a cancelled run throws and returns no images.</param>
     public static RgbImage[] Sample(TextToImageModel model, IReadOnlyList<ShapesPrompt> prompts,
-        EvaluationConfig config, string name, IProgress<Progress>? progress)
+        EvaluationConfig config, string name, IProgress<Progress>? progress, CancellationToken cancel = default)
     {
         var result = new RgbImage[prompts.Count];
         for (int start = 0; start < prompts.Count; start += config.BatchSize)
         {
+            cancel.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             int n = Math.Min(config.BatchSize, prompts.Count - start);
             var noise = TextToImageSampler.InitialNoise(n, model.SampleShape(), config.Seed, start);

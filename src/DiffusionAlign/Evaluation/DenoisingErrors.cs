@@ -16,8 +16,10 @@ namespace DiffusionAlign.Evaluation;
 public static class DenoisingErrors
 {
     /// <summary>Per-pair mean errors (winner, loser) over <paramref name="draws"/> draws.</summary>
+    /// <param name="cancel">Checked before each batch of pairs; a cancelled estimate throws.</param>
     public static (double[] Winner, double[] Loser) Estimate(TextToImageModel model,
-        IReadOnlyList<PreferencePair> pairs, int draws, long seed, int batchPairs = 32, IProgress<int>? progress = null)
+        IReadOnlyList<PreferencePair> pairs, int draws, long seed, int batchPairs = 32, IProgress<int>? progress = null,
+        CancellationToken cancel = default)
     {
         if (draws < 1) throw new DiffusionAlignException($"draws must be at least 1, got {draws}");
         var winner = new double[pairs.Count];
@@ -27,6 +29,7 @@ public static class DenoisingErrors
         using var drawCount = draws.ToScalar();
         for (int start = 0; start < pairs.Count; start += batchPairs)
         {
+            cancel.ThrowIfCancellationRequested();
             int n = Math.Min(batchPairs, pairs.Count - start);
             var batch = pairs.Skip(start).Take(n).ToList();
             using var scope = NewDisposeScope();

@@ -34,10 +34,10 @@ public static class ShapesAlignmentDemo
         // 1. Pairs: training prompts for alignment, held-out prompts for ranking accuracy.
         var train = GeneratePairs(
             baseModel, world, config, heldOut: false, config.TrainPairs, Path.Combine(outDir, "pairs", "train"),
-            progress, log);
+            progress, log, cancel);
         var heldOut = GeneratePairs(
             baseModel, world, config, heldOut: true, config.HeldOutPairs, Path.Combine(outDir, "pairs", "heldout"),
-            progress, log);
+            progress, log, cancel);
         cancel.ThrowIfCancellationRequested();
 
         // 2. Align each method from the same base weights.
@@ -78,7 +78,8 @@ public static class ShapesAlignmentDemo
                 config.Dpo.Beta, train.Tau);
             var results = AlignmentEvaluator.Evaluate(models, "base", world, heldOut.Pairs, evalConfig,
                 new ImmediateProgress<AlignmentEvaluator.Progress>(
-                    p => progress?.Report(new Stage(p.Phase, p.Done, p.Total))));
+                    p => progress?.Report(new Stage(p.Phase, p.Done, p.Total))),
+                cancel);
             results = results with
             {
                 Settings = new Dictionary<string, string>(results.Settings)
@@ -92,7 +93,7 @@ public static class ShapesAlignmentDemo
             results.Save(Path.Combine(outDir, "results.json"));
 
             // 4. Pictures: the same held-out noise through every model, and the training curves.
-            SaveComparisonGrid(models, world, config, Path.Combine(outDir, "samples.png"));
+            SaveComparisonGrid(models, world, config, Path.Combine(outDir, "samples.png"), cancel: cancel);
             TrainingCurvesPlot.Save(Path.Combine(outDir, "training.png"), metrics);
             return results;
         }
@@ -105,13 +106,14 @@ public static class ShapesAlignmentDemo
 
     private static PairGenerationResult GeneratePairs(
         TextToImageModel model, ShapesWorld world, DemoConfig config, bool heldOut, int count, string dir,
-        IProgress<Stage>? progress, Action<string>? log)
+        IProgress<Stage>? progress, Action<string>? log, CancellationToken cancel)
     {
         string stage = heldOut ? "pairs (held-out prompts)" : "pairs (train prompts)";
         var generation = new PairGenerationConfig(
             count, config.Seed + (heldOut ? 7919 : 0), PairSource.Model, heldOut, Tau: null, Sampling: config.Sampling);
         var result = ShapesPairGenerator.Generate(
-            model, world, generation, new ImmediateProgress<int>(d => progress?.Report(new Stage(stage, d, count))));
+            model, world, generation, new ImmediateProgress<int>(d => progress?.Report(new Stage(stage, d, count))),
+            cancel);
         PairsFolder.Write(dir, result.Pairs);
         log?.Invoke(
             $"{stage}: {result.Pairs.Count} pairs, τ={result.Tau:G3}, "
@@ -121,9 +123,10 @@ public static class ShapesAlignmentDemo
     }
 
     /// <summary>Rows: models (base first); columns: held-out prompts × seeds from the same initial noise.</summary>
+    /// <param name="cancel">Checked before each model's row is sampled; a cancelled grid is not written.</param>
     public static void SaveComparisonGrid(
         IReadOnlyDictionary<string, TextToImageModel> models, ShapesWorld world, DemoConfig config, string path,
-        int columns = 12)
+        int columns = 12, CancellationToken cancel = default)
     {
         var prompts = Enumerable.Range(0, columns)
             .Select(i => world.Split.HeldOut[i % world.Split.HeldOut.Count])
@@ -131,7 +134,7 @@ public static class ShapesAlignmentDemo
         var evalConfig = new EvaluationConfig(Sampling: config.Sampling, Seed: config.Seed + 2000, BatchSize: columns);
         var rows = new List<RgbImage>();
         foreach (var (name, model) in models)
-            rows.AddRange(AlignmentEvaluator.Sample(model, prompts, evalConfig, name, null));
+            rows.AddRange(AlignmentEvaluator.Sample(model, prompts, evalConfig, name, null, cancel));
         ImageCodec.SavePng(ImageGrid.Upscale(ImageGrid.Compose(rows, columns), 3), path);
     }
 }

@@ -29,6 +29,9 @@ public sealed class KillResumeChild : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The child's process id, for signals other than the kill this class sends.</summary>
+    public int Id => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     public string Stdout

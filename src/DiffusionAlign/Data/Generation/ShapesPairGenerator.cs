@@ -13,8 +13,17 @@ namespace DiffusionAlign.Data.Generation;
 /// </summary>
 public static class ShapesPairGenerator
 {
+    /// <summary>
+    /// Makes <see cref="PairGenerationConfig.Count"/> labelled pairs from the model's samples or the world's
+    /// renderer, as <see cref="PairGenerationConfig.Source"/> says.
+    /// </summary>
+    /// <param name="cancel">
+    /// Checked before each sampling batch (every 256 renders): a cancelled run throws
+    /// <see cref="OperationCanceledException"/> and returns no pairs.
+    /// </param>
     public static PairGenerationResult Generate(
-        TextToImageModel? model, ShapesWorld world, PairGenerationConfig config, IProgress<int>? progress = null)
+        TextToImageModel? model, ShapesWorld world, PairGenerationConfig config, IProgress<int>? progress = null,
+        CancellationToken cancel = default)
     {
         config.Validate();
         if (config.Source == PairSource.Model && model is null)
@@ -26,9 +35,9 @@ public static class ShapesPairGenerator
         var first = new RgbImage[config.Count];
         var second = new RgbImage[config.Count];
         if (config.Source == PairSource.Model)
-            SampleFromModel(model!, prompts, config, first, second, progress);
+            SampleFromModel(model!, prompts, config, first, second, progress, cancel);
         else
-            RenderPairs(world, prompts, config, first, second, progress);
+            RenderPairs(world, prompts, config, first, second, progress, cancel);
 
         var rewardsA = new double[config.Count];
         var rewardsB = new double[config.Count];
@@ -80,13 +89,14 @@ public static class ShapesPairGenerator
 
     private static void SampleFromModel(
         TextToImageModel model, IReadOnlyList<ShapesPrompt> prompts, PairGenerationConfig config,
-        RgbImage[] first, RgbImage[] second, IProgress<int>? progress)
+        RgbImage[] first, RgbImage[] second, IProgress<int>? progress, CancellationToken cancel)
     {
         // Both images of a pair come from the same prompt with different initial noise; noise index
         // 2i and 2i+1 keeps every pair reproducible regardless of batch size.
         int perBatch = Math.Max(1, config.BatchSize / 2);
         for (int start = 0; start < prompts.Count; start += perBatch)
         {
+            cancel.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             int n = Math.Min(perBatch, prompts.Count - start);
             var texts = new List<string>(2 * n);
@@ -110,10 +120,12 @@ public static class ShapesPairGenerator
 
     private static void RenderPairs(
         ShapesWorld world, IReadOnlyList<ShapesPrompt> prompts, PairGenerationConfig config,
-        RgbImage[] first, RgbImage[] second, IProgress<int>? progress)
+        RgbImage[] first, RgbImage[] second, IProgress<int>? progress, CancellationToken cancel)
     {
         for (int i = 0; i < prompts.Count; i++)
         {
+            // A render takes microseconds, so every 256th is soon enough to stop on.
+            if (i % 256 == 0) cancel.ThrowIfCancellationRequested();
             var rng = StepSeeds.Managed(config.Seed, i, StepSeeds.Stream.Sampling);
             first[i] = world.Renderer.Render(world.Renderer.SampleParams(prompts[i], rng, config.FlawProbability));
             second[i] = world.Renderer.Render(world.Renderer.SampleParams(prompts[i], rng, config.FlawProbability));

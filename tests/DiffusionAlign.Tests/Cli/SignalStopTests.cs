@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using DiffusionAlign.Cli;
+using DiffusionAlign.Tests.Reliability;
+
+namespace DiffusionAlign.Tests.Cli;
+
+/// <summary>
+/// A SIGTERM (what a scheduler, a container stop or <c>kill</c> sends) stops <c>dalign pairs</c> and
+/// <c>dalign eval</c> mid-sampling: the child exits soon with the Cancelled code, says so, and writes no --out.
+/// The work asked for is far more than a test can wait for, so only a working stop ends it in time.
+/// </summary>
+public sealed class SignalStopTests : IDisposable
+{
+    private static readonly TimeSpan StopWithin = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan StartWithin = TimeSpan.FromSeconds(120);
+
+    private readonly TestModels.TempDir _dir = new();
+
+    [Fact]
+    public void Sigterm_stops_pairs_while_sampling_and_writes_nothing()
+    {
+        string model = CliInputs.MicroModel(_dir.Path);
+        string outDir = Path.Combine(_dir.Path, "pairs-out");
+        // 32 pairs a batch: a progress line after the first, then thousands of batches still to go.
+        StopsOnSigterm(
+            ["pairs", "--model", model, "--n", "200000", "--out", outDir, "--steps", "2", "--threads", "1"],
+            "pairs:", outDir);
+    }
+
+    [Fact]
+    public void Sigterm_stops_eval_while_sampling_and_writes_nothing()
+    {
+        string model = CliInputs.MicroModel(_dir.Path);
+        string results = Path.Combine(_dir.Path, "eval-out", "results.json");
+        StopsOnSigterm(
+            [
+                "eval", "--model", "base=" + model, "--baseline", "base", "--prompts", "4000", "--seeds", "50",
+                "--steps", "2", "--out", results, "--threads", "1",
+            ],
+            "eval:", results);
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private static void StopsOnSigterm(IReadOnlyList<string> args, string progressPrefix, string outPath)
+    {
+        using var child = KillResumeChild.Start(args);
+        var started = Stopwatch.StartNew();
+        // A progress line is printed after a finished batch, so the signal lands while sampling, not while
+        // LibTorch loads (before the handler is registered, when SIGTERM would end the process outright).
+        while (!child.Stdout.Contains(progressPrefix, StringComparison.Ordinal))
+        {
+            Assert.False(child.HasExited, $"dalign exited before sampling:\n{child.Stdout}\n{child.Stderr}");
+            Assert.True(started.Elapsed < StartWithin,
+                $"no '{progressPrefix}' progress line within {StartWithin.TotalSeconds} s:\n{child.Stdout}");
+            Thread.Sleep(20);
+        }
+
+        var signalled = Stopwatch.StartNew();
+        using (var kill = Process.Start("kill", $"-TERM {child.Id}"))
+        {
+            kill.WaitForExit();
+            Assert.Equal(0, kill.ExitCode);
+        }
+        while (!child.HasExited && signalled.Elapsed < StopWithin) Thread.Sleep(20);
+        Assert.True(child.HasExited,
+            $"dalign still ran {StopWithin.TotalSeconds} s after SIGTERM:\n{child.Stdout}\n{child.Stderr}");
+        child.WaitForExit(); // drains the output pipes
+
+        Assert.True(child.ExitCode == CommandRunner.Cancelled,
+            $"exit code {child.ExitCode}, expected {CommandRunner.Cancelled}:\n{child.Stdout}\n{child.Stderr}");
+        Assert.Contains("cancelled", child.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(outPath) || Directory.Exists(outPath), $"{outPath} was written by a stopped run");
+    }
+}
