@@ -25,6 +25,12 @@ public sealed class ShapesWorld
 
     public ShapesInspector Inspector { get; } = new();
 
+    /// <summary>
+    /// A second judge, independent of <see cref="Reward"/> and never used in training, for reporting win
+    /// rates besides the reward's (see <see cref="ShapesJudge"/>).
+    /// </summary>
+    public ShapesJudge Judge { get; } = new();
+
     public ShapesTokenizer Tokenizer { get; }
 
     /// <summary>

@@ -17,29 +17,34 @@ public sealed class PromptSplitTests
     }
 
     [Fact]
-    public void HeldOutIsFifteenPromptsAndTrainTheRest()
+    public void TestAndValidationAreFifteenPromptsEachAndTrainTheRest()
     {
-        // (c + 2s + 3b) % 6 == 0 picks one colour per (shape, background) pair = 16; for b = blue (0),
-        // s = triangle (2) it picks c = 2 = blue, which is not a prompt: 15 remain.
+        // (c + 2s + 3b) % 6 == k picks one colour per (shape, background) pair = 16; for k = 0 and b = blue (0),
+        // s = triangle (2) it picks c = 2 = blue, which is not a prompt: 15 remain. Likewise for k = 4.
         Assert.Equal(15, _split.HeldOut.Count);
-        Assert.Equal(77, _split.Train.Count);
+        Assert.Equal(15, _split.Validation.Count);
+        Assert.Equal(62, _split.Train.Count);
         Assert.Empty(_split.Train.Intersect(_split.HeldOut));
-        Assert.Equal(_split.All.ToHashSet(), _split.Train.Concat(_split.HeldOut).ToHashSet());
-        double fraction = _split.HeldOut.Count / (double)_split.All.Count;
-        Assert.InRange(fraction, 0.15, 0.20);
+        Assert.Empty(_split.Train.Intersect(_split.Validation));
+        Assert.Empty(_split.Validation.Intersect(_split.HeldOut));
+        Assert.Equal(_split.All.ToHashSet(),
+            _split.Train.Concat(_split.Validation).Concat(_split.HeldOut).ToHashSet());
+        Assert.Same(_split.Validation, _split.Of(PromptSet.Validation));
+        Assert.Same(_split.HeldOut, _split.Of(PromptSet.Test));
     }
 
     [Fact]
     public void RuleMatchesHandCheckedPrompts()
     {
-        // red=0 circle=0 blue=0 → 0: held out. red circle white: 0+0+3 = 3: train.
+        // red=0 circle=0 blue=0 → 0: test. red circle white: 0+0+3 = 3: train.
         Assert.Contains(ShapesPrompt.Parse("a red circle on a blue background"), _split.HeldOut);
         Assert.Contains(ShapesPrompt.Parse("a red circle on a white background"), _split.Train);
-        // orange=5, square=1, white=1: 5+2+3 = 10: train. yellow=3, square=1, black=2: 3+2+6 = 11: train.
-        // green=1, cross=3, gray=3: 1+6+9 = 16: train. purple=4, square=1, gray=3: 4+2+9 = 15: train.
-        // yellow=3, circle=0, white=1: 3+0+3 = 6: held out.
+        // yellow=3, circle=0, white=1: 3+0+3 = 6: test. orange=5, square=1, white=1: 5+2+3 = 10 → 4: validation.
+        // green=1, cross=3, gray=3: 1+6+9 = 16 → 4: validation. yellow=3, square=1, black=2: 3+2+6 = 11: train.
         Assert.Contains(ShapesPrompt.Parse("a yellow circle on a white background"), _split.HeldOut);
-        Assert.Contains(ShapesPrompt.Parse("an orange square on a white background"), _split.Train);
+        Assert.Contains(ShapesPrompt.Parse("an orange square on a white background"), _split.Validation);
+        Assert.Contains(ShapesPrompt.Parse("a green cross on a gray background"), _split.Validation);
+        Assert.Contains(ShapesPrompt.Parse("a yellow square on a black background"), _split.Train);
     }
 
     [Fact]
@@ -52,9 +57,9 @@ public sealed class PromptSplitTests
     }
 
     [Fact]
-    public void EveryPairOfAHeldOutPromptIsSeenInTrain()
+    public void EveryPairOfAValidationOrTestPromptIsSeenInTrain()
     {
-        foreach (ShapesPrompt held in _split.HeldOut)
+        foreach (ShapesPrompt held in _split.HeldOut.Concat(_split.Validation))
         {
             Assert.Contains(_split.Train, p => p.ShapeColour == held.ShapeColour && p.Shape == held.Shape);
             Assert.Contains(_split.Train, p => p.Shape == held.Shape && p.Background == held.Background);

@@ -18,7 +18,8 @@ public sealed class ShapesWorldTests
             seen.Add(prompt);
         }
         Assert.Empty(seen.Intersect(_world.Split.HeldOut));
-        // 1000 uniform draws over 77 prompts miss one with probability < 77·(76/77)^1000 ≈ 1e-4.
+        Assert.Empty(seen.Intersect(_world.Split.Validation));
+        // 1000 uniform draws over 62 prompts miss one with probability < 62·(61/62)^1000 ≈ 5e-6.
         Assert.Equal(_world.Split.Train.Count, seen.Count);
     }
 
