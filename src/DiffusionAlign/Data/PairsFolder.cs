@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using DiffusionAlign.Imaging;
+using DiffusionAlign.IO;
 
 namespace DiffusionAlign.Data;
 
@@ -55,7 +56,10 @@ public static class PairsFolder
             }
             stream.Flush(flushToDisk: true);
         }
+        // The images' names must be on disk before the list that points at them.
+        DirectorySync.Flush(Path.Combine(dir, ImagesFolderName));
         File.Move(tempPath, jsonlPath, overwrite: true);
+        DirectorySync.Flush(dir);
         return count;
     }
 
@@ -235,10 +239,15 @@ public static class PairsFolder
         }
     }
 
+    // Flushed file by file, the folder once at the end (Write): a crash leaves no image the list names half-written.
     private static void WriteAtomically(string path, byte[] bytes)
     {
         string temp = path + ".tmp";
-        File.WriteAllBytes(temp, bytes);
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(bytes);
+            stream.Flush(flushToDisk: true);
+        }
         File.Move(temp, path, overwrite: true);
     }
 }
