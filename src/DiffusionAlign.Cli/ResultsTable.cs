@@ -1,9 +1,14 @@
+using System.Globalization;
 using DiffusionAlign.Evaluation;
 using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace DiffusionAlign.Cli;
 
-/// <summary>Prints evaluation results as a table (plain text when output is redirected).</summary>
+/// <summary>
+/// Prints evaluation results as tables (plain text when output is redirected), no wider than 120 columns: one
+/// row per model, then one row per comparison with its Wilson and prompt-clustered intervals.
+/// </summary>
 public static class ResultsTable
 {
     public static void Print(EvaluationResults results)
@@ -13,46 +18,115 @@ public static class ResultsTable
             PrintRanking(results);
             return;
         }
-        var table = new Table().Title($"vs {Markup.Escape(results.Baseline)} on held-out prompts");
-        foreach (var h in new[] { "model", "mean reward (95% CI)", "colour right", "win rate vs base (95% CI)", "n",
-                "ranking acc", "implicit-reward acc" })
-            table.AddColumn(new TableColumn(new Spectre.Console.Text(h)));
-        foreach (var (name, s) in results.Models)
-        {
-            string win = results.WinRate.TryGetValue(name, out var w)
-                ? $"{w.Rate:F3} [{w.CiLow:F3}, {w.CiHigh:F3}]"
-                : "—";
-            string rank = results.RankingAccuracy.TryGetValue(name, out var r) ? $"{r:F3}" : "—";
-            string imp = results.ImplicitRewardAccuracy.TryGetValue(name, out var i) ? $"{i:F3}" : "—";
-            // Cells are Spectre markup: the interval brackets must be escaped.
-            table.AddRow(new[] { name, $"{s.MeanReward:F4} [{s.MeanRewardCiLow:F4}, {s.MeanRewardCiHigh:F4}]",
-                    $"{s.ColourAccuracy:P0}", win, s.N.ToString(), rank, imp }
-                .Select(cell => (Spectre.Console.Rendering.IRenderable)new Spectre.Console.Text(cell)).ToArray());
-        }
-        AnsiConsole.Write(table);
+        PrintModels(results);
+        PrintComparisons(results);
         Console.WriteLine($"mean reward of uniform-noise images for the same prompts: {results.NoiseImageReward:F4}");
-        foreach (var (key, w) in results.HeadToHead)
-            Console.WriteLine($"head to head {key}: {w.Rate:F3} [{w.CiLow:F3}, {w.CiHigh:F3}] over n={w.N}");
         if (results.IdealizedRankingAccuracy is double ideal)
             Console.WriteLine($"idealized ranking accuracy "
                 + $"(exact DPO optimum at β={results.Settings.GetValueOrDefault("beta")}): {ideal:F3}");
+        foreach (var (name, gap) in results.AlignmentGap ?? [])
+            Console.WriteLine($"alignment gap (idealized − ranking acc) {name}: {gap.Value:F3} "
+                + $"[{gap.CiLow:F3}, {gap.CiHigh:F3}] over n={gap.N} pairs");
         if (results.LabelRewardAgreement is double agree)
             Console.WriteLine($"held-out labels agree with the true reward order on {agree:P1} "
                 + $"of {results.HeldOutPairs} pairs");
+        foreach (var d in results.JudgeDisagreements ?? [])
+        {
+            Console.WriteLine($"reward and judge disagree on {d.Model} vs {d.Vs} ({d.Interval} intervals):");
+            Console.WriteLine($"  reward says {d.RewardVerdict} {Interval(d.RewardCiLow, d.RewardCiHigh)}, "
+                + $"judge says {d.JudgeVerdict} {Interval(d.JudgeCiLow, d.JudgeCiHigh)}");
+        }
+    }
+
+    private static void PrintModels(EvaluationResults results)
+    {
+        var table = new Table().Title(Title(results));
+        bool judge = results.Judge is not null;
+        AddColumns(table, "model", "mean reward", "95% CI (t)", "95% CI (clustered)", "colour",
+            judge ? "judge" : null, "rank acc", "implicit acc");
+        foreach (var (name, s) in results.Models)
+        {
+            string rank = results.RankingAccuracy.TryGetValue(name, out var r) ? $"{r:F3}" : "—";
+            string imp = results.ImplicitRewardAccuracy.TryGetValue(name, out var i) ? $"{i:F3}" : "—";
+            string judged = results.Judge?.Models.TryGetValue(name, out var j) == true ? $"{j.MeanScore:F3}" : "—";
+            AddRow(table, name, $"{s.MeanReward:F4}", Interval(s.MeanRewardCiLow, s.MeanRewardCiHigh, "F4"),
+                Clustered(s, "F4"), $"{s.ColourAccuracy:P0}",
+                judge ? judged : null, rank, imp);
+        }
+        AnsiConsole.Write(table);
+    }
+
+    private static void PrintComparisons(EvaluationResults results)
+    {
+        var rows = results.WinRate.Select(kv => (Model: kv.Key, Key: kv.Key, Entry: kv.Value, Judge: Judged(
+                results.Judge?.WinRate, kv.Key)))
+            .Concat(results.HeadToHead.Select(kv => (Model: ModelOf(kv.Key, kv.Value.Vs), Key: kv.Key,
+                Entry: kv.Value, Judge: Judged(results.Judge?.HeadToHead, kv.Key))))
+            .ToList();
+        if (rows.Count == 0) return;
+        bool judge = results.Judge is not null;
+        var table = new Table().Title(results.RewardResolution is double res
+            ? $"win rates, ties ½; a tie unless |Δ reward| > {res.ToString("G3", CultureInfo.InvariantCulture)}"
+            : "win rates, ties ½");
+        AddColumns(table, "comparison", "win rate", "95% Wilson", "95% clustered", "W / T / L",
+            judge ? "judge" : null, judge ? "judge clustered" : null);
+        foreach (var (model, _, w, j) in rows)
+            AddRow(table, $"{model} vs {w.Vs}", $"{w.Rate:F3}", Interval(w.CiLow, w.CiHigh),
+                Clustered(w), $"{w.Wins} / {w.Ties} / {w.Losses}",
+                judge ? (j is null ? "—" : $"{j.Rate:F3}") : null,
+                judge ? (j is null ? "—" : Clustered(j)) : null);
+        AnsiConsole.Write(table);
+        if (results.RewardResolution is double reward)
+            Console.WriteLine("resolution (99th percentile of score moves under dithered 8-bit requantisation): "
+                + $"reward {reward.ToString("G3", CultureInfo.InvariantCulture)}"
+                + (results.Judge is { } jr
+                    ? $", judge {jr.Resolution.ToString("G3", CultureInfo.InvariantCulture)}"
+                    : ""));
+        Console.WriteLine("clustered: bootstrap over prompts, then noises within each prompt");
     }
 
     /// <summary>Ranking accuracies alone (models without a reward to sample against).</summary>
     private static void PrintRanking(EvaluationResults results)
     {
         var table = new Table().Title($"ranking {results.HeldOutPairs} held-out pairs, vs {results.Baseline}");
-        foreach (var h in new[] { "model", "ranking acc", "implicit-reward acc" })
-            table.AddColumn(new TableColumn(new Spectre.Console.Text(h)));
+        AddColumns(table, "model", "ranking acc", "implicit-reward acc");
         foreach (var (name, r) in results.RankingAccuracy)
         {
             string imp = results.ImplicitRewardAccuracy.TryGetValue(name, out var i) ? $"{i:F3}" : "—";
-            table.AddRow(new Spectre.Console.Text(name), new Spectre.Console.Text($"{r:F3}"),
-                new Spectre.Console.Text(imp));
+            AddRow(table, name, $"{r:F3}", imp);
         }
         AnsiConsole.Write(table);
     }
+
+    private static string Title(EvaluationResults results)
+    {
+        var first = results.Models.Values.First();
+        string design = first.Prompts is int p && first.Seeds is int s
+            ? $"{p} {results.PromptSet ?? "held-out"} prompts × {s} noises"
+            : "held-out prompts";
+        return Markup.Escape($"vs {results.Baseline} on {design}");
+    }
+
+    private static WinRateEntry? Judged(Dictionary<string, WinRateEntry>? section, string key) =>
+        section is not null && section.TryGetValue(key, out var entry) ? entry : null;
+
+    /// <summary>"a" of a head-to-head key "a_vs_b" (model names may contain "_vs_" themselves).</summary>
+    private static string ModelOf(string key, string vs) =>
+        key.EndsWith("_vs_" + vs, StringComparison.Ordinal) ? key[..^("_vs_" + vs).Length] : key;
+
+    private static string Clustered(IClusteredEntry entry, string format = "F3") =>
+        Interval(entry.ClusteredCiLow, entry.ClusteredCiHigh, format);
+
+    private static string Interval(double? low, double? high, string format = "F3") =>
+        low is double l && high is double h ? $"[{l.ToString(format)}, {h.ToString(format)}]" : "—";
+
+    /// <summary>Adds the columns whose header is not null (a null header leaves an optional column out).</summary>
+    private static void AddColumns(Table table, params string?[] headers)
+    {
+        foreach (var h in headers.OfType<string>()) table.AddColumn(new TableColumn(new Spectre.Console.Text(h)));
+    }
+
+    /// <summary>Adds the cells that are not null, as plain text: interval brackets are not Spectre markup.</summary>
+    private static void AddRow(Table table, params string?[] cells) =>
+        table.AddRow(cells.OfType<string>().Select(cell => (IRenderable)new Spectre.Console.Text(cell)).ToArray());
 }

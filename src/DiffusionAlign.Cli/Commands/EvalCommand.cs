@@ -25,8 +25,13 @@ public static class EvalCommand
         };
         var prompts = new Option<int>("--prompts")
         {
-            Description = "Held-out prompts", DefaultValueFactory = _ => defaults.Prompts,
+            Description = "At most this many prompts of the prompt set, each once (capped at the set's size)",
+            DefaultValueFactory = _ => defaults.Prompts,
         };
+        var promptSet = CommonOptions.Choice("--prompt-set",
+            "Prompts to sample: test (held out for final tables) or validation (for choosing settings)",
+            "test", "validation");
+        promptSet.DefaultValueFactory = _ => EvaluationPrompts.Name(defaults.PromptSet);
         var seeds = new Option<int>("--seeds")
         {
             Description = "Initial noises per prompt", DefaultValueFactory = _ => defaults.Seeds,
@@ -60,8 +65,8 @@ public static class EvalCommand
             "Evaluate models against a baseline: mean reward, reward win rate with 95% intervals, ranking accuracies");
         foreach (var o in new Option[]
                  {
-                     models, baseline, prompts, seeds, pairs, beta, draws, steps, guidance, outPath, seed, device,
-                     threads,
+                     models, baseline, prompts, promptSet, seeds, pairs, beta, draws, steps, guidance, outPath, seed,
+                     device, threads,
                  })
             command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
@@ -73,6 +78,7 @@ public static class EvalCommand
             var config = defaults with
             {
                 Prompts = result.GetValue(prompts),
+                PromptSet = result.GetValue(promptSet) == "validation" ? PromptSet.Validation : PromptSet.Test,
                 Seeds = result.GetValue(seeds),
                 Sampling = defaults.EffectiveSampling with
                 {
@@ -130,12 +136,14 @@ public static class EvalCommand
                     });
                     return Finish(results, result.GetValue(outPath)!);
                 }
-                int total = loaded.Count * config.Prompts * config.Seeds;
+                var world = new ShapesWorld();
+                // The prompt count is capped at the set's size, so the progress total comes from the same plan.
+                int total = loaded.Count * EvaluationPrompts.Select(world.Split, config).Samples.Count;
                 ProgressDisplay.Run("eval", total, report =>
                 {
                     var progress = new ImmediateProgress<AlignmentEvaluator.Progress>(
                         p => report(Math.Min(total, p.Done), p.Phase));
-                    results = AlignmentEvaluator.Evaluate(loaded, result.GetValue(baseline)!, new ShapesWorld(),
+                    results = AlignmentEvaluator.Evaluate(loaded, result.GetValue(baseline)!, world,
                         heldOut, config, progress, cancel);
                 });
                 return Finish(results, result.GetValue(outPath)!);

@@ -9,9 +9,10 @@ using static TorchSharp.torch;
 namespace DiffusionAlign.Evaluation;
 
 /// <summary>
-/// Compares models as docs/method.md ("Evaluation") describes: every model samples the same
-/// held-out prompts from identical initial noise, the hidden reward scores each sample, and win
-/// rates are paired comparisons per (prompt, seed). On held-out pairs it adds ranking accuracies.
+/// Compares models as docs/method.md ("Evaluation") describes: every model samples each prompt of one prompt
+/// set from the same initial noises, the hidden reward and the second judge score each sample, and win rates
+/// are paired comparisons per (prompt, noise), a tie unless the difference exceeds the score's resolution.
+/// Intervals come plain and prompt-clustered. On held-out pairs it adds ranking accuracies and alignment gaps.
 /// </summary>
 public static class AlignmentEvaluator
 {
@@ -19,8 +20,9 @@ public static class AlignmentEvaluator
     public sealed record Progress(string Phase, int Done, int Total);
 
     /// <summary>
-    /// Samples every model on the held-out prompts, scores the samples with the world's reward and compares
-    /// each model with <paramref name="baseline"/>; with <paramref name="heldOutPairs"/>, adds ranking accuracies.
+    /// Samples every model on the prompts of <see cref="EvaluationConfig.PromptSet"/>, scores the samples with the
+    /// world's reward and judge and compares each model with <paramref name="baseline"/> and with each other; with
+    /// <paramref name="heldOutPairs"/>, adds ranking accuracies and, given τ, the alignment gaps.
     /// </summary>
     /// <param name="cancel">
     /// Checked before each sampling or ranking batch: a cancelled evaluation throws
@@ -35,55 +37,33 @@ public static class AlignmentEvaluator
             throw new DiffusionAlignException(
                 $"baseline '{baseline}' is not among the models ({string.Join(", ", models.Keys)})");
 
-        var heldOut = world.Split.HeldOut;
-        var prompts = new List<ShapesPrompt>();
-        for (int p = 0; p < config.Prompts; p++)
-            for (int s = 0; s < config.Seeds; s++)
-                prompts.Add(heldOut[p % heldOut.Count]);
+        var plan = EvaluationPrompts.Select(world.Split, config);
+        var prompts = plan.Samples;
+        var compare = new SampleComparisons(plan, config.BootstrapResamples, BootstrapSeed(config));
 
-        var rewards = new Dictionary<string, double[]>();
-        var scores = new Dictionary<string, ModelScores>();
+        var sampled = new Dictionary<string, SampleScores>();
         foreach (var (name, model) in models)
         {
             var images = Sample(model, prompts, config, name, progress, cancel);
-            var r = new double[images.Length];
-            int colourRight = 0;
-            for (int i = 0; i < images.Length; i++)
-            {
-                r[i] = world.Reward.Score(prompts[i], images[i]);
-                if (world.Inspector.Inspect(images[i]).ShapeColour == prompts[i].ShapeColour) colourRight++;
-            }
-            rewards[name] = r;
-            var mean = MeanWithInterval.Compute(r);
-            scores[name] = new ModelScores(
-                mean.Mean, mean.CiLow, mean.CiHigh, (double)colourRight / images.Length, images.Length);
+            sampled[name] = SampleScores.Of(world, prompts, images, config.Seed, cancel);
         }
-
-        // Floor for context: the reward of pure-noise images (uniform pixels) for the same prompts.
-        var noiseRng = new Random((int)(config.Seed & 0x7FFFFFFF));
-        double noiseReward = prompts.Average(p =>
-        {
-            int size = models.Values.First().Config.ImageSize;
-            var pixels = new float[size * size * 3];
-            for (int i = 0; i < pixels.Length; i++) pixels[i] = (float)noiseRng.NextDouble();
-            return world.Reward.Score(p, new RgbImage(size, size, pixels));
-        });
-
-        var winRates = new Dictionary<string, WinRateEntry>();
-        foreach (var name in models.Keys.Where(n => n != baseline))
-            winRates[name] = Entry(rewards[name], rewards[baseline], baseline);
-        var others = models.Keys.Where(n => n != baseline).ToList();
-        var headToHead = new Dictionary<string, WinRateEntry>();
-        for (int i = 0; i < others.Count; i++)
-            for (int j = i + 1; j < others.Count; j++)
-                headToHead[$"{others[i]}_vs_{others[j]}"] = Entry(rewards[others[i]], rewards[others[j]], others[j]);
+        var rewards = sampled.ToDictionary(kv => kv.Key, kv => kv.Value.Reward);
+        var judged = sampled.ToDictionary(kv => kv.Key, kv => kv.Value.Judge);
+        var scores = sampled.ToDictionary(
+            kv => kv.Key, kv => compare.ModelScores(kv.Value.Reward, kv.Value.ColourAccuracy));
+        var rewardResolution = ScoreResolution.FromDifferences(sampled.Values.SelectMany(s => s.RewardJitter));
+        var judgeResolution = ScoreResolution.FromDifferences(sampled.Values.SelectMany(s => s.JudgeJitter));
+        var byReward = compare.All(rewards, models.Keys, baseline, rewardResolution.Value);
+        var byJudge = compare.All(judged, models.Keys, baseline, judgeResolution.Value);
+        double noiseReward = NoiseImageReward(world, prompts, models.Values.First().Config.ImageSize, config.Seed);
 
         var ranking = new Dictionary<string, double>();
         var implicitAcc = new Dictionary<string, double>();
         double? idealized = null, agreement = null;
+        Dictionary<string, AlignmentGapResult>? gaps = null;
         if (heldOutPairs is { Count: > 0 })
         {
-            var refDelta = RankHeldOutPairs(
+            var ranked = RankHeldOutPairs(
                 models, baseline, heldOutPairs, config, ranking, implicitAcc, progress, cancel);
             var trueGap = heldOutPairs
                 .Select(p => world.Reward.Score(ShapesPrompt.Parse(p.Prompt), p.Winner)
@@ -94,17 +74,21 @@ public static class AlignmentEvaluator
             {
                 // β·log π_ref(w)/π_ref(l) ≈ −(β/2)·E[m_w − m_l] on the implicit-reward scale;
                 // the true BT reward is r/τ.
-                var refLogRatio = refDelta.Select(d => -0.5 * d).ToList();
-                idealized = IdealizedRankingAccuracy.Compute(
-                    refLogRatio, trueGap.Select(g => g / tau).ToList(), config.Beta).Accuracy;
+                var refLogRatio = ranked.ReferenceDelta.Select(d => -0.5 * d).ToList();
+                var trueLogits = trueGap.Select(g => g / tau).ToList();
+                idealized = IdealizedRankingAccuracy.Compute(refLogRatio, trueLogits, config.Beta).Accuracy;
+                var idealMargins = IdealizedRankingAccuracy.Margins(refLogRatio, trueLogits, config.Beta);
+                gaps = ranked.Margins.ToDictionary(kv => kv.Key, kv => AlignmentGap.Compute(
+                    idealMargins, kv.Value, config.BootstrapResamples, BootstrapSeed(config)));
             }
         }
 
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
         return new EvaluationResults
         {
             Models = scores,
-            WinRate = winRates,
-            HeadToHead = headToHead,
+            WinRate = byReward.VsBaseline,
+            HeadToHead = byReward.HeadToHead,
             RankingAccuracy = ranking,
             ImplicitRewardAccuracy = implicitAcc,
             IdealizedRankingAccuracy = idealized,
@@ -112,23 +96,57 @@ public static class AlignmentEvaluator
             NoiseImageReward = noiseReward,
             HeldOutPairs = heldOutPairs?.Count ?? 0,
             Baseline = baseline,
+            PromptSet = EvaluationPrompts.Name(plan.Set),
+            RewardResolution = rewardResolution.Value,
+            RewardResolutionMethod = rewardResolution.Method,
+            AlignmentGap = gaps,
+            Judge = new JudgeResults
+            {
+                Models = judged.ToDictionary(kv => kv.Key, kv => compare.JudgeScores(kv.Value)),
+                WinRate = byJudge.VsBaseline,
+                HeadToHead = byJudge.HeadToHead,
+                Resolution = judgeResolution.Value,
+                ResolutionMethod = judgeResolution.Method,
+            },
+            JudgeDisagreements = JudgeDisagreements.Find(byReward, byJudge),
             Settings = new Dictionary<string, string>
             {
-                ["prompts"] = config.Prompts.ToString(),
-                ["seeds"] = config.Seeds.ToString(),
-                ["samples_per_model"] = prompts.Count.ToString(),
-                ["sampling_steps"] = config.EffectiveSampling.Steps.ToString(),
-                ["guidance_scale"] =
-                    config.EffectiveSampling.GuidanceScale.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["eta"] = config.EffectiveSampling.Eta.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["seed"] = config.Seed.ToString(),
-                ["elbo_draws"] = config.ElboDraws.ToString(),
-                ["beta"] = config.Beta.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["tau"] = config.Tau?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown",
-                ["interval"] = "95% Wilson score interval, ties counted as half a win",
-                ["tie_tolerance"] = RewardTieTolerance.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["prompt_set"] = EvaluationPrompts.Name(plan.Set),
+                ["prompts"] = plan.Prompts.Count.ToString(invariant),
+                ["prompts_requested"] = plan.Requested.ToString(invariant),
+                ["seeds"] = config.Seeds.ToString(invariant),
+                ["samples_per_model"] = prompts.Count.ToString(invariant),
+                ["sampling_steps"] = config.EffectiveSampling.Steps.ToString(invariant),
+                ["guidance_scale"] = config.EffectiveSampling.GuidanceScale.ToString(invariant),
+                ["eta"] = config.EffectiveSampling.Eta.ToString(invariant),
+                ["seed"] = config.Seed.ToString(invariant),
+                ["elbo_draws"] = config.ElboDraws.ToString(invariant),
+                ["beta"] = config.Beta.ToString(invariant),
+                ["tau"] = config.Tau?.ToString(invariant) ?? "unknown",
+                ["interval"] = "95% Wilson score interval (t for means) and, as clustered_ci_*, a "
+                    + ClusteredBootstrap.Describe(config.BootstrapResamples) + "; ties counted as half a win",
+                ["tie_tolerance"] = rewardResolution.Value.ToString("G6", invariant),
+                ["tie_tolerance_floor"] = RewardTieTolerance.ToString(invariant),
+                ["bootstrap_resamples"] = config.BootstrapResamples.ToString(invariant),
             },
         };
+    }
+
+    /// <summary>Every bootstrap of an evaluation resamples with this seed, so reruns give the same intervals.</summary>
+    private static int BootstrapSeed(EvaluationConfig config) => (int)(config.Seed & 0x7FFFFFFF);
+
+    /// <summary>
+    /// Floor for context: the mean reward of pure-noise images (uniform pixels) for the same prompt list.
+    /// </summary>
+    private static double NoiseImageReward(ShapesWorld world, IReadOnlyList<ShapesPrompt> prompts, int size, long seed)
+    {
+        var noiseRng = new Random((int)(seed & 0x7FFFFFFF));
+        return prompts.Average(p =>
+        {
+            var pixels = new float[size * size * 3];
+            for (int i = 0; i < pixels.Length; i++) pixels[i] = (float)noiseRng.NextDouble();
+            return world.Reward.Score(p, new RgbImage(size, size, pixels));
+        });
     }
 
     /// <summary>
@@ -168,14 +186,15 @@ public static class AlignmentEvaluator
 
     /// <summary>
     /// Fills each model's ranking accuracy and each non-baseline model's implicit-reward accuracy; returns
-    /// the baseline's per-pair error difference (winner − loser).
+    /// the baseline's per-pair error difference (winner − loser) and each model's per-pair ranking margin.
     /// </summary>
     /// <param name="cancel">Checked before each batch of pairs.</param>
-    private static double[] RankHeldOutPairs(IReadOnlyDictionary<string, TextToImageModel> models, string baseline,
+    private static RankedPairs RankHeldOutPairs(IReadOnlyDictionary<string, TextToImageModel> models, string baseline,
         IReadOnlyList<PreferencePair> heldOutPairs, EvaluationConfig config, Dictionary<string, double> ranking,
         Dictionary<string, double> implicitAcc, IProgress<Progress>? progress, CancellationToken cancel = default)
     {
         var errors = new Dictionary<string, (double[] W, double[] L)>();
+        var margins = new Dictionary<string, double[]>();
         foreach (var (name, model) in models)
         {
             errors[name] = DenoisingErrors.Estimate(model, heldOutPairs, config.ElboDraws, config.Seed, 32,
@@ -183,8 +202,8 @@ public static class AlignmentEvaluator
                     d => progress?.Report(new Progress($"ranking {name}", d, heldOutPairs.Count))),
                 cancel);
             // Lower error on the winner = higher ELBO = the model ranks the winner above the loser.
-            ranking[name] = RankingAccuracy.Compute(
-                errors[name].L.Zip(errors[name].W, (l, w) => l - w).ToList()).Accuracy;
+            margins[name] = [.. errors[name].L.Zip(errors[name].W, (l, w) => l - w)];
+            ranking[name] = RankingAccuracy.Compute(margins[name]).Accuracy;
         }
         var refDelta = errors[baseline].W.Zip(errors[baseline].L, (w, l) => w - l).ToArray();
         foreach (var name in models.Keys.Where(n => n != baseline))
@@ -195,8 +214,12 @@ public static class AlignmentEvaluator
             implicitAcc[name] = RankingAccuracy.Compute(
                 delta.Select((d, i) => -(config.Beta / 2) * (d - refDelta[i])).ToList()).Accuracy;
         }
-        return refDelta;
+        return new RankedPairs(refDelta, margins);
     }
+
+    /// <param name="ReferenceDelta">The baseline's per-pair error difference, winner − loser.</param>
+    /// <param name="Margins">Per model, per pair, loser error − winner error (&gt; 0: ranked right).</param>
+    private sealed record RankedPairs(double[] ReferenceDelta, Dictionary<string, double[]> Margins);
 
     /// <summary>
     /// Samples prompt i from initial noise index i under the evaluation seed, so every model sees the
@@ -224,14 +247,9 @@ public static class AlignmentEvaluator
     }
 
     /// <summary>
-    /// Reward differences below this are float noise, not preference: two models whose weights differ
-    /// by 1e-12 produce samples whose rewards differ by ~1e-9, which must count as ties, not wins.
+    /// The least reward resolution: differences below this are float noise, not preference, even when the
+    /// measured <see cref="ScoreResolution"/> is smaller (two models whose weights differ by 1e-12 produce
+    /// samples whose rewards differ by ~1e-9, which must count as ties, not wins).
     /// </summary>
-    public const double RewardTieTolerance = 1e-6;
-
-    private static WinRateEntry Entry(double[] a, double[] b, string vs)
-    {
-        var w = WinRate.Compute(a, b, RewardTieTolerance);
-        return new WinRateEntry(vs, w.Rate, w.CiLow, w.CiHigh, w.N, w.Wins, w.Ties, w.Losses);
-    }
+    public const double RewardTieTolerance = ScoreResolution.DefaultFloor;
 }

@@ -3,15 +3,52 @@ using System.Text.Json.Serialization;
 
 namespace DiffusionAlign.Evaluation;
 
-/// <summary>Per-model sample statistics on held-out prompts.</summary>
+/// <summary>
+/// Per-model sample statistics on held-out prompts. The interval properties after <see cref="N"/> were added
+/// later: null when read from an older file, and then not written.
+/// </summary>
 public sealed record ModelScores(
     [property: JsonPropertyName("mean_reward")] double MeanReward,
     [property: JsonPropertyName("mean_reward_ci_low")] double MeanRewardCiLow,
     [property: JsonPropertyName("mean_reward_ci_high")] double MeanRewardCiHigh,
     [property: JsonPropertyName("colour_accuracy")] double ColourAccuracy,
-    [property: JsonPropertyName("n")] int N);
+    [property: JsonPropertyName("n")] int N) : IClusteredEntry
+{
+    /// <inheritdoc/>
+    [JsonPropertyName("ci_method")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? CiMethod { get; init; }
 
-/// <summary>One model's reward win rate against another, ties counted ½, with a 95% Wilson interval.</summary>
+    /// <inheritdoc/>
+    [JsonPropertyName("clustered_ci_low")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? ClusteredCiLow { get; init; }
+
+    /// <inheritdoc/>
+    [JsonPropertyName("clustered_ci_high")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? ClusteredCiHigh { get; init; }
+
+    /// <inheritdoc/>
+    [JsonPropertyName("clustered_ci_method")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ClusteredCiMethod { get; init; }
+
+    /// <inheritdoc/>
+    [JsonPropertyName("prompts")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Prompts { get; init; }
+
+    /// <inheritdoc/>
+    [JsonPropertyName("seeds")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Seeds { get; init; }
+}
+
+/// <summary>
+/// One model's win rate against another (<see cref="Vs"/>), ties counted ½, with a 95% Wilson interval and, in
+/// files written since it was added, a prompt-clustered one (null when read from an older file, then not written).
+/// </summary>
 public sealed record WinRateEntry(
     [property: JsonPropertyName("vs")] string Vs,
     [property: JsonPropertyName("rate")] double Rate,
@@ -20,7 +57,38 @@ public sealed record WinRateEntry(
     [property: JsonPropertyName("n")] int N,
     [property: JsonPropertyName("wins")] int Wins,
     [property: JsonPropertyName("ties")] int Ties,
-    [property: JsonPropertyName("losses")] int Losses);
+    [property: JsonPropertyName("losses")] int Losses) : IClusteredEntry
+{
+    /// <inheritdoc/>
+    [JsonPropertyName("ci_method")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? CiMethod { get; init; }
+
+    /// <inheritdoc/>
+    [JsonPropertyName("clustered_ci_low")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? ClusteredCiLow { get; init; }
+
+    /// <inheritdoc/>
+    [JsonPropertyName("clustered_ci_high")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? ClusteredCiHigh { get; init; }
+
+    /// <inheritdoc/>
+    [JsonPropertyName("clustered_ci_method")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ClusteredCiMethod { get; init; }
+
+    /// <inheritdoc/>
+    [JsonPropertyName("prompts")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Prompts { get; init; }
+
+    /// <inheritdoc/>
+    [JsonPropertyName("seeds")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Seeds { get; init; }
+}
 
 /// <summary>
 /// <c>results.json</c>: the layout is an interface users script against. <c>ranking_accuracy</c> is
@@ -69,7 +137,44 @@ public sealed record EvaluationResults
     [JsonPropertyName("settings")]
     public Dictionary<string, string> Settings { get; init; } = new();
 
-    public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+    // Added later: null when read from an older file (or when not measured), and then not written.
+
+    /// <summary>The prompt set sampled: "test" (the held-out test prompts) or "validation".</summary>
+    [JsonPropertyName("prompt_set")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? PromptSet { get; init; }
+
+    /// <summary>Reward differences up to this are ties in every win rate (see <see cref="ScoreResolution"/>).</summary>
+    [JsonPropertyName("reward_resolution")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? RewardResolution { get; init; }
+
+    [JsonPropertyName("reward_resolution_method")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? RewardResolutionMethod { get; init; }
+
+    /// <summary>Per model, idealized minus its observed ranking accuracy on the held-out pairs.</summary>
+    [JsonPropertyName("alignment_gap")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Dictionary<string, AlignmentGapResult>? AlignmentGap { get; init; }
+
+    /// <summary>The same comparisons under the second judge, which training never sees.</summary>
+    [JsonPropertyName("judge")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JudgeResults? Judge { get; init; }
+
+    /// <summary>Comparisons the reward and the judge decide differently (empty when they agree on all).</summary>
+    [JsonPropertyName("judge_disagreements")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<JudgeDisagreement>? JudgeDisagreements { get; init; }
+
+    // A t interval of a single sample is NaN; written as the literal (which common JSON readers accept) rather than
+    // failing the whole save.
+    public static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 

@@ -34,7 +34,7 @@ public sealed class SignalStopTests : IDisposable
         string results = Path.Combine(_dir.Path, "eval-out", "results.json");
         StopsOnSigterm(
             [
-                "eval", "--model", "base=" + model, "--baseline", "base", "--prompts", "4000", "--seeds", "50",
+                "eval", "--model", "base=" + model, "--baseline", "base", "--prompts", "15", "--seeds", "4000",
                 "--steps", "2", "--out", results, "--threads", "1",
             ],
             "eval:", results);

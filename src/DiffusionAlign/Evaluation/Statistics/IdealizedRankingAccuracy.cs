@@ -17,6 +17,15 @@ public static class IdealizedRankingAccuracy
     /// <param name="beta">The objective's β (&gt; 0).</param>
     /// <exception cref="DiffusionAlignException">No pairs.</exception>
     public static RankingAccuracyResult Compute(IReadOnlyList<double> referenceLogRatio,
+        IReadOnlyList<double> rewardDifference, double beta) =>
+        RankingAccuracyResult.From(PairedOutcomes.Tally(
+            Margins(referenceLogRatio, rewardDifference, beta), 0, "an idealized ranking accuracy"));
+
+    /// <summary>
+    /// Per pair, the optimum's winner-minus-loser log-likelihood <c>log π_ref(y_w)/π_ref(y_l) + Δr/β</c>, whose
+    /// sign is the idealized ranking (for per-pair comparisons such as the alignment gap).
+    /// </summary>
+    public static IReadOnlyList<double> Margins(IReadOnlyList<double> referenceLogRatio,
         IReadOnlyList<double> rewardDifference, double beta)
     {
         if (!(beta > 0) || double.IsInfinity(beta))
@@ -27,7 +36,6 @@ public static class IdealizedRankingAccuracy
             throw new ArgumentException(
                 $"{referenceLogRatio.Count} reference log-ratios but {rewardDifference.Count} reward differences; "
                 + "they must pair up");
-        var optimumLogRatio = referenceLogRatio.Select((logRatio, i) => logRatio + rewardDifference[i] / beta);
-        return RankingAccuracyResult.From(PairedOutcomes.Tally(optimumLogRatio, 0, "an idealized ranking accuracy"));
+        return [.. referenceLogRatio.Select((logRatio, i) => logRatio + rewardDifference[i] / beta)];
     }
 }

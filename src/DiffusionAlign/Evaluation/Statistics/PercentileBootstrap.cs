@@ -26,7 +26,7 @@ internal static class PercentileBootstrap
     }
 
     /// <summary>Linear interpolation between order statistics (Hyndman–Fan type 7, numpy's default).</summary>
-    private static double Quantile(double[] sorted, double p)
+    internal static double Quantile(double[] sorted, double p)
     {
         double h = (sorted.Length - 1) * p;
         int lo = (int)Math.Floor(h);
