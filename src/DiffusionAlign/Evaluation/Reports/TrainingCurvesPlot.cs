@@ -9,7 +9,11 @@ namespace DiffusionAlign.Evaluation.Reports;
 /// </summary>
 public static class TrainingCurvesPlot
 {
-    /// <summary>Reads (step, metric) series from a metrics.jsonl file; lines without the metric are skipped.</summary>
+    /// <summary>
+    /// Reads (step, metric) series from a metrics.jsonl file. Lines without the metric are skipped, and so are a
+    /// line a crash cut short and a non-finite value (logged as a string for a skipped step): a plot of a run
+    /// still going, or one that hit a bad step, must still draw.
+    /// </summary>
     public static (double[] Steps, double[] Values) ReadSeries(string metricsPath, string metric)
     {
         var steps = new List<double>();
@@ -17,11 +21,20 @@ public static class TrainingCurvesPlot
         foreach (var line in File.ReadLines(metricsPath))
         {
             if (string.IsNullOrWhiteSpace(line)) continue;
-            using var doc = JsonDocument.Parse(line);
-            if (!doc.RootElement.TryGetProperty("step", out var s)
-                || !doc.RootElement.TryGetProperty(metric, out var v)) continue;
-            steps.Add(s.GetDouble());
-            values.Add(v.GetDouble());
+            try
+            {
+                using var doc = JsonDocument.Parse(line);
+                if (doc.RootElement.ValueKind != JsonValueKind.Object
+                    || !doc.RootElement.TryGetProperty("step", out var s) || s.ValueKind != JsonValueKind.Number
+                    || !doc.RootElement.TryGetProperty(metric, out var v) || v.ValueKind != JsonValueKind.Number
+                    || !s.TryGetDouble(out double step) || !v.TryGetDouble(out double value)
+                    || !double.IsFinite(value)) continue;
+                steps.Add(step);
+                values.Add(value);
+            }
+            catch (JsonException)
+            {
+            }
         }
         return (steps.ToArray(), values.ToArray());
     }
@@ -38,27 +51,40 @@ public static class TrainingCurvesPlot
     }
 
     private static RgbImage Panel(IReadOnlyDictionary<string, string> files, string metric, string title, string yLabel,
-        int width, int height)
+        int width, int height) =>
+        ImageCodec.Decode(PanelPng(files, [(metric, "")], title, yLabel, width, height), "plot");
+
+    /// <summary>
+    /// One panel as PNG bytes: for each run, a line per (metric, legend suffix), the first solid and the others
+    /// dashed, so e.g. winners' and losers' errors of one run share its colour.
+    /// </summary>
+    public static byte[] PanelPng(IReadOnlyDictionary<string, string> files,
+        IReadOnlyList<(string Metric, string LegendSuffix)> series, string title, string yLabel, int width = 640,
+        int height = 420)
     {
         using var plot = new ScottPlot.Plot();
         var palette = new ScottPlot.Palettes.Category10();
         int index = -1;
         foreach (var (name, file) in files)
         {
-            index++; // A run keeps its colour in both panels even where it lacks the metric.
+            index++; // A run keeps its colour in every panel even where it lacks the metric.
             if (!File.Exists(file)) continue;
-            var (steps, values) = ReadSeries(file, metric);
-            if (steps.Length == 0) continue;
-            var line = plot.Add.ScatterLine(steps, Smooth(values, 5));
-            line.LegendText = name;
-            line.LineWidth = 2;
-            line.Color = palette.GetColor(index);
+            for (int k = 0; k < series.Count; k++)
+            {
+                var (steps, values) = ReadSeries(file, series[k].Metric);
+                if (steps.Length == 0) continue;
+                var line = plot.Add.ScatterLine(steps, Smooth(values, 5));
+                line.LegendText = name + series[k].LegendSuffix;
+                line.LineWidth = 2;
+                line.Color = palette.GetColor(index);
+                if (k > 0) line.LinePattern = ScottPlot.LinePattern.Dashed;
+            }
         }
         plot.Title(title);
         plot.XLabel("optimizer step");
         plot.YLabel(yLabel);
         plot.ShowLegend();
-        return ImageCodec.Decode(plot.GetImageBytes(width, height, ScottPlot.ImageFormat.Png), "plot");
+        return plot.GetImageBytes(width, height, ScottPlot.ImageFormat.Png);
     }
 
     /// <summary>Trailing moving average: per-step metrics of small batches are noisy.</summary>
