@@ -51,6 +51,7 @@ public static class Program
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(CacheLatentsCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(StudyCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         return root;
     }

@@ -58,7 +58,8 @@ public static class DemoCommand
                 line => Console.WriteLine(line), cancel);
             ResultsTable.Print(results);
             Console.WriteLine($"wrote {Path.Combine(dir, "results.json")}, samples.png (rows: "
-                + $"{string.Join(", ", results.Models.Keys)}; same noise per column), training.png in "
+                + $"{string.Join(", ", results.Models.Keys)}; same noise per column), training.png, "
+                + $"{ShapesAlignmentDemo.ReportFileName} in "
                 + $"{(DateTime.UtcNow - started).TotalMinutes:F1} min");
             return 0;
         }));
@@ -69,7 +70,7 @@ public static class DemoCommand
     /// The shipped base model: relative to the working directory, else found above the executable
     /// (dotnet run from anywhere in the repository).
     /// </summary>
-    private static string FindShippedBase()
+    internal static string FindShippedBase()
     {
         if (Directory.Exists(DefaultBase)) return DefaultBase;
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -15,10 +15,13 @@ namespace DiffusionAlign.Experiments;
 /// <summary>
 /// The whole pipeline on the embedded world, as the library's users would chain it: sample pairs
 /// from the base model → label them with the hidden reward (Bradley–Terry) → align with SFT,
-/// Diffusion-DPO and DSPO → evaluate every model against the base on held-out prompts.
+/// Diffusion-DPO and DSPO → evaluate every model against the base on held-out prompts → report.html.
 /// </summary>
 public static class ShapesAlignmentDemo
 {
+    /// <summary>The self-contained HTML report the demo writes beside results.json.</summary>
+    public const string ReportFileName = "report.html";
+
     /// <summary>What the demo is doing, for a progress display.</summary>
     public sealed record Stage(string Name, int Done, int Total, string Status = "");
 
@@ -95,6 +98,8 @@ public static class ShapesAlignmentDemo
             // 4. Pictures: the same held-out noise through every model, and the training curves.
             SaveComparisonGrid(models, world, config, Path.Combine(outDir, "samples.png"), cancel: cancel);
             TrainingCurvesPlot.Save(Path.Combine(outDir, "training.png"), metrics);
+            // 5. One page to judge the run by: results with intervals, the pictures, the training curves.
+            HtmlReport.Write([outDir], Path.Combine(outDir, ReportFileName));
             return results;
         }
         finally

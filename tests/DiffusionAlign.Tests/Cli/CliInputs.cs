@@ -17,6 +17,13 @@ public static class CliInputs
         return dir;
     }
 
+    /// <summary>
+    /// The micro model at the renderer's 32 pixels (what <c>dalign study</c>'s off-policy pairs need), saved in
+    /// <c>parent/model-32</c>.
+    /// </summary>
+    public static string MicroModel32(string parent) =>
+        Experiments.Study.StudyTestModel.Save(Path.Combine(parent, "model-32"));
+
     /// <summary>A pairs folder <c>parent/pairs</c> with one pair of noise images per prompt.</summary>
     public static string Pairs(string parent, params string[] prompts)
     {

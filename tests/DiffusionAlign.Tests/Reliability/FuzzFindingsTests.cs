@@ -101,7 +101,8 @@ public sealed class FuzzFindingsTests : IDisposable
         Write("tokenizer/vocab.json", "{\"<|startoftext|>\": 0, \"<|endoftext|>\": 1}");
         Write("tokenizer/merges.txt", "#version: 0.2\n");
         string path = Write($"tokenizer/{file}", text);
-        var error = Assert.ThrowsAny<DiffusionAlignException>(() => DiffusionAlign.Text.ClipTokenizer.FromFolder(folder));
+        var error = Assert.ThrowsAny<DiffusionAlignException>(
+            () => DiffusionAlign.Text.ClipTokenizer.FromFolder(folder));
         Assert.Contains(path, error.Message);
         Assert.Contains(problem, error.Message);
         Assert.DoesNotContain('\n', error.Message);

@@ -1,4 +1,5 @@
 using DiffusionAlign.Sampling;
+using DiffusionAlign.Worlds.Shapes;
 
 namespace DiffusionAlign.Data.Generation;
 
@@ -15,10 +16,16 @@ public enum PairSource
 /// <summary>How to make and label preference pairs in the shapes world.</summary>
 /// <param name="Count">Number of pairs.</param>
 /// <param name="Seed">Fixes prompts, noise and labels.</param>
-/// <param name="HeldOut">Draw prompts from the held-out split instead of the training split.</param>
+/// <param name="HeldOut">
+/// Draw prompts from the held-out test split instead of the training split (the same as
+/// <paramref name="PromptSet"/> = <see cref="Worlds.Shapes.PromptSet.Test"/>).
+/// </param>
 /// <param name="Tau">
 /// Bradley–Terry temperature τ in P(a ≻ b) = σ((r_a − r_b)/τ); null picks τ so labels agree with the
 /// reward order <see cref="TargetAgreement"/> of the time.
+/// </param>
+/// <param name="PromptSet">
+/// The prompt set to draw prompts from (train, validation or test); null follows <paramref name="HeldOut"/>.
 /// </param>
 public sealed record PairGenerationConfig(
     int Count,
@@ -29,9 +36,16 @@ public sealed record PairGenerationConfig(
     double TargetAgreement = 0.8,
     SamplingOptions? Sampling = null,
     int BatchSize = 64,
-    double FlawProbability = 0.5)
+    double FlawProbability = 0.5,
+    PromptSet? PromptSet = null)
 {
     public SamplingOptions EffectiveSampling => Sampling ?? SamplingOptions.Fast;
+
+    /// <summary>
+    /// The prompt set pairs are drawn from: <see cref="PromptSet"/>, else test when held out, else train.
+    /// </summary>
+    public PromptSet EffectivePromptSet =>
+        PromptSet ?? (HeldOut ? Worlds.Shapes.PromptSet.Test : Worlds.Shapes.PromptSet.Train);
 
     public void Validate()
     {
@@ -40,6 +54,10 @@ public sealed record PairGenerationConfig(
         if (TargetAgreement is <= 0.5 or >= 1)
             throw new DiffusionAlignException($"target agreement must be in (0.5, 1), got {TargetAgreement}");
         if (BatchSize < 1) throw new DiffusionAlignException($"batch size must be at least 1, got {BatchSize}");
+        InvalidSettingException.Check(PromptSet is null || Enum.IsDefined(PromptSet.Value), nameof(PromptSet),
+            $"unknown prompt set {PromptSet}");
+        InvalidSettingException.Check(!HeldOut || PromptSet is null or Worlds.Shapes.PromptSet.Test,
+            nameof(PromptSet), $"is {PromptSet}, but HeldOut asks for the test prompts");
         EffectiveSampling.Validate();
     }
 }

@@ -28,7 +28,7 @@ public static class ShapesPairGenerator
         config.Validate();
         if (config.Source == PairSource.Model && model is null)
             throw new ArgumentNullException(nameof(model), "model pairs need a model");
-        var pool = config.HeldOut ? world.Split.HeldOut : world.Split.Train;
+        var pool = world.Split.Of(config.EffectivePromptSet);
         var promptRng = StepSeeds.Managed(config.Seed, 0, StepSeeds.Stream.Data);
         var prompts = Enumerable.Range(0, config.Count).Select(_ => pool[promptRng.Next(pool.Count)]).ToList();
 

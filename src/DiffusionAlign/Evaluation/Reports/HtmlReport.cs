@@ -53,6 +53,7 @@ public static class HtmlReport
             .Markup("<style>\n").Markup(Style).Markup("</style>\n</head>\n<body>\n");
         WriteHeader(html, read, generatedUtc ?? DateTime.UtcNow);
         WriteResults(html, read);
+        StudySection.WriteAll(html, read);
         WriteScatter(html, read);
         WriteSamples(html, read);
         WriteTraining(html, read);
@@ -83,7 +84,9 @@ public static class HtmlReport
             foreach (var n in notes) html.Element("li", n);
             html.Markup("</ul>\n");
         }
-        html.Markup("<nav><a href=\"#results\">results</a><a href=\"#ranking\">ranking vs win rate</a>")
+        html.Markup("<nav><a href=\"#results\">results</a>")
+            .Markup(runs.Any(StudySection.Has) ? "<a href=\"#study\">study</a>" : "")
+            .Markup("<a href=\"#ranking\">ranking vs win rate</a>")
             .Markup("<a href=\"#samples\">samples</a><a href=\"#training\">training</a>")
             .Markup("<a href=\"#provenance\">provenance</a></nav>\n");
     }
@@ -92,6 +95,7 @@ public static class HtmlReport
     {
         var parts = new List<string>();
         if (run.Results is not null) parts.Add(Path.GetFileName(run.ResultsPath!));
+        if (StudySection.Has(run)) parts.Add(StudySection.FileName);
         if (run.Training.Count > 0)
             parts.Add(run.Training.Count == 1 ? "1 training log" : $"{run.Training.Count} training logs");
         parts.AddRange(run.Images.Select(i => i.RelativePath));

@@ -75,7 +75,10 @@ internal static class ReportRunReader
         written.AddRange(training.Select(t => File.GetLastWriteTimeUtc(t.MetricsPath)));
         var images = ReadImages(full, keepTrainingPlot: training.Count == 0, notes);
         written.AddRange(images.Select(i => File.GetLastWriteTimeUtc(Path.Combine(full, i.RelativePath))));
-        if (results is null && training.Count == 0 && images.Count == 0)
+        // A study folder's tables are in its study.json (StudySection reads it).
+        if (File.Exists(Path.Combine(full, StudySection.FileName)))
+            written.Add(File.GetLastWriteTimeUtc(Path.Combine(full, StudySection.FileName)));
+        if (results is null && training.Count == 0 && images.Count == 0 && written.Count == 0)
             throw new DiffusionAlignException(
                 $"run folder {path} holds no {ResultsFileName}, {MetricsFileName} or PNG image to report on");
         var (provenance, _) = ReadProvenance(full);
