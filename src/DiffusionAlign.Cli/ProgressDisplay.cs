@@ -4,7 +4,7 @@ namespace DiffusionAlign.Cli;
 
 /// <summary>
 /// A progress bar on an interactive terminal; on a pipe or CI log, a plain line every ~10%
-/// so logs stay readable and still show that long work is moving.
+/// so logs stay readable and still show that long work is moving. Both go to stderr (<see cref="CliOutput"/>).
 /// </summary>
 public static class ProgressDisplay
 {
@@ -23,13 +23,13 @@ public static class ProgressDisplay
             {
                 if ((DateTime.UtcNow - last).TotalSeconds < 10) return;
                 last = DateTime.UtcNow;
-                Console.WriteLine($"{prefix} {done} {status} ({(DateTime.UtcNow - start).TotalSeconds:F0}s)");
+                CliOutput.Log($"{prefix} {done} {status} ({(DateTime.UtcNow - start).TotalSeconds:F0}s)");
                 return;
             }
             int decile = total <= 0 ? 10 : (int)(10L * done / total);
             if (decile == lastDecile && done != total) return;
             lastDecile = decile;
-            Console.WriteLine($"{prefix} {done}/{total} {status} ({(DateTime.UtcNow - start).TotalSeconds:F0}s)");
+            CliOutput.Log($"{prefix} {done}/{total} {status} ({(DateTime.UtcNow - start).TotalSeconds:F0}s)");
         };
     }
 
@@ -38,12 +38,12 @@ public static class ProgressDisplay
     /// </summary>
     public static void Run(string title, int total, Action<Action<int, string>> work)
     {
-        if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+        if (Console.IsErrorRedirected || !CliOutput.Progress.Profile.Capabilities.Interactive)
         {
             work(PlainLines($"{title}:", total));
             return;
         }
-        AnsiConsole.Progress()
+        CliOutput.Progress.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
                 new ElapsedTimeColumn(), new RemainingTimeColumn())

@@ -166,7 +166,7 @@ public static class AlignCommand
             if (MemoryEstimate.Check(estimate, MemoryEstimate.AvailableBytes()) is string tooLarge)
                 throw new DiffusionAlignException(tooLarge);
             double needed = estimate.RequiredBytes / (1024.0 * 1024 * 1024);
-            Console.WriteLine($"memory (GiB): {estimate.Summary()}; about {needed:0.00} GiB needed");
+            CliOutput.Log($"memory (GiB): {estimate.Summary()}; about {needed:0.00} GiB needed");
             if (cache is not null)
             {
                 if (result.GetValue(resolution) is int asked && asked != cache.Info.Resolution)
@@ -181,11 +181,11 @@ public static class AlignCommand
                 // Prompts the model cannot encode are skipped now, not met by a batch hours into the run.
                 (dataset, report) = PreferenceData.Load(pairsPath, trainingSize, result.GetValue(maxPairs),
                     PreferenceData.PromptCheck(policy.Tokenizer));
-                Console.WriteLine($"data: {report}");
+                CliOutput.Log($"data: {report}");
             }
             int count = cache?.Count ?? dataset!.Count;
             string kind = cache is null ? "" : " (latent cache)";
-            Console.WriteLine($"{m.ToString().ToUpperInvariant()}: {count} pairs{kind}, "
+            CliOutput.Log($"{m.ToString().ToUpperInvariant()}: {count} pairs{kind}, "
                 + $"{config.Steps} steps × {config.EffectiveBatch} pairs, β={config.Beta}, lr={config.LearningRate}, "
                 + $"seed {config.Seed}");
             run.ClearPreviousRun();
@@ -223,7 +223,7 @@ public static class AlignCommand
                 policy.Save(dir, provenance);
                 written = Path.Combine(dir, TextToImageModel.WeightsFileName);
             }
-            Console.WriteLine($"wrote {written} after {done} steps; metrics in {metrics}");
+            CliOutput.Log($"wrote {written} after {done} steps; metrics in {metrics}");
             return 0;
         }, Path.Combine(result.GetValue(outDir)!, RunFolder.CheckpointFolderName)));
         return command;

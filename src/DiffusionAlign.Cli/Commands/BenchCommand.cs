@@ -100,12 +100,12 @@ public static class BenchCommand
                 throw new DiffusionAlignException("--pairs and --timed-steps must be at least 1");
             if (result.GetValue(allocatorOnly) is string allocatorPath)
             {
-                var timings = AllocatorBenchmark.RunStandalone(config, Console.WriteLine);
+                var timings = AllocatorBenchmark.RunStandalone(config, CliOutput.Log);
                 File.WriteAllText(allocatorPath, JsonSerializer.Serialize(timings));
                 return 0;
             }
             config = config with { AllocatorInChildProcess = log => ChildProcessAllocator(log, config, n) };
-            var results = AlignmentBenchmark.Run(config, Console.WriteLine);
+            var results = AlignmentBenchmark.Run(config, CliOutput.Log);
             results.Save(path);
             foreach (var t in results.Targets)
             {
@@ -134,8 +134,8 @@ public static class BenchCommand
             + "(VmHWM) is the measured work's own peak, the resident weights included; setup_peak_rss_mib is the "
             + "peak while the model was built, baseline_rss_mib the process before any model";
         var results = StableDiffusionBenchmark.Run(config,
-            (c, limit) => ChildProcessStableDiffusionCase(c, limit, threads, Console.WriteLine), measurement,
-            Console.WriteLine);
+            (c, limit) => ChildProcessStableDiffusionCase(c, limit, threads, CliOutput.Log), measurement,
+            CliOutput.Log);
         BenchJson.WriteSection(path, StableDiffusionResults.Key, JsonSerializer.SerializeToNode(results)!);
         Console.WriteLine($"wrote the {StableDiffusionResults.Key} section of {path} "
             + $"({results.SectionSeconds / 60:F1} min)");
@@ -149,6 +149,7 @@ public static class BenchCommand
         var c = StableDiffusionCase.Named(name);
         // The allocator `dalign align` runs with, set before LibTorch allocates anything.
         NativeAllocator.ConfigureFromEnvironment();
+        // Its stdout is the parent's pipe, which relays each line as the section's progress.
         var result = StableDiffusionCaseRun.Run(new StableDiffusionBenchConfig(), c, Console.WriteLine);
         File.WriteAllText(output, JsonSerializer.Serialize(result));
         return 0;

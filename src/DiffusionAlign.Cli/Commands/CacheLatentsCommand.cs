@@ -73,9 +73,9 @@ public static class CacheLatentsCommand
             ProgressDisplay.Run("cache-latents", result.GetValue(maxPairs) ?? 0, progress =>
                 info = LatentPairCache.Write(dir, vaeModel, stream, size, result.GetValue(flips), source,
                     result.GetValue(batch), new ImmediateProgress<int>(n => progress(n, "pairs"))));
-            Console.WriteLine($"wrote {info.Pairs} pairs' latents [{string.Join("×", info.LatentShape)}] to {dir}"
+            CliOutput.Log($"wrote {info.Pairs} pairs' latents [{string.Join("×", info.LatentShape)}] to {dir}"
                 + (info.Flips ? " (with mirrored copies)" : ""));
-            if (report is not null) Console.WriteLine($"data: {report}");
+            if (report is not null) CliOutput.Log($"data: {report}");
             return 0;
         }));
         return command;

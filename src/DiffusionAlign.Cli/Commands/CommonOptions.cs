@@ -50,6 +50,15 @@ public static class CommonOptions
     };
 
     /// <summary>Continue a training run from OUT/checkpoint.</summary>
+    /// <summary>
+    /// <c>--json</c>: the command's summary as JSON on stdout and nothing else there (progress and logs are on
+    /// stderr anyway), for scripts.
+    /// </summary>
+    public static Option<bool> Json(string what) => new("--json")
+    {
+        Description = $"Print {what} as JSON on stdout instead of tables (progress and logs stay on stderr)",
+    };
+
     public static Option<bool> Resume() => new("--resume")
     {
         Description = "Continue the run in --out from its checkpoint, with the same flags",

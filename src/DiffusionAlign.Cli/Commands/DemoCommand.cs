@@ -26,10 +26,12 @@ public static class DemoCommand
         var seed = CommonOptions.Seed(DemoConfig.Default.Seed);
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
+        var json = CommonOptions.Json("the results (results.json's content)");
 
         var command = new Command("demo",
             "Pairs → labels → SFT, Diffusion-DPO, DSPO → evaluation against the base, on the shapes world");
-        foreach (var o in new Option[] { outDir, quick, baseModel, seed, device, threads }) command.Options.Add(o);
+        foreach (var o in new Option[] { outDir, quick, baseModel, seed, device, threads, json })
+            command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
         {
             OutputPath.CheckFolder(result.GetValue(outDir));
@@ -40,7 +42,7 @@ public static class DemoCommand
             string dir = result.GetValue(outDir)!;
             var started = DateTime.UtcNow;
             string quickNote = result.GetValue(quick) ? " (quick)" : "";
-            Console.WriteLine($"DiffusionAlign demo{quickNote}: base {basePath}, output {dir}");
+            CliOutput.Log($"DiffusionAlign demo{quickNote}: base {basePath}, output {dir}");
             var cancel = CommandRunner.CancelOnCtrlC();
             Evaluation.EvaluationResults results = null!;
             string? current = null;
@@ -55,9 +57,10 @@ public static class DemoCommand
                     }
                     report!(s.Done, s.Status);
                 }),
-                line => Console.WriteLine(line), cancel);
-            ResultsTable.Print(results);
-            Console.WriteLine($"wrote {Path.Combine(dir, "results.json")}, samples.png (rows: "
+                line => CliOutput.Log(line), cancel);
+            if (result.GetValue(json)) CliOutput.Result(results.ToJson());
+            else ResultsTable.Print(results);
+            CliOutput.Log($"wrote {Path.Combine(dir, "results.json")}, samples.png (rows: "
                 + $"{string.Join(", ", results.Models.Keys)}; same noise per column), training.png, "
                 + $"{ShapesAlignmentDemo.ReportFileName} in "
                 + $"{(DateTime.UtcNow - started).TotalMinutes:F1} min");

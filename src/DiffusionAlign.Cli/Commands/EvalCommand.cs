@@ -60,13 +60,14 @@ public static class EvalCommand
         var seed = CommonOptions.Seed(defaults.Seed);
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
+        var json = CommonOptions.Json("the results (what --out holds)");
 
         var command = new Command("eval",
             "Evaluate models against a baseline: mean reward, reward win rate with 95% intervals, ranking accuracies");
         foreach (var o in new Option[]
                  {
                      models, baseline, prompts, promptSet, seeds, pairs, beta, draws, steps, guidance, outPath, seed,
-                     device, threads,
+                     device, threads, json,
                  })
             command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
@@ -108,7 +109,7 @@ public static class EvalCommand
                         checkPrompt: PreferenceData.PromptCheck([.. loaded.Values.Select(m => m.Tokenizer)]));
                     heldOut = Enumerable.Range(0, dataset.Count).Select(i => dataset[i]).ToList();
                     tau = Directory.Exists(pairsPath) ? PairLabelInfo.TryLoad(pairsPath)?.Tau : null;
-                    Console.WriteLine($"held-out pairs: {report}");
+                    CliOutput.Log($"held-out pairs: {report}");
                 }
                 config = config with { Tau = tau };
                 // results.json is written only once every model is scored, so a stopped run leaves --out as it was.
@@ -134,7 +135,8 @@ public static class EvalCommand
                         results = AlignmentEvaluator.RankPairs(loaded, result.GetValue(baseline)!, heldOut, config,
                             progress, cancel);
                     });
-                    return Finish(results, result.GetValue(outPath)!);
+                    return Finish(results with { ModelFolders = specs.ToDictionary(s => s.Name, s => s.Dir) },
+                        result.GetValue(outPath)!, result.GetValue(json));
                 }
                 var world = new ShapesWorld();
                 // The prompt count is capped at the set's size, so the progress total comes from the same plan.
@@ -146,7 +148,8 @@ public static class EvalCommand
                     results = AlignmentEvaluator.Evaluate(loaded, result.GetValue(baseline)!, world,
                         heldOut, config, progress, cancel);
                 });
-                return Finish(results, result.GetValue(outPath)!);
+                return Finish(results with { ModelFolders = specs.ToDictionary(s => s.Name, s => s.Dir) },
+                        result.GetValue(outPath)!, result.GetValue(json));
             }
             finally
             {
@@ -156,11 +159,12 @@ public static class EvalCommand
         return command;
     }
 
-    private static int Finish(EvaluationResults results, string path)
+    private static int Finish(EvaluationResults results, string path, bool json)
     {
         results.Save(path);
-        ResultsTable.Print(results);
-        Console.WriteLine($"wrote {path}");
+        if (json) CliOutput.Result(results.ToJson());
+        else ResultsTable.Print(results);
+        CliOutput.Log($"wrote {path}");
         return 0;
     }
 

@@ -38,7 +38,7 @@ public static class ExportCommand
             DiffusersPipelineFolder.Save(model, dir, result.GetValue(merge),
                 new Dictionary<string, string> { ["exported_from"] = Path.GetFullPath(source) });
             string how = !adapters ? "" : result.GetValue(merge) ? " (LoRA merged)" : " (LoRA kept separate)";
-            Console.WriteLine($"wrote diffusers folder {dir}{how}");
+            CliOutput.Log($"wrote diffusers folder {dir}{how}");
             return 0;
         }));
         return command;

@@ -89,7 +89,7 @@ public static class PairsCommand
             string dir = result.GetValue(outDir)!;
             PairsFolder.Write(dir, generated.Pairs);
             PairLabelInfo.Save(dir, generated);
-            Console.WriteLine($"wrote {generated.Pairs.Count} pairs to {dir}: τ = {generated.Tau:G4}, labels agree "
+            CliOutput.Log($"wrote {generated.Pairs.Count} pairs to {dir}: τ = {generated.Tau:G4}, labels agree "
                 + $"with the reward order on {generated.Agreement:P1} (expected {generated.ExpectedAgreement:P1}), "
                 + $"mean reward {generated.MeanReward:F3}");
             return 0;

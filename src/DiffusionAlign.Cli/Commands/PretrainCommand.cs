@@ -67,7 +67,7 @@ public static class PretrainCommand
             string dir = run.Dir;
             var world = new ShapesWorld();
             using var model = TextToImageModel.Create(ShapesModel.Config(world), config.Seed, dev);
-            Console.WriteLine($"pretraining {model.ParameterCount:N0} parameters for {config.Steps} steps of "
+            CliOutput.Log($"pretraining {model.ParameterCount:N0} parameters for {config.Steps} steps of "
                 + $"{config.BatchSize} images (seed {config.Seed}) on {dev}");
             run.ClearPreviousRun();
             var cancel = CommandRunner.CancelOnCtrlC();
@@ -83,7 +83,7 @@ public static class PretrainCommand
                 ["command"] = "dalign " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
                 ["recipe"] = System.Text.Json.JsonSerializer.Serialize(config),
             });
-            Console.WriteLine(
+            CliOutput.Log(
                 $"wrote {Path.Combine(dir, TextToImageModel.WeightsFileName)} and {TextToImageModel.ConfigFileName}");
             return 0;
         }, Path.Combine(result.GetValue(outDir)!, RunFolder.CheckpointFolderName)));

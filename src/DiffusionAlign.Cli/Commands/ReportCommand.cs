@@ -24,7 +24,7 @@ public static class ReportCommand
             string path = result.GetValue(outPath)!;
             OutputPath.CheckFile(path, "report.html");
             HtmlReport.Write(result.GetValue(runs)!, path);
-            Console.WriteLine($"wrote {path}");
+            CliOutput.Log($"wrote {path}");
             return 0;
         }));
         return command;

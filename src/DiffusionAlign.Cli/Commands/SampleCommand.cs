@@ -100,7 +100,7 @@ public static class SampleCommand
             var grid = ImageGrid.Compose(ImageTensors.ToImages(images!.cpu()), columns);
             ImageCodec.SavePng(ImageGrid.Upscale(grid, factor), path);
             string what = text.Length == 0 ? $"{count} unconditional samples" : $"{count} samples of \"{text}\"";
-            Console.WriteLine($"wrote {path} ({what})");
+            CliOutput.Log($"wrote {path} ({what})");
             return 0;
         }));
         return command;

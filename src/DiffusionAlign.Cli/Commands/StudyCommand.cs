@@ -31,11 +31,12 @@ public static class StudyCommand
         var seed = CommonOptions.Seed(StudyConfig.Default.Seed);
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
+        var json = CommonOptions.Json("the summary (each regime's answer, the test table, the head-to-heads)");
 
         var command = new Command("study",
             "DSPO vs Diffusion-DPO on the shapes world: on-policy, off-policy and mixed pairs, a validation grid per "
             + "method, replicate seeds, one test evaluation; writes study.json, study.md, plots and report.html");
-        foreach (var o in new Option[] { outDir, quick, stage, baseModel, seed, device, threads })
+        foreach (var o in new Option[] { outDir, quick, stage, baseModel, seed, device, threads, json })
             command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
         {
@@ -48,7 +49,7 @@ public static class StudyCommand
             var onlyStage = only is null ? (StudyStage?)null : StudyStages.Parse(only);
             string basePath = result.GetValue(baseModel) ?? DemoCommand.FindShippedBase();
             var started = DateTime.UtcNow;
-            Console.WriteLine($"DiffusionAlign study{(result.GetValue(quick) ? " (quick)" : "")}: base {basePath}, "
+            CliOutput.Log($"DiffusionAlign study{(result.GetValue(quick) ? " (quick)" : "")}: base {basePath}, "
                 + $"output {dir}{(only is null ? "" : $", stage {only} only")}");
             var cancel = CommandRunner.CancelOnCtrlC();
             string? current = null;
@@ -64,11 +65,13 @@ public static class StudyCommand
                     }
                     report!(p.Done, p.Status);
                 }),
-                line => Console.WriteLine(line), cancel);
-            if (done is not null)
+                line => CliOutput.Log(line), cancel);
+            if (result.GetValue(json))
+                CliOutput.Result(done is null ? "null" : StudySummary.From(done, dir).ToJson());
+            else if (done is not null)
                 foreach (var verdict in done.Verdicts)
-                    Console.WriteLine($"{verdict.Regime.Key()}: does DSPO beat DPO? {verdict.Answer}");
-            Console.WriteLine($"finished in {(DateTime.UtcNow - started).TotalMinutes:F1} min"
+                    CliOutput.Result($"{verdict.Regime.Key()}: does DSPO beat DPO? {verdict.Answer}");
+            CliOutput.Log($"finished in {(DateTime.UtcNow - started).TotalMinutes:F1} min"
                 + (done is null ? "" : $"; see {Path.Combine(dir, StudyLayout.StudyMarkdown)} and "
                     + $"{Path.Combine(dir, StudyLayout.ReportHtml)}"));
             return 0;

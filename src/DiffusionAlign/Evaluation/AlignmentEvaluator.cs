@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using DiffusionAlign.Data;
 using DiffusionAlign.Imaging;
 using DiffusionAlign.Pipelines;
@@ -83,7 +84,6 @@ public static class AlignmentEvaluator
             }
         }
 
-        var invariant = System.Globalization.CultureInfo.InvariantCulture;
         return new EvaluationResults
         {
             Models = scores,
@@ -109,25 +109,25 @@ public static class AlignmentEvaluator
                 ResolutionMethod = judgeResolution.Method,
             },
             JudgeDisagreements = JudgeDisagreements.Find(byReward, byJudge),
-            Settings = new Dictionary<string, string>
+            Settings = new Dictionary<string, JsonNode?>
             {
                 ["prompt_set"] = EvaluationPrompts.Name(plan.Set),
-                ["prompts"] = plan.Prompts.Count.ToString(invariant),
-                ["prompts_requested"] = plan.Requested.ToString(invariant),
-                ["seeds"] = config.Seeds.ToString(invariant),
-                ["samples_per_model"] = prompts.Count.ToString(invariant),
-                ["sampling_steps"] = config.EffectiveSampling.Steps.ToString(invariant),
-                ["guidance_scale"] = config.EffectiveSampling.GuidanceScale.ToString(invariant),
-                ["eta"] = config.EffectiveSampling.Eta.ToString(invariant),
-                ["seed"] = config.Seed.ToString(invariant),
-                ["elbo_draws"] = config.ElboDraws.ToString(invariant),
-                ["beta"] = config.Beta.ToString(invariant),
-                ["tau"] = config.Tau?.ToString(invariant) ?? "unknown",
+                ["prompts"] = plan.Prompts.Count,
+                ["prompts_requested"] = plan.Requested,
+                ["seeds"] = config.Seeds,
+                ["samples_per_model"] = prompts.Count,
+                ["sampling_steps"] = config.EffectiveSampling.Steps,
+                ["guidance_scale"] = config.EffectiveSampling.GuidanceScale,
+                ["eta"] = config.EffectiveSampling.Eta,
+                ["seed"] = config.Seed,
+                ["elbo_draws"] = config.ElboDraws,
+                ["beta"] = config.Beta,
+                ["tau"] = config.Tau,
                 ["interval"] = "95% Wilson score interval (t for means) and, as clustered_ci_*, a "
                     + ClusteredBootstrap.Describe(config.BootstrapResamples) + "; ties counted as half a win",
-                ["tie_tolerance"] = rewardResolution.Value.ToString("G6", invariant),
-                ["tie_tolerance_floor"] = RewardTieTolerance.ToString(invariant),
-                ["bootstrap_resamples"] = config.BootstrapResamples.ToString(invariant),
+                ["tie_tolerance"] = rewardResolution.Value,
+                ["tie_tolerance_floor"] = RewardTieTolerance,
+                ["bootstrap_resamples"] = config.BootstrapResamples,
             },
         };
     }
@@ -167,18 +167,17 @@ public static class AlignmentEvaluator
         var ranking = new Dictionary<string, double>();
         var implicitAcc = new Dictionary<string, double>();
         RankHeldOutPairs(models, baseline, heldOutPairs, config, ranking, implicitAcc, progress, cancel);
-        var invariant = System.Globalization.CultureInfo.InvariantCulture;
         return new EvaluationResults
         {
             RankingAccuracy = ranking,
             ImplicitRewardAccuracy = implicitAcc,
             HeldOutPairs = heldOutPairs.Count,
             Baseline = baseline,
-            Settings = new Dictionary<string, string>
+            Settings = new Dictionary<string, JsonNode?>
             {
-                ["seed"] = config.Seed.ToString(),
-                ["elbo_draws"] = config.ElboDraws.ToString(),
-                ["beta"] = config.Beta.ToString(invariant),
+                ["seed"] = config.Seed,
+                ["elbo_draws"] = config.ElboDraws,
+                ["beta"] = config.Beta,
                 ["rewards"] = "none: ranking accuracies only",
             },
         };

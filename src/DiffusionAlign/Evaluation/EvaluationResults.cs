@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace DiffusionAlign.Evaluation;
@@ -134,8 +135,12 @@ public sealed record EvaluationResults
     [JsonPropertyName("baseline")]
     public string Baseline { get; init; } = "";
 
+    /// <summary>
+    /// How the evaluation ran: numbers as JSON numbers, words as strings, null where unknown (files written before
+    /// numbers were typed hold strings; both read back).
+    /// </summary>
     [JsonPropertyName("settings")]
-    public Dictionary<string, string> Settings { get; init; } = new();
+    public Dictionary<string, JsonNode?> Settings { get; init; } = new();
 
     // Added later: null when read from an older file (or when not measured), and then not written.
 
@@ -162,6 +167,11 @@ public sealed record EvaluationResults
     [JsonPropertyName("judge")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public JudgeResults? Judge { get; init; }
+
+    /// <summary>Each model's folder, as the caller loaded it (null when the caller did not say).</summary>
+    [JsonPropertyName("model_folders")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Dictionary<string, string>? ModelFolders { get; init; }
 
     /// <summary>Comparisons the reward and the judge decide differently (empty when they agree on all).</summary>
     [JsonPropertyName("judge_disagreements")]

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using DiffusionAlign.Data;
 using DiffusionAlign.Data.Generation;
 using DiffusionAlign.Evaluation;
@@ -85,13 +86,14 @@ public static class ShapesAlignmentDemo
                 cancel);
             results = results with
             {
-                Settings = new Dictionary<string, string>(results.Settings)
+                Settings = new Dictionary<string, JsonNode?>(results.Settings)
                 {
-                    ["train_pairs"] = train.Pairs.Count.ToString(),
-                    ["label_agreement_train"] =
-                        train.Agreement.ToString("F3", System.Globalization.CultureInfo.InvariantCulture),
+                    ["train_pairs"] = train.Pairs.Count,
+                    ["label_agreement_train"] = Math.Round(train.Agreement, 3),
                     ["base_model"] = baseModelDir,
                 },
+                ModelFolders = models.Keys.ToDictionary(name => name,
+                    name => name == "base" ? baseModelDir : Path.Combine(outDir, "models", name)),
             };
             results.Save(Path.Combine(outDir, "results.json"));
 

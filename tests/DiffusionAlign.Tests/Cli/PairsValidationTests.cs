@@ -19,8 +19,8 @@ public sealed class PairsValidationTests
         var run = CliRunner.Run("align", "--method", "dpo", "--model", model, "--pairs", pairs,
             "--out", Path.Combine(dir.Path, "run"), "--steps", "4", "--batch", "2");
         Assert.True(run.Exit == 0, run.Err);
-        Assert.Contains("4 rows read, 2 pairs kept, 0 ties dropped, 2 bad rows skipped (2 unknown word)", run.Out);
-        Assert.Contains("DPO: 2 pairs", run.Out);
+        Assert.Contains("4 rows read, 2 pairs kept, 0 ties dropped, 2 bad rows skipped (2 unknown word)", run.Err);
+        Assert.Contains("DPO: 2 pairs", run.Err);
     }
 
     [Fact]
@@ -46,8 +46,8 @@ public sealed class PairsValidationTests
         var run = CliRunner.Run("eval", "--model", "base=" + model, "--baseline", "base", "--pairs", pairs,
             "--prompts", "2", "--seeds", "2", "--steps", "2", "--elbo-draws", "1", "--out", results);
         Assert.True(run.Exit == 0, run.Err);
-        Assert.Contains("held-out pairs:", run.Out);
-        Assert.Contains("3 rows read, 2 pairs kept, 0 ties dropped, 1 bad rows skipped (1 unknown word)", run.Out);
+        Assert.Contains("held-out pairs:", run.Err);
+        Assert.Contains("3 rows read, 2 pairs kept, 0 ties dropped, 1 bad rows skipped (1 unknown word)", run.Err);
         Assert.True(File.Exists(results));
     }
 }

@@ -73,7 +73,7 @@ public sealed class ParseErrorTests
         var align = CliRunner.Run("align", "--method", "Dspo", "--dspo-variant", "SDXL", "--precision", "FP32",
             "--model", model, "--pairs", pairs, "--out", Path.Combine(dir.Path, "run"), "--steps", "1", "--batch", "1");
         Assert.True(align.Exit == 0, align.Err);
-        Assert.Contains("DSPO: 2 pairs", align.Out);
+        Assert.Contains("DSPO: 2 pairs", align.Err);
         using (var trained = TextToImageModel.Load(Path.Combine(dir.Path, "run")))
         {
             var recipe = JsonDocument.Parse(trained.Config.Provenance["recipe"]).RootElement;

@@ -53,7 +53,7 @@ public sealed class RunFolderTests
         Assert.Equal(0, Align(model, pairs, run, 3).Exit);
         var resumed = Align(model, pairs, run, 3, "--resume");
         Assert.True(resumed.Exit == 0, resumed.Err);
-        Assert.Contains("after 3 steps", resumed.Out);
+        Assert.Contains("after 3 steps", resumed.Err);
         Assert.Equal(3, File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Length);
     }
 

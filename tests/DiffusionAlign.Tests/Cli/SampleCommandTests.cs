@@ -63,7 +63,7 @@ public sealed class SampleCommandTests
 
         var unconditional = CliRunner.Run([.. common, "--unconditional"]);
         Assert.True(unconditional.Exit == 0, unconditional.Err);
-        Assert.Contains("1 unconditional samples", unconditional.Out);
+        Assert.Contains("1 unconditional samples", unconditional.Err);
         Assert.True(File.Exists(path));
 
         var both = CliRunner.Run([.. common, "--unconditional", "--prompt", CliInputs.GoodPrompt]);

@@ -52,7 +52,7 @@ public sealed class SignalStopTests : IDisposable
             $"exit code {child.ExitCode}, expected {CommandRunner.Cancelled}:\n{child.Stdout}\n{child.Stderr}");
         Assert.Contains("cancelled", child.Stderr, StringComparison.Ordinal);
         // The pairs stage finished before the signal and stays for the next run; the study did not.
-        Assert.True(File.Exists(Path.Combine(outDir, "stages", "pairs.json")), child.Stdout);
+        Assert.True(File.Exists(Path.Combine(outDir, "stages", "pairs.json")), child.Stderr);
         Assert.False(File.Exists(Path.Combine(outDir, "study.json")), "a stopped study wrote study.json");
     }
 
@@ -78,11 +78,11 @@ public sealed class SignalStopTests : IDisposable
             var started = Stopwatch.StartNew();
             // A progress line is printed after a finished batch, so the signal lands while sampling, not while
             // LibTorch loads (before the handler is registered, when SIGTERM would end the process outright).
-            while (!child.Stdout.Contains(progressPrefix, StringComparison.Ordinal))
+            while (!child.Stderr.Contains(progressPrefix, StringComparison.Ordinal)) // progress is on stderr
             {
                 Assert.False(child.HasExited, $"dalign exited before sampling:\n{child.Stdout}\n{child.Stderr}");
                 Assert.True(started.Elapsed < StartWithin,
-                    $"no '{progressPrefix}' progress line within {StartWithin.TotalSeconds} s:\n{child.Stdout}");
+                    $"no '{progressPrefix}' progress line within {StartWithin.TotalSeconds} s:\n{child.Stderr}");
                 Thread.Sleep(20);
             }
 

@@ -58,11 +58,11 @@ public sealed class LatentPairCacheTests
         var made = CliRunner.Run("cache-latents", "--model", TinySd, "--pairs", Shard, "--out", cacheDir,
             "--max-pairs", "10");
         Assert.True(made.Exit == 0, made.Err);
-        Assert.Contains("wrote 10 pairs", made.Out);
+        Assert.Contains("wrote 10 pairs", made.Err);
         var run = CliRunner.Run("align", "--method", "dspo", "--model", TinySd, "--pairs", cacheDir, "--steps", "2",
             "--batch", "2", "--lora-rank", "2", "--out", Path.Combine(dir.Path, "run"));
         Assert.True(run.Exit == 0, run.Err);
-        Assert.Contains("latent cache", run.Out);
+        Assert.Contains("latent cache", run.Err);
 
         // Flips need the mirrored latents, which this cache does not hold.
         var flips = CliRunner.Run("align", "--method", "dspo", "--model", TinySd, "--pairs", cacheDir, "--steps",

@@ -98,7 +98,7 @@ public sealed class AlignmentEvaluatorTests
         Assert.NotEqual(results.Models["base"].MeanReward, results.Models["nudged"].MeanReward);
         Assert.Equal(30, win.N);
         Assert.Equal((15, 2), (win.Prompts, win.Seeds));
-        Assert.Equal(("15", "20"), (results.Settings["prompts"], results.Settings["prompts_requested"]));
+        Assert.Equal((15, 20), ((int)results.Settings["prompts"]!, (int)results.Settings["prompts_requested"]!));
         Assert.True(win.Ties == 30, $"{win.Wins} wins, {win.Ties} ties, {win.Losses} losses at resolution "
             + $"{results.RewardResolution}");
         Assert.InRange(0.5, win.ClusteredCiLow!.Value, win.ClusteredCiHigh!.Value);

@@ -14,7 +14,7 @@ public sealed class ReportCommandTests
         var run = CliRunner.Run("report", "--run", FakeRuns.Demo(dir.Path), "--run", FakeRuns.AlignRun(dir.Path),
             "--out", page);
         Assert.True(run.Exit == 0, run.Err);
-        Assert.Contains($"wrote {page}", run.Out);
+        Assert.Contains($"wrote {page}", run.Err);
         Assert.Contains("align-dpo", File.ReadAllText(page));
     }
 

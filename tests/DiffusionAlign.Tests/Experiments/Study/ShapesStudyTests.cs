@@ -165,6 +165,20 @@ public sealed class ShapesStudyTests(StudyFixture study) : IClassFixture<StudyFi
         Assert.Contains("seed", error.Message);
     }
 
+    [Fact]
+    public void The_json_summary_holds_each_regimes_answer_and_the_test_table()
+    {
+        var json = JsonNode.Parse(StudySummary.From(study.Report, study.Out).ToJson())!;
+        var config = StudyFixture.Config;
+        Assert.Equal(config.Regimes.Length, json["verdicts"]!.AsArray().Count);
+        Assert.Equal("on-policy", (string?)json["verdicts"]![0]!["regime"]);
+        Assert.Equal(config.Regimes.Length * Families, json["test"]!.AsArray().Count);
+        var row = json["test"]![0]!;
+        Assert.Equal(config.Replicates, (int)row["seeds"]!);
+        Assert.InRange((double)row["win_rate"]!["rate"]!, 0, 1);
+        Assert.Contains(StudyLayout.StudyJson, json["files"]!.AsArray().Select(f => (string?)f));
+    }
+
     /// <summary>The test stage's figures, without timings.</summary>
     private static string Tables(StudyReport report) => System.Text.Json.JsonSerializer.Serialize(new
     {
