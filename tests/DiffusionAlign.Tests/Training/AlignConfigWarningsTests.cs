@@ -137,6 +137,7 @@ public sealed class AlignConfigWarningsTests
         var config = new AlignConfig { BatchSize = 4, GradAccum = 3 };
         Assert.Equal("BatchSize × GradAccum = 12 pairs per step is more than the 10 pairs of the data: every step "
             + "uses some pairs twice", Assert.Single(AlignConfigWarnings.CheckData(config, 10)).ToString());
+        Assert.Single(AlignConfigWarnings.CheckData(config, 11));
         Assert.Empty(AlignConfigWarnings.CheckData(config, 12));
     }
 }
