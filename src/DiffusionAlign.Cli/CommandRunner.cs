@@ -33,6 +33,18 @@ public static class CommandRunner
         ["Beta"] = "--beta",
         ["DspoMarginBeta"] = "--dspo-margin-beta",
         ["WarmupSteps"] = "--warmup",
+        ["Method"] = "--method",
+        ["LrScheduler"] = "--lr-scheduler",
+        ["LrNumCycles"] = "--lr-num-cycles",
+        ["LrPower"] = "--lr-power",
+        ["LearningRatePerPair"] = "--lr",
+        ["GradClipNorm"] = "--max-grad-norm",
+        ["AdamBeta1"] = "--adam-beta1",
+        ["AdamBeta2"] = "--adam-beta2",
+        ["AdamEpsilon"] = "--adam-epsilon",
+        ["WeightDecay"] = "--adam-weight-decay",
+        ["CheckpointsTotalLimit"] = "--checkpoints-total-limit",
+        ["DspoVariant"] = "--dspo-variant",
         ["LogEvery"] = "--log-every",
         ["CheckpointEvery"] = "--checkpoint-every",
         ["MaxPairs"] = "--max-pairs",
@@ -51,6 +63,9 @@ public static class CommandRunner
         ["Eta"] = "--eta",
     };
 
+    /// <summary>The flag that sets the config property <paramref name="setting"/> (its own name if none).</summary>
+    public static string FlagFor(string setting) => Flags.TryGetValue(setting, out var flag) ? flag : setting;
+
     /// <summary>
     /// Runs <paramref name="body"/>. For a training command, <paramref name="checkpointDir"/> is where its
     /// checkpoint goes, so a Ctrl+C can say whether anything was kept to resume from.
@@ -63,13 +78,11 @@ public static class CommandRunner
         }
         catch (InvalidSettingException e)
         {
-            string name = Flags.TryGetValue(e.Setting, out var flag) ? flag : e.Setting;
-            return Fail($"{name} {e.Problem}", e);
+            return Fail($"{FlagFor(e.Setting)} {e.Problem}", e);
         }
         catch (SettingsMismatchException e)
         {
-            var flags = e.Differences.Select(d =>
-                $"{(Flags.TryGetValue(d.Setting, out var flag) ? flag : d.Setting)} {d.Saved} (now {d.Given})");
+            var flags = e.Differences.Select(d => $"{FlagFor(d.Setting)} {d.Saved} (now {d.Given})");
             return Fail($"the checkpoint in {e.Checkpoint} was made with other settings: {string.Join(", ", flags)}; "
                 + "resume with the same flags, or start in a new --out", e);
         }

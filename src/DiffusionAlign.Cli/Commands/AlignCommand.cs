@@ -32,22 +32,94 @@ public static class AlignCommand
                 + "metrics.jsonl, checkpoint/",
             Required = true,
         };
-        // The next five default per method (AlignConfig.DefaultsFor), so they are left unset here.
-        var steps = new Option<int?>("--steps") { Description = "Optimizer steps" };
-        var batch = new Option<int?>("--batch") { Description = "Pairs per micro-batch" };
+        // Recipe options have no parser default: an absent one takes the method's (AlignConfig.DefaultsFor), which
+        // is also where help reads it from.
+        var steps = new Option<int?>("--steps")
+        {
+            Description = "Optimizer steps " + RecipeDefaults.Describe(nameof(AlignConfig.Steps), c => c.Steps),
+        };
+        var batch = new Option<int?>("--batch")
+        {
+            Description = "Pairs per micro-batch "
+                + RecipeDefaults.Describe(nameof(AlignConfig.BatchSize), c => c.BatchSize),
+        };
         var accum = new Option<int?>("--grad-accum")
         {
-            Description = "Micro-batches per optimizer step (effective batch = batch × grad-accum)",
+            Description = "Micro-batches per optimizer step (effective batch = batch × grad-accum) "
+                + RecipeDefaults.Describe(nameof(AlignConfig.GradAccum), c => c.GradAccum),
         };
-        var lr = new Option<double?>("--lr") { Description = "Peak learning rate (AdamW)" };
-        var beta = new Option<double?>("--beta") { Description = "β (DPO: KL strength; DSPO: score-shift scale)" };
-        var warmup = new Option<int?>("--warmup") { Description = "Linear warm-up steps" };
+        var lr = new Option<double?>("--lr")
+        {
+            Description = "Peak learning rate (AdamW); with --scale-lr, per pair of the effective batch "
+                + RecipeDefaults.Describe(nameof(AlignConfig.LearningRate), c => c.LearningRate),
+        };
+        var scaleLr = new Option<bool>("--scale-lr")
+        {
+            Description = "Multiply --lr by batch × grad-accum, as diffusers' --scale_lr and the papers' recipes "
+                + "(1e-8 per pair × 2048 pairs = 2.048e-5); the run records the scaled rate [default: off]",
+        };
+        var beta = new Option<double?>("--beta")
+        {
+            Description = "β (DPO: KL strength; DSPO: score-shift scale) "
+                + RecipeDefaults.Describe(nameof(AlignConfig.Beta), c => c.Beta),
+        };
+        var scheduler = CommonOptions.Choice("--lr-scheduler",
+            "Learning-rate schedule, as diffusers' get_scheduler: "
+            + $"{string.Join(", ", LearningRateSchedulerWords.All)}; "
+            + "all but constant warm up linearly, then stay (constant_with_warmup) or decay to 0 at the last step "
+            + "(polynomial: to 1e-7) "
+            + RecipeDefaults.Describe(nameof(AlignConfig.LrScheduler),
+                c => LearningRateSchedulerWords.ToWord(c.LrScheduler)),
+            [.. LearningRateSchedulerWords.All]);
+        scheduler.HelpName = "schedule"; // the values are in the description; listed here they widen every line
+        var warmup = new Option<int?>("--warmup")
+        {
+            Description = "Linear warm-up steps (diffusers' --lr_warmup_steps) "
+                + RecipeDefaults.Describe(nameof(AlignConfig.WarmupSteps), c => c.WarmupSteps,
+                    "0 with --lr-scheduler constant"),
+        };
+        var numCycles = new Option<int?>("--lr-num-cycles")
+        {
+            Description = "Hard restarts of cosine_with_restarts "
+                + RecipeDefaults.Describe(nameof(AlignConfig.LrNumCycles), c => c.LrNumCycles),
+        };
+        var power = new Option<double?>("--lr-power")
+        {
+            Description = "Power of the polynomial schedule, which ends at 1e-7 "
+                + RecipeDefaults.Describe(nameof(AlignConfig.LrPower), c => c.LrPower),
+        };
+        var maxGradNorm = new Option<double?>("--max-grad-norm")
+        {
+            Description = "Clip the gradients' joint 2-norm to this "
+                + RecipeDefaults.Describe(nameof(AlignConfig.GradClipNorm), c => c.GradClipNorm),
+        };
+        var adamBeta1 = new Option<double?>("--adam-beta1")
+        {
+            Description = "AdamW β1 " + RecipeDefaults.Describe(nameof(AlignConfig.AdamBeta1), c => c.AdamBeta1),
+        };
+        var adamBeta2 = new Option<double?>("--adam-beta2")
+        {
+            Description = "AdamW β2 " + RecipeDefaults.Describe(nameof(AlignConfig.AdamBeta2), c => c.AdamBeta2),
+        };
+        var weightDecay = new Option<double?>("--adam-weight-decay")
+        {
+            Description = "AdamW decoupled weight decay "
+                + RecipeDefaults.Describe(nameof(AlignConfig.WeightDecay), c => c.WeightDecay),
+        };
+        var adamEpsilon = new Option<double?>("--adam-epsilon")
+        {
+            Description = "AdamW ε " + RecipeDefaults.Describe(nameof(AlignConfig.AdamEpsilon), c => c.AdamEpsilon),
+        };
         var variant = CommonOptions.Choice("--dspo-variant",
-            "DSPO form: sd15 (the paper's score matching) or sdxl (the authors' SDXL branch)", "sd15", "sdxl");
-        variant.DefaultValueFactory = _ => defaults.DspoVariant == DspoVariant.Sdxl ? "sdxl" : "sd15";
+            "DSPO form: sd15 (the paper's score matching) or sdxl (the authors' SDXL branch) "
+            + RecipeDefaults.Describe(nameof(AlignConfig.DspoVariant),
+                c => c.DspoVariant == DspoVariant.Sdxl ? "sdxl" : "sd15"),
+            "sd15", "sdxl");
         var marginBeta = new Option<double?>("--dspo-margin-beta")
         {
-            Description = "Scale of DSPO's margin u when it should differ from β (default: β, as the authors' code)",
+            Description = "Scale of DSPO's margin u when it should differ from β "
+                + RecipeDefaults.Describe(nameof(AlignConfig.DspoMarginBeta),
+                    c => c.DspoMarginBeta ?? (object)"β, as the authors' code"),
         };
         var logEvery = new Option<int>("--log-every")
         {
@@ -58,28 +130,39 @@ public static class AlignCommand
             Description = "Save a resumable checkpoint every k steps",
             DefaultValueFactory = _ => defaults.CheckpointEvery,
         };
-        var maxPairs = new Option<int?>("--max-pairs") { Description = "Use at most this many pairs" };
+        var checkpointsLimit = new Option<int?>("--checkpoints-total-limit")
+        {
+            HelpName = "k",
+            Description = "Keep only the newest k checkpoints "
+                + RecipeDefaults.Describe(nameof(AlignConfig.CheckpointsTotalLimit), c => c.CheckpointsTotalLimit),
+        };
+        var maxPairs = new Option<int?>("--max-pairs")
+        {
+            Description = "Use at most this many pairs [default: all]",
+        };
         var loraRank = new Option<int?>("--lora-rank")
         {
             Description = "Train LoRA adapters of this rank on the UNet's attention projections instead of the "
-                + "whole UNet (the reference is then the base model with the adapters off)",
+                + "whole UNet (the reference is then the base model with the adapters off) "
+                + "[default: none, the whole UNet trains]",
         };
-        var loraAlpha = new Option<double?>("--lora-alpha") { Description = "LoRA alpha (default: the rank)" };
+        var loraAlpha = new Option<double?>("--lora-alpha") { Description = "LoRA alpha [default: the rank]" };
         var loraDropout = new Option<double>("--lora-dropout")
         {
             Description = "Dropout on the adapters' input", DefaultValueFactory = _ => 0.0,
         };
         var loraText = new Option<bool>("--lora-text-encoder")
         {
-            Description = "Also put adapters on the text encoder's attention (q/k/v/out projections)",
+            Description = "Also put adapters on the text encoder's attention (q/k/v/out projections) [default: off]",
         };
         var resolution = new Option<int?>("--resolution")
         {
-            Description = "Training image side in pixels (default: the model's native size)",
+            Description = "Training image side in pixels [default: the model's native size]",
         };
         var randomFlip = new Option<bool>("--random-flip")
         {
-            Description = "Flip both images of a pair horizontally with probability 1/2 (the papers' recipe)",
+            Description = "Flip both images of a pair horizontally with probability 1/2 (the papers' recipe) "
+                + "[default: off]",
         };
         var promptDropout = new Option<double>("--prompt-dropout")
         {
@@ -91,10 +174,12 @@ public static class AlignCommand
         precision.DefaultValueFactory = _ => "fp32";
         var checkpointing = new Option<bool>("--gradient-checkpointing")
         {
-            Description = "Recompute UNet block activations in backward: less memory, more compute",
+            Description = "Recompute UNet block activations in backward: less memory, more compute [default: off]",
         };
         var resume = CommonOptions.Resume();
+        resume.Description += " [default: off]";
         var overwrite = CommonOptions.Overwrite();
+        overwrite.Description += " [default: off]";
         var seed = CommonOptions.Seed(defaults.Seed);
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
@@ -103,9 +188,11 @@ public static class AlignCommand
             "Align a model with preference pairs (DSPO, Diffusion-DPO or SFT on winners)");
         foreach (var o in new Option[]
                  {
-                     method, model, pairs, outDir, steps, batch, accum, lr, beta, warmup, variant, marginBeta, logEvery,
-                     checkpointEvery, maxPairs, loraRank, loraAlpha, loraDropout, loraText, resolution, randomFlip,
-                     promptDropout, precision, checkpointing, resume, overwrite, seed, device, threads,
+                     method, model, pairs, outDir, steps, batch, accum, lr, scaleLr, beta, scheduler, warmup,
+                     numCycles, power, maxGradNorm, adamBeta1, adamBeta2, weightDecay, adamEpsilon, variant,
+                     marginBeta, logEvery, checkpointEvery, checkpointsLimit, maxPairs, loraRank, loraAlpha,
+                     loraDropout, loraText, resolution, randomFlip, promptDropout, precision, checkpointing, resume,
+                     overwrite, seed, device, threads,
                  })
             command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
@@ -119,6 +206,9 @@ public static class AlignCommand
                 _ => AlignMethod.Dspo,
             };
             var recipe = AlignConfig.DefaultsFor(m);
+            var lrScheduler = result.GetValue(scheduler) is string word
+                ? LearningRateSchedulerWords.Parse(word)
+                : recipe.LrScheduler;
             var config = recipe with
             {
                 Steps = result.GetValue(steps) ?? recipe.Steps,
@@ -126,11 +216,27 @@ public static class AlignCommand
                 GradAccum = result.GetValue(accum) ?? recipe.GradAccum,
                 LearningRate = result.GetValue(lr) ?? recipe.LearningRate,
                 Beta = result.GetValue(beta) ?? recipe.Beta,
-                WarmupSteps = result.GetValue(warmup) ?? recipe.WarmupSteps,
+                LrScheduler = lrScheduler,
+                // diffusers' constant schedule takes no warm-up: record none unless one was asked for.
+                WarmupSteps = result.GetValue(warmup)
+                    ?? (lrScheduler == LearningRateScheduler.Constant ? 0 : recipe.WarmupSteps),
+                LrNumCycles = result.GetValue(numCycles) ?? recipe.LrNumCycles,
+                LrPower = result.GetValue(power) ?? recipe.LrPower,
+                GradClipNorm = result.GetValue(maxGradNorm) ?? recipe.GradClipNorm,
+                AdamBeta1 = result.GetValue(adamBeta1) ?? recipe.AdamBeta1,
+                AdamBeta2 = result.GetValue(adamBeta2) ?? recipe.AdamBeta2,
+                WeightDecay = result.GetValue(weightDecay) ?? recipe.WeightDecay,
+                AdamEpsilon = result.GetValue(adamEpsilon) ?? recipe.AdamEpsilon,
                 LogEvery = result.GetValue(logEvery),
                 CheckpointEvery = result.GetValue(checkpointEvery),
+                CheckpointsTotalLimit = result.GetValue(checkpointsLimit) ?? recipe.CheckpointsTotalLimit,
                 Seed = result.GetValue(seed),
-                DspoVariant = result.GetValue(variant) == "sdxl" ? DspoVariant.Sdxl : DspoVariant.ScoreMatching,
+                DspoVariant = result.GetValue(variant) switch
+                {
+                    "sdxl" => DspoVariant.Sdxl,
+                    "sd15" => DspoVariant.ScoreMatching,
+                    _ => recipe.DspoVariant,
+                },
                 DspoMarginBeta = result.GetValue(marginBeta),
                 Lora = result.GetValue(loraRank) is int rank
                     ? new LoraConfig
@@ -144,12 +250,23 @@ public static class AlignCommand
                 RandomFlip = result.GetValue(randomFlip),
                 PromptDropout = result.GetValue(promptDropout),
             };
+            if (result.GetValue(scaleLr)) config = config.WithScaledLearningRate();
             if (config.Lora is null
                 && (result.GetValue(loraAlpha) is not null || result.GetValue(loraText)
                     || result.GetValue(loraDropout) != 0))
                 throw new DiffusionAlignException(
                     "--lora-alpha, --lora-dropout and --lora-text-encoder need --lora-rank");
             config.Validate();
+            // The settings typed on the command line: one the method or schedule does not read is worth a warning.
+            var given = new (Option Option, string Setting)[]
+                {
+                    (beta, nameof(AlignConfig.Beta)), (variant, nameof(AlignConfig.DspoVariant)),
+                    (marginBeta, nameof(AlignConfig.DspoMarginBeta)), (numCycles, nameof(AlignConfig.LrNumCycles)),
+                    (power, nameof(AlignConfig.LrPower)),
+                }
+                .Where(o => result.GetResult(o.Option) is { Implicit: false })
+                .Select(o => o.Setting).ToList();
+            Warn(AlignConfigWarnings.Check(config, given));
             // Checked here too, not only by the loader, so it fails before the model loads.
             InvalidSettingException.Check(result.GetValue(maxPairs) is null or >= 1, "MaxPairs",
                 $"must be at least 1, got {result.GetValue(maxPairs)}");
@@ -184,10 +301,12 @@ public static class AlignCommand
                 CliOutput.Log($"data: {report}");
             }
             int count = cache?.Count ?? dataset!.Count;
+            Warn(AlignConfigWarnings.CheckData(config, count));
             string kind = cache is null ? "" : " (latent cache)";
             CliOutput.Log($"{m.ToString().ToUpperInvariant()}: {count} pairs{kind}, "
-                + $"{config.Steps} steps × {config.EffectiveBatch} pairs, β={config.Beta}, lr={config.LearningRate}, "
-                + $"seed {config.Seed}");
+                + $"{config.Steps} steps × {config.EffectiveBatch} pairs, β={config.Beta}, lr={config.LearningRate}"
+                + (config.LearningRatePerPair is { } perPair ? $" ({perPair} per pair)" : "")
+                + $" ({LearningRateSchedulerWords.ToWord(config.LrScheduler)}), seed {config.Seed}");
             run.ClearPreviousRun();
             var cancel = CommandRunner.CancelOnCtrlC();
             int done = 0;
@@ -227,6 +346,12 @@ public static class AlignCommand
             return 0;
         }, Path.Combine(result.GetValue(outDir)!, RunFolder.CheckpointFolderName)));
         return command;
+    }
+
+    /// <summary>One line per warning on stderr, each setting named by its flag; the run goes on.</summary>
+    private static void Warn(IEnumerable<AlignConfigWarning> warnings)
+    {
+        foreach (var w in warnings) Console.Error.WriteLine($"dalign: warning: {w.Format(CommandRunner.FlagFor)}");
     }
 
     private static string Status(TrainingStepReport r)

@@ -29,7 +29,7 @@ public static class CommonOptions
     /// <summary>A global flag: user errors also print their stack trace.</summary>
     public static Option<bool> Verbose() => new(VerboseName)
     {
-        Description = "Print the stack trace of an error too", Recursive = true,
+        Description = "Print the stack trace of an error too [default: off]", Recursive = true,
     };
 
     /// <summary>

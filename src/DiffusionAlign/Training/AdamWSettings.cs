@@ -5,8 +5,12 @@ namespace DiffusionAlign.Training;
 /// <c>torch.optim.AdamW</c> names them: lr, betas, eps, weight_decay.
 /// </summary>
 public sealed record AdamWSettings(
-    double LearningRate, double Beta1 = 0.9, double Beta2 = 0.999, double Epsilon = 1e-8, double WeightDecay = 0.0)
+    double LearningRate, double Beta1 = AdamWSettings.DefaultBeta1, double Beta2 = AdamWSettings.DefaultBeta2,
+    double Epsilon = AdamWSettings.DefaultEpsilon, double WeightDecay = 0.0)
 {
+    /// <summary>torch's defaults, and diffusers' scripts' (<c>--adam_beta1/2</c>, <c>--adam_epsilon</c>).</summary>
+    public const double DefaultBeta1 = 0.9, DefaultBeta2 = 0.999, DefaultEpsilon = 1e-8;
+
     /// <exception cref="DiffusionAlignException">A setting outside its range.</exception>
     public void Validate()
     {

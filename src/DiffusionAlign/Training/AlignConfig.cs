@@ -1,3 +1,4 @@
+using System.Globalization;
 using DiffusionAlign.Models.Lora;
 using DiffusionAlign.Objectives;
 
@@ -31,7 +32,28 @@ public sealed record AlignConfig
     /// </summary>
     public double Beta { get; init; } = DspoLoss.DefaultBeta;
 
+    /// <summary>
+    /// Steps of linear warm-up to <see cref="LearningRate"/> (none with <see cref="LearningRateScheduler.Constant"/>).
+    /// </summary>
     public int WarmupSteps { get; init; } = 20;
+
+    /// <summary>
+    /// The learning-rate schedule, as diffusers names it; constant after warm-up is what Diffusion-DPO and DSPO
+    /// published.
+    /// </summary>
+    public LearningRateScheduler LrScheduler { get; init; } = LearningRateScheduler.ConstantWithWarmup;
+
+    /// <summary>Hard restarts of <see cref="LearningRateScheduler.CosineWithRestarts"/> (lr_num_cycles).</summary>
+    public int LrNumCycles { get; init; } = 1;
+
+    /// <summary>Exponent of <see cref="LearningRateScheduler.Polynomial"/> (diffusers' lr_power).</summary>
+    public double LrPower { get; init; } = 1.0;
+
+    /// <summary>
+    /// The learning rate per pair when <see cref="LearningRate"/> was scaled by the effective batch (diffusers'
+    /// <c>--scale_lr</c>, see <see cref="WithScaledLearningRate"/>); null when it was given as it is.
+    /// </summary>
+    public double? LearningRatePerPair { get; init; }
 
     /// <summary>
     /// Which DSPO form (ignored by other methods): the paper's SD1.5 score matching, or the authors' SDXL
@@ -42,8 +64,16 @@ public sealed record AlignConfig
     /// <summary>Scale of DSPO's margin u when it should differ from β; null = β, as the authors' code has it.</summary>
     public double? DspoMarginBeta { get; init; }
 
+    /// <summary>AdamW's decoupled weight decay (diffusers' adam_weight_decay).</summary>
     public double WeightDecay { get; init; } = 1e-2;
 
+    public double AdamBeta1 { get; init; } = AdamWSettings.DefaultBeta1;
+
+    public double AdamBeta2 { get; init; } = AdamWSettings.DefaultBeta2;
+
+    public double AdamEpsilon { get; init; } = AdamWSettings.DefaultEpsilon;
+
+    /// <summary>Largest joint 2-norm of the gradients; larger are scaled down (diffusers' max_grad_norm).</summary>
     public double GradClipNorm { get; init; } = 1.0;
 
     /// <summary>Share of prompts replaced by the empty prompt (Diffusion-DPO uses 20% on Pick-a-Pic).</summary>
@@ -104,8 +134,34 @@ public sealed record AlignConfig
     public IPreferenceObjective CreateObjective() =>
         PreferenceObjectives.Create(Method, Beta, DspoVariant, DspoMarginBeta);
 
-    /// <summary>The trainer's AdamW: the run's peak learning rate and weight decay, torch's betas and ε.</summary>
-    public AdamWSettings OptimizerSettings() => new(LearningRate, WeightDecay: WeightDecay);
+    /// <summary>The trainer's AdamW: the run's peak learning rate, betas, ε and weight decay.</summary>
+    public AdamWSettings OptimizerSettings() => new(LearningRate, AdamBeta1, AdamBeta2, AdamEpsilon, WeightDecay);
+
+    /// <summary>The learning rate of each step.</summary>
+    public LearningRateSchedule Schedule() =>
+        LearningRateSchedule.For(LrScheduler, LearningRate, WarmupSteps, Steps, LrNumCycles, LrPower);
+
+    /// <summary>
+    /// The recipe with <see cref="LearningRate"/> read as a rate per pair and multiplied by the effective batch
+    /// (batch × grad-accum), as diffusers' <c>--scale_lr</c> does and the papers state theirs (1e-8 × 2048); the
+    /// rate per pair is kept in <see cref="LearningRatePerPair"/>.
+    /// </summary>
+    public AlignConfig WithScaledLearningRate()
+    {
+        double perPair = LearningRatePerPair ?? LearningRate;
+        return this with { LearningRatePerPair = perPair, LearningRate = perPair * EffectiveBatch };
+    }
+
+    /// <summary>
+    /// Whether <paramref name="method"/> reads the setting named <paramref name="setting"/> (a property name):
+    /// SFT has no β, and only DSPO has the DSPO settings; every other setting applies to every method.
+    /// </summary>
+    public static bool Uses(AlignMethod method, string setting) => setting switch
+    {
+        nameof(Beta) => method != AlignMethod.Sft,
+        nameof(DspoVariant) or nameof(DspoMarginBeta) => method == AlignMethod.Dspo,
+        _ => true,
+    };
 
     /// <exception cref="InvalidSettingException">A setting outside its range, named by its property.</exception>
     public void Validate()
@@ -113,13 +169,45 @@ public sealed record AlignConfig
         InvalidSettingException.Check(Steps >= 1, nameof(Steps), $"must be at least 1, got {Steps}");
         InvalidSettingException.Check(BatchSize >= 1, nameof(BatchSize), $"must be at least 1, got {BatchSize}");
         InvalidSettingException.Check(GradAccum >= 1, nameof(GradAccum), $"must be at least 1, got {GradAccum}");
-        InvalidSettingException.Check(LearningRate > 0, nameof(LearningRate), $"must be positive, got {LearningRate}");
+        // Before the scaled rate: a user who typed --lr -1 --scale-lr is told about -1, not -1 × the batch.
+        InvalidSettingException.Check(LearningRatePerPair is null or > 0, nameof(LearningRatePerPair),
+            $"must be positive, got {LearningRatePerPair}");
+        InvalidSettingException.Check(LearningRate > 0 && !double.IsInfinity(LearningRate), nameof(LearningRate),
+            $"must be positive and finite, got {LearningRate}");
         InvalidSettingException.Check(Beta > 0 && !double.IsInfinity(Beta), nameof(Beta),
             $"must be positive and finite, got {Beta}");
         InvalidSettingException.Check(
             DspoMarginBeta is null || (DspoMarginBeta > 0 && !double.IsInfinity(DspoMarginBeta.Value)),
             nameof(DspoMarginBeta), $"must be positive and finite, got {DspoMarginBeta}");
         InvalidSettingException.Check(WarmupSteps >= 0, nameof(WarmupSteps), $"must be >= 0, got {WarmupSteps}");
+        InvalidSettingException.Check(Enum.IsDefined(LrScheduler), nameof(LrScheduler),
+            $"must be one of {string.Join(", ", LearningRateSchedulerWords.All)}, got {LrScheduler}");
+        InvalidSettingException.Check(LrNumCycles >= 1, nameof(LrNumCycles), $"must be at least 1, got {LrNumCycles}");
+        InvalidSettingException.Check(LrPower > 0 && !double.IsInfinity(LrPower), nameof(LrPower),
+            $"must be positive and finite, got {LrPower}");
+        // diffusers refuses the same: the polynomial schedule would rise towards its end rate.
+        InvalidSettingException.Check(
+            LrScheduler != LearningRateScheduler.Polynomial
+                || LearningRate > LearningRateSchedule.DefaultEndLearningRate,
+            nameof(LearningRate), "must be above the polynomial schedule's end rate "
+                + LearningRateSchedule.DefaultEndLearningRate.ToString("0e0", CultureInfo.InvariantCulture)
+                + $", got {LearningRate}");
+        // A recipe scaled and then given another batch would train at a rate that matches neither.
+        InvalidSettingException.Check(
+            LearningRatePerPair is not { } perPair
+                || Math.Abs(perPair * EffectiveBatch - LearningRate) <= 1e-12 * LearningRate,
+            nameof(LearningRate), $"is {LearningRate}, not the rate per pair {LearningRatePerPair} × the effective "
+                + $"batch {EffectiveBatch}: scale the learning rate after setting the batch");
+        InvalidSettingException.Check(WeightDecay >= 0 && !double.IsInfinity(WeightDecay), nameof(WeightDecay),
+            $"must be >= 0 and finite, got {WeightDecay}");
+        InvalidSettingException.Check(AdamBeta1 is >= 0 and < 1, nameof(AdamBeta1),
+            $"must be in [0, 1), got {AdamBeta1}");
+        InvalidSettingException.Check(AdamBeta2 is >= 0 and < 1, nameof(AdamBeta2),
+            $"must be in [0, 1), got {AdamBeta2}");
+        InvalidSettingException.Check(AdamEpsilon >= 0 && !double.IsInfinity(AdamEpsilon), nameof(AdamEpsilon),
+            $"must be >= 0 and finite, got {AdamEpsilon}");
+        // +∞ is allowed: no clipping, as torch's clip_grad_norm_ with an infinite max_norm.
+        InvalidSettingException.Check(GradClipNorm > 0, nameof(GradClipNorm), $"must be positive, got {GradClipNorm}");
         InvalidSettingException.Check(PromptDropout is >= 0 and <= 1, nameof(PromptDropout),
             $"must be in [0, 1], got {PromptDropout}");
         Lora?.Validate();

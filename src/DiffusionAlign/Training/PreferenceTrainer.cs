@@ -66,7 +66,7 @@ public static class PreferenceTrainer
         copy?.Freeze();
         var reference = objective.NeedsReference ? copy ?? policy : null;
         using var optimizer = new FlatAdamW(policy.TrainableParameters(), config.OptimizerSettings());
-        var schedule = new LearningRateSchedule(config.LearningRate, config.WarmupSteps, config.Steps);
+        var schedule = config.Schedule();
         var batches = new PairBatchSchedule(pairCount, config.BatchSize, config.Seed);
         if (resume && !TrainingCheckpoint.Exists(checkpointDir))
             throw new DiffusionAlignException($"nothing to resume in {checkpointDir}: it holds no checkpoint");
@@ -178,11 +178,16 @@ public static class PreferenceTrainer
 
     /// <summary>
     /// The settings that must match for a resume: everything but how often to log, save or stop, how many
-    /// checkpoints to keep, and the number of steps (a run may be extended; the learning rate after warm-up
-    /// is constant, so earlier steps do not depend on it).
+    /// checkpoints to keep, and how the peak learning rate was given (only its value matters). The number of
+    /// steps must match only when the schedule decays towards the last step; with a constant rate after warm-up
+    /// earlier steps do not depend on it, so such a run may be extended.
     /// </summary>
     private static AlignConfig Comparable(AlignConfig c) =>
-        c with { StopAfter = null, LogEvery = 1, CheckpointEvery = 1, CheckpointsTotalLimit = 1, Steps = 1 };
+        c with
+        {
+            StopAfter = null, LogEvery = 1, CheckpointEvery = 1, CheckpointsTotalLimit = 1,
+            Steps = c.Schedule().DependsOnTotalSteps ? c.Steps : 1, LearningRatePerPair = null,
+        };
 
     /// <summary>The settings whose values differ, compared as JSON (records compare lists by reference).</summary>
     private static List<SettingsMismatchException.Difference> Differences(AlignConfig saved, AlignConfig given)

@@ -107,7 +107,7 @@ public sealed class DiffusersAlignCommandTests
     {
         using var dir = new TestModels.TempDir();
         var bf16 = CliRunner.Run("align", "--method", "dspo", "--model", TinySd, "--pairs", Shard, "--steps", "1",
-            "--precision", "bf16", "--out", Path.Combine(dir.Path, "run"));
+            "--warmup", "0", "--precision", "bf16", "--out", Path.Combine(dir.Path, "run"));
         CliAssert.OneLineError(bf16, "LoRA");
 
         using (var model = TestModels.Micro()) model.Save(Path.Combine(dir.Path, "pixel"));

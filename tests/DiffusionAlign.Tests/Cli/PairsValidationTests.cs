@@ -30,7 +30,7 @@ public sealed class PairsValidationTests
         string model = CliInputs.MicroModel(dir.Path);
         string pairs = CliInputs.Pairs(dir.Path, Unknown, "a red dragon");
         var run = CliRunner.Run("align", "--method", "dspo", "--model", model, "--pairs", pairs,
-            "--out", Path.Combine(dir.Path, "run"), "--steps", "1");
+            "--out", Path.Combine(dir.Path, "run"), "--steps", "1", "--warmup", "0");
         CliAssert.OneLineError(run, "no usable preference pairs");
         Assert.Contains("2 unknown word", run.Err);
         Assert.False(Directory.Exists(Path.Combine(dir.Path, "run")));

@@ -74,7 +74,7 @@ public sealed class LatentPairCacheTests
         string moments = Path.Combine(cacheDir, LatentPairCache.MomentsFileName);
         using (var stream = new FileStream(moments, FileMode.Open)) stream.SetLength(stream.Length - 4);
         var damaged = CliRunner.Run("align", "--method", "dspo", "--model", TinySd, "--pairs", cacheDir, "--steps",
-            "1", "--out", Path.Combine(dir.Path, "run3"));
+            "1", "--warmup", "0", "--out", Path.Combine(dir.Path, "run3"));
         Assert.Equal(2, damaged.Exit);
         Assert.Single(damaged.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("damaged", damaged.Err);
