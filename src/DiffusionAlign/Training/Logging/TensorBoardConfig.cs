@@ -41,7 +41,7 @@ public sealed record TensorBoardConfig
     /// </summary>
     public int MinimumCellSide { get; init; } = 128;
 
-    /// <summary>How many of the shapes world's validation prompts <see cref="DefaultValidationPrompts"/> takes.</summary>
+    /// <summary>How many shapes-world validation prompts <see cref="DefaultValidationPrompts"/> uses.</summary>
     public const int DefaultPromptCount = 4;
 
     /// <summary>

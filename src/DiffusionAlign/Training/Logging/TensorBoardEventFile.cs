@@ -44,7 +44,8 @@ public static class TensorBoardEventFile
             uint dataCrc = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 12 + (int)length));
             if (dataCrc != MaskedCrc(data))
                 throw new InvalidDataException($"{path}: record at byte {at} has corrupt data");
-            events.Add(Event.Parser.ParseFrom(data));
+            // A coded stream, not a span: TorchSharp's generated classes predate span-based parsing.
+            events.Add(Event.Parser.ParseFrom(new CodedInputStream(bytes, at + 12, (int)length)));
             at += 12 + (int)length + 4;
         }
         return events;
