@@ -264,7 +264,8 @@ public static class AlignCommand
     {
         string? dir = result.GetValue(logDir);
         int? every = result.GetValue(validationEvery);
-        string[]? prompts = result.GetValue(validationPrompts);
+        // An option of many values reads as empty, not null, when it is not given.
+        string[]? prompts = result.GetValue(validationPrompts) is { Length: > 0 } given ? given : null;
         if (result.GetValue(reportTo) != "tensorboard")
         {
             if (dir is not null || every is not null || prompts is not null)
