@@ -155,7 +155,7 @@ public static class TrainingStepBenchmark
         {
             if (_flat is not null)
             {
-                _flat.ClipGradNorm(maxNorm);
+                _flat.ClipGradNorm(maxNorm).Dispose();
                 _flat.Step();
                 return;
             }

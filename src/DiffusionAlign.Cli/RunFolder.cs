@@ -12,9 +12,10 @@ public sealed class RunFolder
 
     public const string MetricsFileName = "metrics.jsonl";
 
-    private RunFolder(string dir, bool overwrite)
+    private RunFolder(string dir, bool resuming, bool overwrite)
     {
         Dir = dir;
+        Resuming = resuming;
         Overwrite = overwrite;
     }
 
@@ -23,6 +24,9 @@ public sealed class RunFolder
     public string Checkpoint => Path.Combine(Dir, CheckpointFolderName);
 
     public string Metrics => Path.Combine(Dir, MetricsFileName);
+
+    /// <summary>Whether the command continues the run in <see cref="Dir"/> (--resume).</summary>
+    public bool Resuming { get; }
 
     /// <summary>Whether <see cref="ClearPreviousRun"/> will delete a previous run's files.</summary>
     public bool Overwrite { get; }
@@ -34,7 +38,7 @@ public sealed class RunFolder
     public static RunFolder Check(string dir, bool resume, bool overwrite)
     {
         OutputPath.CheckFolder(dir);
-        var run = new RunFolder(dir, overwrite);
+        var run = new RunFolder(dir, resume, overwrite);
         if (resume && overwrite)
             throw new DiffusionAlignException("--resume continues the run in --out, --overwrite replaces it: pick one");
         if (resume)

@@ -76,7 +76,7 @@ public static class StableDiffusionCaseRun
                 _ = output.Loss.item<float>();
                 backward = Lap(clock);
             }
-            optimizer.ClipGradNorm(alignConfig.GradClipNorm);
+            optimizer.ClipGradNorm(alignConfig.GradClipNorm).Dispose();
             optimizer.Step();
             return new StepPhases(inputs, reference, forward, backward, Lap(clock), total.Elapsed.TotalSeconds);
         }

@@ -5,6 +5,7 @@ using DiffusionAlign.Objectives;
 using DiffusionAlign.Pipelines;
 using DiffusionAlign.Runtime;
 using DiffusionAlign.Training;
+using DiffusionAlign.Training.Logging;
 
 namespace DiffusionAlign.Cli.Commands;
 
@@ -14,6 +15,7 @@ public static class AlignCommand
     public static Command Create()
     {
         var defaults = new AlignConfig();
+        var logDefaults = new TensorBoardConfig();
         var method = CommonOptions.Choice("--method", "dspo, dpo or sft", "dspo", "dpo", "sft");
         method.Required = true;
         var model = new Option<string>("--model")
@@ -176,6 +178,26 @@ public static class AlignCommand
         {
             Description = "Recompute UNet block activations in backward: less memory, more compute [default: off]",
         };
+        var reportTo = CommonOptions.Choice("--report-to",
+            "none, or tensorboard: event files of the training scalars and validation sample grids (metrics.jsonl "
+            + "is written either way)", "none", "tensorboard");
+        reportTo.DefaultValueFactory = _ => "none";
+        var logDir = new Option<string>("--log-dir")
+        {
+            Description = "Folder of the TensorBoard event files (default: OUT/"
+                + $"{TensorBoardConfig.DefaultLogFolderName})",
+        };
+        var validationEvery = new Option<int?>("--validation-every")
+        {
+            Description = "Sample the validation grid every N steps and at the end, 0 = never "
+                + $"(default {logDefaults.ValidationEvery})",
+        };
+        var validationPrompts = new Option<string[]>("--validation-prompts")
+        {
+            Description = "Prompts of the validation grid, one row each (default for shapes-world models: "
+                + $"{TensorBoardConfig.DefaultPromptCount} of the world's validation prompts)",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var resume = CommonOptions.Resume();
         resume.Description += " [default: off]";
         var overwrite = CommonOptions.Overwrite();
@@ -191,8 +213,8 @@ public static class AlignCommand
                      method, model, pairs, outDir, steps, batch, accum, lr, scaleLr, beta, scheduler, warmup,
                      numCycles, power, maxGradNorm, adamBeta1, adamBeta2, weightDecay, adamEpsilon, variant,
                      marginBeta, logEvery, checkpointEvery, checkpointsLimit, maxPairs, loraRank, loraAlpha,
-                     loraDropout, loraText, resolution, randomFlip, promptDropout, precision, checkpointing, resume,
-                     overwrite, seed, device, threads,
+                     loraDropout, loraText, resolution, randomFlip, promptDropout, precision, checkpointing,
+                     reportTo, logDir, validationEvery, validationPrompts, resume, overwrite, seed, device, threads,
                  })
             command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
@@ -267,6 +289,7 @@ public static class AlignCommand
                 .Where(o => result.GetResult(o.Option) is { Implicit: false })
                 .Select(o => o.Setting).ToList();
             Warn(AlignConfigWarnings.Check(config, given));
+            var tensorBoard = LogConfig(result, run, reportTo, logDir, validationEvery, validationPrompts);
             // Checked here too, not only by the loader, so it fails before the model loads.
             InvalidSettingException.Check(result.GetValue(maxPairs) is null or >= 1, "MaxPairs",
                 $"must be at least 1, got {result.GetValue(maxPairs)}");
@@ -284,6 +307,7 @@ public static class AlignCommand
                 throw new DiffusionAlignException(tooLarge);
             double needed = estimate.RequiredBytes / (1024.0 * 1024 * 1024);
             CliOutput.Log($"memory (GiB): {estimate.Summary()}; about {needed:0.00} GiB needed");
+            using var logger = tensorBoard is null ? null : Logger(tensorBoard, policy);
             if (cache is not null)
             {
                 if (result.GetValue(resolution) is int asked && asked != cache.Info.Resolution)
@@ -308,6 +332,7 @@ public static class AlignCommand
                 + (config.LearningRatePerPair is { } perPair ? $" ({perPair} per pair)" : "")
                 + $" ({LearningRateSchedulerWords.ToWord(config.LrScheduler)}), seed {config.Seed}");
             run.ClearPreviousRun();
+            if (tensorBoard is not null && run.Overwrite) TensorBoardLogger.DeleteRun(tensorBoard.LogDir);
             var cancel = CommandRunner.CancelOnCtrlC();
             int done = 0;
             string metrics = run.Metrics;
@@ -317,9 +342,9 @@ public static class AlignCommand
                 var reports = new ImmediateProgress<TrainingStepReport>(r => progress(r.Step, Status(r)));
                 done = cache is not null
                     ? PreferenceTrainer.Run(policy, cache, config, checkpoint, metrics, result.GetValue(resume),
-                        reports, cancel)
+                        reports, cancel, logger)
                     : PreferenceTrainer.Run(policy, dataset!, config, checkpoint, metrics, result.GetValue(resume),
-                        reports, cancel);
+                        reports, cancel, logger);
             });
             var provenance = new Dictionary<string, string>
             {
@@ -352,6 +377,55 @@ public static class AlignCommand
     private static void Warn(IEnumerable<AlignConfigWarning> warnings)
     {
         foreach (var w in warnings) Console.Error.WriteLine($"dalign: warning: {w.Format(CommandRunner.FlagFor)}");
+    }
+
+    /// <summary>
+    /// The TensorBoard settings of the flags (null with --report-to none, which the other logging flags need), checked
+    /// before any work: a log folder holding another run's events needs --resume or --overwrite, as --out does.
+    /// </summary>
+    private static TensorBoardConfig? LogConfig(ParseResult result, RunFolder run, Option<string> reportTo,
+        Option<string> logDir, Option<int?> validationEvery, Option<string[]> validationPrompts)
+    {
+        string? dir = result.GetValue(logDir);
+        int? every = result.GetValue(validationEvery);
+        // An option of many values reads as empty, not null, when it is not given.
+        string[]? prompts = result.GetValue(validationPrompts) is { Length: > 0 } given ? given : null;
+        if (result.GetValue(reportTo) != "tensorboard")
+        {
+            if (dir is not null || every is not null || prompts is not null)
+                throw new DiffusionAlignException(
+                    "--log-dir, --validation-every and --validation-prompts need --report-to tensorboard");
+            return null;
+        }
+        var defaults = new TensorBoardConfig();
+        var config = defaults with
+        {
+            LogDir = dir ?? Path.Combine(run.Dir, TensorBoardConfig.DefaultLogFolderName),
+            ValidationEvery = every ?? defaults.ValidationEvery,
+            ValidationPrompts = prompts ?? defaults.ValidationPrompts,
+        };
+        config.Validate();
+        OutputPath.CheckFolder(config.LogDir, "--log-dir");
+        if (!run.Resuming && !run.Overwrite && TensorBoardEventFile.In(config.LogDir).Count > 0)
+            throw new DiffusionAlignException(
+                $"{config.LogDir} holds another run's TensorBoard events; pass --resume to continue it or --overwrite "
+                + "to replace it, or choose another --log-dir");
+        return config;
+    }
+
+    /// <summary>
+    /// The logger, with the model's default validation prompts when none were given (a shapes-world model has some;
+    /// for any other the grid is skipped, said in one line).
+    /// </summary>
+    private static TensorBoardLogger Logger(TensorBoardConfig config, TextToImageModel policy)
+    {
+        if (config.ValidationPrompts.Count == 0)
+            config = config with { ValidationPrompts = TensorBoardConfig.DefaultValidationPrompts(policy) };
+        if (config.ValidationEvery > 0 && config.ValidationPrompts.Count == 0)
+            CliOutput.Log(
+                "validation grids: skipped (this model has no default prompts: pass --validation-prompts)");
+        CliOutput.Log($"tensorboard: logging to {config.LogDir} (view: tensorboard --logdir {config.LogDir})");
+        return new TensorBoardLogger(config, policy);
     }
 
     private static string Status(TrainingStepReport r)

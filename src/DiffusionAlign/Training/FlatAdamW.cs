@@ -85,9 +85,10 @@ public sealed class FlatAdamW : IDisposable
 
     /// <summary>
     /// Scales all gradients so their joint 2-norm is at most <paramref name="maxNorm"/>; no host
-    /// synchronisation.
+    /// synchronisation. Returns the norm before clipping (a scalar tensor the caller disposes), as
+    /// <c>clip_grad_norm_</c> does, so it can be logged without a second pass over the gradients.
     /// </summary>
-    public void ClipGradNorm(double maxNorm)
+    public Tensor ClipGradNorm(double maxNorm)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -97,6 +98,7 @@ public sealed class FlatAdamW : IDisposable
         // max/(norm+1e-6) as ATen's clip_grad_norm_ computes it (reciprocal, then times max).
         var coefficient = norm.add(tiny, one).reciprocal_().mul_(max).clamp_max(one);
         _grads.mul_(coefficient);
+        return norm.MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -5,6 +5,7 @@ using DiffusionAlign.IO;
 using DiffusionAlign.Models;
 using DiffusionAlign.Objectives;
 using DiffusionAlign.Pipelines;
+using DiffusionAlign.Training.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,26 +16,35 @@ namespace DiffusionAlign.Training;
 /// against a frozen reference, with the objective of an <see cref="AlignConfig"/>. The reference is a
 /// frozen copy of the starting model, or with adapters the policy itself with them disabled. Each optimizer
 /// step: for each micro-batch, <see cref="PreferenceStep"/> (noised pairs → reference → policy →
-/// objective) and backward; then clip → AdamW step (<see cref="FlatAdamW"/>) → log → checkpoint. The text
-/// encoder stays frozen (unless it carries adapters), as in Diffusion-DPO.
+/// objective) and backward; then clip → AdamW step (<see cref="FlatAdamW"/>) → log → observer → checkpoint.
+/// The text encoder stays frozen (unless it carries adapters), as in Diffusion-DPO.
 /// </summary>
 public static class PreferenceTrainer
 {
     private const string CheckpointKind = "align";
 
     /// <summary>
+    /// Logged name of the gradients' joint 2-norm before clipping (mean over the logged steps that were applied).
+    /// </summary>
+    public const string GradNorm = "grad_norm";
+
+    /// <summary>Logged names of the step's mean loss, its learning rate and the pairs trained per second.</summary>
+    public const string LossName = "loss", LearningRateName = "lr", ThroughputName = "pairs_per_second";
+
+    /// <summary>
     /// Trains <paramref name="policy"/> in place. Metrics go to <paramref name="metricsPath"/> (JSON
     /// lines, one per logged step); a resumable checkpoint is kept in <paramref name="checkpointDir"/>.
     /// Returns the number of the last completed step (less than <see cref="AlignConfig.Steps"/> only
-    /// with <see cref="AlignConfig.StopAfter"/>).
+    /// with <see cref="AlignConfig.StopAfter"/>). An <paramref name="observer"/> (e.g.
+    /// <see cref="TensorBoardLogger"/>) sees every logged step and the policy after every step.
     /// </summary>
     public static int Run(
         TextToImageModel policy, PreferenceDataset pairs, AlignConfig config, string checkpointDir,
         string metricsPath, bool resume, IProgress<TrainingStepReport>? progress = null,
-        CancellationToken cancel = default) =>
+        CancellationToken cancel = default, ITrainingObserver? observer = null) =>
         Train(policy, pairs.Count, (reference, objective, indices, micro) =>
                 PreferenceStep.Run(policy, reference, objective, indices.Select(i => pairs[i]).ToList(), config, micro),
-            config, checkpointDir, metricsPath, resume, progress, cancel);
+            config, checkpointDir, metricsPath, resume, progress, cancel, observer);
 
     /// <summary>
     /// The same on pairs from a latent cache made with the policy's VAE: the same steps as on the images it
@@ -43,12 +53,12 @@ public static class PreferenceTrainer
     public static int Run(
         TextToImageModel policy, LatentPairCache pairs, AlignConfig config, string checkpointDir,
         string metricsPath, bool resume, IProgress<TrainingStepReport>? progress = null,
-        CancellationToken cancel = default)
+        CancellationToken cancel = default, ITrainingObserver? observer = null)
     {
         pairs.CheckFits(policy);
         return Train(policy, pairs.Count, (reference, objective, indices, micro) =>
                 PreferenceStep.Run(policy, reference, objective, pairs, indices, config, micro),
-            config, checkpointDir, metricsPath, resume, progress, cancel);
+            config, checkpointDir, metricsPath, resume, progress, cancel, observer);
     }
 
     /// <summary>The loop, given how to compute one micro-batch's objective from its pair indices.</summary>
@@ -56,7 +66,7 @@ public static class PreferenceTrainer
         TextToImageModel policy, int pairCount,
         Func<TextToImageModel?, IPreferenceObjective, IReadOnlyList<int>, long, ObjectiveOutput> microBatch,
         AlignConfig config, string checkpointDir, string metricsPath, bool resume,
-        IProgress<TrainingStepReport>? progress, CancellationToken cancel)
+        IProgress<TrainingStepReport>? progress, CancellationToken cancel, ITrainingObserver? observer)
     {
         config.Validate();
         var objective = config.CreateObjective();
@@ -72,6 +82,7 @@ public static class PreferenceTrainer
             throw new DiffusionAlignException($"nothing to resume in {checkpointDir}: it holds no checkpoint");
         int start = resume ? Resume(policy, reference, optimizer, config, checkpointDir, metricsPath) : 0;
         using var log = new MetricsLog(metricsPath, append: start > 0);
+        observer?.RunStarted(start, config.Steps);
 
         int last = start;
         // Rooted, as every Scalar handed to TorchSharp (TensorSum says why); an Int32, as `loss / GradAccum` passed.
@@ -101,7 +112,7 @@ public static class PreferenceTrainer
             if (optimizer.GradientsFinite())
             {
                 nonFiniteInARow = 0;
-                optimizer.ClipGradNorm(config.GradClipNorm);
+                using (var norm = optimizer.ClipGradNorm(config.GradClipNorm)) log.GradientNorm(norm);
                 optimizer.Step();
             }
             else
@@ -118,6 +129,14 @@ public static class PreferenceTrainer
             {
                 var report = log.Write(last, config.Steps, optimizer.LearningRate);
                 progress?.Report(report);
+                observer?.StepLogged(report);
+            }
+            if (observer is not null)
+            {
+                // Whatever the observer does (sampling validation grids) is not training time: keep it out of pairs/s.
+                log.PauseClock();
+                observer.StepFinished(last, policy);
+                log.ResumeClock();
             }
             if (config.CheckpointEvery > 0 && last % config.CheckpointEvery == 0 && last < config.Steps)
                 SaveCheckpoint(policy, reference, optimizer, config, checkpointDir, last);
@@ -230,6 +249,8 @@ public static class PreferenceTrainer
         private int _steps;
         private int _pairs;
         private int _nonFinite;
+        private Tensor? _gradNormSum;
+        private int _gradNormSteps;
 
         // A skipped step's loss may be NaN or infinite; JSON has no such numbers, so they are written as strings.
         private static readonly JsonSerializerOptions LineOptions = new()
@@ -247,12 +268,26 @@ public static class PreferenceTrainer
 
         public void Accumulate(ObjectiveOutput output, int accum)
         {
-            Add("loss", output.Loss, accum);
+            Add(LossName, output.Loss, accum);
             foreach (var (name, value) in output.Metrics) Add(name, value, accum);
         }
 
         /// <summary>Counts a step whose update was skipped for a non-finite loss or gradient.</summary>
         public void NonFiniteSkipped() => _nonFinite++;
+
+        /// <summary>Adds an applied step's gradient norm (kept on the device; skipped steps have none).</summary>
+        public void GradientNorm(Tensor norm)
+        {
+            using var scope = NewDisposeScope();
+            var value = norm.detach().to_type(ScalarType.Float32);
+            if (_gradNormSum is null) _gradNormSum = value.clone().DetachFromDisposeScope();
+            else TensorSum.AddInPlace(_gradNormSum, value);
+            _gradNormSteps++;
+        }
+
+        public void PauseClock() => _clock.Stop();
+
+        public void ResumeClock() => _clock.Start();
 
         public void StepDone(int pairs)
         {
@@ -263,15 +298,16 @@ public static class PreferenceTrainer
         public TrainingStepReport Write(int step, int steps, double learningRate)
         {
             var means = _sums.ToDictionary(kv => kv.Key, kv => kv.Value.item<float>() / (double)_steps);
+            if (_gradNormSum is not null) means[GradNorm] = _gradNormSum.item<float>() / (double)_gradNormSteps;
             double seconds = Math.Max(1e-9, _clock.Elapsed.TotalSeconds);
-            var report = new TrainingStepReport(step, steps, means["loss"], learningRate, _pairs / seconds,
-                means.Where(kv => kv.Key != "loss").ToDictionary());
+            var report = new TrainingStepReport(step, steps, means[LossName], learningRate, _pairs / seconds,
+                means.Where(kv => kv.Key != LossName).ToDictionary());
             var line = new Dictionary<string, object>
             {
                 ["step"] = report.Step,
-                ["loss"] = report.Loss,
-                ["lr"] = report.LearningRate,
-                ["pairs_per_second"] = report.ExamplesPerSecond,
+                [LossName] = report.Loss,
+                [LearningRateName] = report.LearningRate,
+                [ThroughputName] = report.ExamplesPerSecond,
             };
             foreach (var (k, v) in report.Metrics) line[k] = v;
             line["skipped_nonfinite_steps"] = _nonFinite;
@@ -336,6 +372,9 @@ public static class PreferenceTrainer
         {
             foreach (var t in _sums.Values) t.Dispose();
             _sums.Clear();
+            _gradNormSum?.Dispose();
+            _gradNormSum = null;
+            _gradNormSteps = 0;
         }
     }
 }

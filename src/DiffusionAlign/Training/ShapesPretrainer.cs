@@ -73,7 +73,7 @@ public static class ShapesPretrainer
                 var loss = StepLoss(model, world, config, step);
                 optimizer.ZeroGrad();
                 loss.backward();
-                optimizer.ClipGradNorm(config.GradClipNorm);
+                optimizer.ClipGradNorm(config.GradClipNorm).Dispose();
                 optimizer.Step();
                 bool log = (step + 1) % config.LogEvery == 0 || step + 1 == config.Steps;
                 if (log)

@@ -28,7 +28,7 @@ public sealed class FlatAdamWTests
             using var scope = NewDisposeScope();
             optimizer.ZeroGrad();
             Loss(model, step).backward();
-            optimizer.ClipGradNorm(clip);
+            optimizer.ClipGradNorm(clip).Dispose();
             optimizer.Step();
         }
     }
