@@ -6,39 +6,45 @@ using Spectre.Console.Rendering;
 namespace DiffusionAlign.Cli;
 
 /// <summary>
-/// Prints evaluation results as tables (plain text when output is redirected), no wider than 120 columns: one
-/// row per model, then one row per comparison with its Wilson and prompt-clustered intervals.
+/// Prints evaluation results as tables: one row per model, then one row per comparison with its Wilson and
+/// prompt-clustered intervals. On a terminal the tables fit its width; redirected, each row stays on one line
+/// (see <see cref="TableConsole"/>).
 /// </summary>
 public static class ResultsTable
 {
-    public static void Print(EvaluationResults results)
+    /// <summary>Prints to standard output, unwrapped when it is redirected.</summary>
+    public static void Print(EvaluationResults results) => Print(results, Console.Out, Console.IsOutputRedirected);
+
+    /// <summary>Prints to <paramref name="writer"/>; <paramref name="redirected"/> when it is not a terminal.</summary>
+    public static void Print(EvaluationResults results, TextWriter writer, bool redirected)
     {
+        var console = TableConsole.Create(writer, redirected);
         if (results.Models.Count == 0)
         {
-            PrintRanking(results);
+            PrintRanking(results, console);
             return;
         }
-        PrintModels(results);
-        PrintComparisons(results);
-        Console.WriteLine($"mean reward of uniform-noise images for the same prompts: {results.NoiseImageReward:F4}");
+        PrintModels(results, console);
+        PrintComparisons(results, console, writer);
+        writer.WriteLine($"mean reward of uniform-noise images for the same prompts: {results.NoiseImageReward:F4}");
         if (results.IdealizedRankingAccuracy is double ideal)
-            Console.WriteLine($"idealized ranking accuracy "
+            writer.WriteLine($"idealized ranking accuracy "
                 + $"(exact DPO optimum at β={results.Settings.GetValueOrDefault("beta")}): {ideal:F3}");
         foreach (var (name, gap) in results.AlignmentGap ?? [])
-            Console.WriteLine($"alignment gap (idealized − ranking acc) {name}: {gap.Value:F3} "
+            writer.WriteLine($"alignment gap (idealized − ranking acc) {name}: {gap.Value:F3} "
                 + $"[{gap.CiLow:F3}, {gap.CiHigh:F3}] over n={gap.N} pairs");
         if (results.LabelRewardAgreement is double agree)
-            Console.WriteLine($"held-out labels agree with the true reward order on {agree:P1} "
+            writer.WriteLine($"held-out labels agree with the true reward order on {agree:P1} "
                 + $"of {results.HeldOutPairs} pairs");
         foreach (var d in results.JudgeDisagreements ?? [])
         {
-            Console.WriteLine($"reward and judge disagree on {d.Model} vs {d.Vs} ({d.Interval} intervals):");
-            Console.WriteLine($"  reward says {d.RewardVerdict} {Interval(d.RewardCiLow, d.RewardCiHigh)}, "
+            writer.WriteLine($"reward and judge disagree on {d.Model} vs {d.Vs} ({d.Interval} intervals):");
+            writer.WriteLine($"  reward says {d.RewardVerdict} {Interval(d.RewardCiLow, d.RewardCiHigh)}, "
                 + $"judge says {d.JudgeVerdict} {Interval(d.JudgeCiLow, d.JudgeCiHigh)}");
         }
     }
 
-    private static void PrintModels(EvaluationResults results)
+    private static void PrintModels(EvaluationResults results, IAnsiConsole console)
     {
         var table = new Table().Title(Title(results));
         bool judge = results.Judge is not null;
@@ -53,10 +59,10 @@ public static class ResultsTable
                 Clustered(s, "F4"), $"{s.ColourAccuracy:P0}",
                 judge ? judged : null, rank, imp);
         }
-        AnsiConsole.Write(table);
+        console.Write(table);
     }
 
-    private static void PrintComparisons(EvaluationResults results)
+    private static void PrintComparisons(EvaluationResults results, IAnsiConsole console, TextWriter writer)
     {
         var rows = results.WinRate.Select(kv => (Model: kv.Key, Key: kv.Key, Entry: kv.Value, Judge: Judged(
                 results.Judge?.WinRate, kv.Key)))
@@ -75,18 +81,18 @@ public static class ResultsTable
                 Clustered(w), $"{w.Wins} / {w.Ties} / {w.Losses}",
                 judge ? (j is null ? "—" : $"{j.Rate:F3}") : null,
                 judge ? (j is null ? "—" : Clustered(j)) : null);
-        AnsiConsole.Write(table);
+        console.Write(table);
         if (results.RewardResolution is double reward)
-            Console.WriteLine("resolution (99th percentile of score moves under dithered 8-bit requantisation): "
+            writer.WriteLine("resolution (99th percentile of score moves under dithered 8-bit requantisation): "
                 + $"reward {reward.ToString("G3", CultureInfo.InvariantCulture)}"
                 + (results.Judge is { } jr
                     ? $", judge {jr.Resolution.ToString("G3", CultureInfo.InvariantCulture)}"
                     : ""));
-        Console.WriteLine("clustered: bootstrap over prompts, then noises within each prompt");
+        writer.WriteLine("clustered: bootstrap over prompts, then noises within each prompt");
     }
 
     /// <summary>Ranking accuracies alone (models without a reward to sample against).</summary>
-    private static void PrintRanking(EvaluationResults results)
+    private static void PrintRanking(EvaluationResults results, IAnsiConsole console)
     {
         var table = new Table().Title($"ranking {results.HeldOutPairs} held-out pairs, vs {results.Baseline}");
         AddColumns(table, "model", "ranking acc", "implicit-reward acc");
@@ -95,7 +101,7 @@ public static class ResultsTable
             string imp = results.ImplicitRewardAccuracy.TryGetValue(name, out var i) ? $"{i:F3}" : "—";
             AddRow(table, name, $"{r:F3}", imp);
         }
-        AnsiConsole.Write(table);
+        console.Write(table);
     }
 
     private static string Title(EvaluationResults results)

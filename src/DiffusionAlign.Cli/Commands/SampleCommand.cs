@@ -97,9 +97,11 @@ public static class SampleCommand
                     new ImmediateProgress<int>(i => report(i, "")), negatives));
             using var _ = images;
             int columns = (int)Math.Ceiling(Math.Sqrt(count));
-            var grid = ImageGrid.Compose(ImageTensors.ToImages(images!.cpu()), columns);
-            ImageCodec.SavePng(ImageGrid.Upscale(grid, factor), path);
             string what = text.Length == 0 ? $"{count} unconditional samples" : $"{count} samples of \"{text}\"";
+            // The prompt as the grid's title; padding scales with the cells, as when the whole grid was enlarged.
+            var grid = LabelledImageGrid.Compose(ImageTensors.ToImages(images!.cpu()), columns,
+                new GridText(Title: text.Length == 0 ? "unconditional" : text), factor, padding: 2 * factor);
+            ImageCodec.SavePng(grid, path);
             CliOutput.Log($"wrote {path} ({what})");
             return 0;
         }));

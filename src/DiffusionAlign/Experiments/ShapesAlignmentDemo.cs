@@ -129,7 +129,11 @@ public static class ShapesAlignmentDemo
         return result;
     }
 
-    /// <summary>Rows: models (base first); columns: held-out prompts × seeds from the same initial noise.</summary>
+    /// <summary>
+    /// Rows: models (base first), labelled with their names; columns: held-out prompts from the same initial noise,
+    /// labelled with the prompt. Cells are enlarged to at least <see cref="LabelledImageGrid.ReadableCellSide"/>
+    /// pixels so labels and samples read together.
+    /// </summary>
     /// <param name="cancel">Checked before each model's row is sampled; a cancelled grid is not written.</param>
     public static void SaveComparisonGrid(
         IReadOnlyDictionary<string, TextToImageModel> models, ShapesWorld world, DemoConfig config, string path,
@@ -142,6 +146,9 @@ public static class ShapesAlignmentDemo
         var rows = new List<RgbImage>();
         foreach (var (name, model) in models)
             rows.AddRange(AlignmentEvaluator.Sample(model, prompts, evalConfig, name, null, cancel));
-        ImageCodec.SavePng(ImageGrid.Upscale(ImageGrid.Compose(rows, columns), 3), path);
+        var text = new GridText(
+            RowLabels: [.. models.Keys], ColumnLabels: [.. prompts.Select(p => p.ToString())]);
+        int scale = LabelledImageGrid.ScaleFor(Math.Min(rows[0].Width, rows[0].Height));
+        ImageCodec.SavePng(LabelledImageGrid.Compose(rows, columns, text, scale), path);
     }
 }

@@ -8,8 +8,8 @@ namespace DiffusionAlign.Evaluation.Reports;
 /// </summary>
 internal static class TrainingSection
 {
-    private const int PanelWidth = 640;
-    private const int PanelHeight = 420;
+    private const int PanelWidth = 760;
+    private const int PanelHeight = 440;
 
     /// <summary>The recipe settings worth a column; the rest stay in the log's details.</summary>
     private static readonly string[] RecipeColumns = ["Method", "Steps", "BatchSize", "LearningRate", "Beta"];
@@ -21,10 +21,11 @@ internal static class TrainingSection
 
         var panels = new List<(string Title, IReadOnlyList<(string, string)> Series, string YLabel)>
         {
-            ("Training loss", [("loss", "")], "loss (each method's own objective)"),
+            ("Training loss", [("loss", "")], TrainingCurvesPlot.LossLabel),
         };
         if (Has(ObjectiveMetrics.ImplicitAccuracy))
-            panels.Add(("Implicit accuracy (u > 0)", [(ObjectiveMetrics.ImplicitAccuracy, "")], "fraction of pairs"));
+            panels.Add(("Implicit accuracy (u > 0)", [(ObjectiveMetrics.ImplicitAccuracy, "")],
+                "fraction of the batch's pairs"));
         if (Has(ObjectiveMetrics.WinnerErrorVsReference) || Has(ObjectiveMetrics.LoserErrorVsReference))
             panels.Add(("Denoising error vs reference (solid: winners, dashed: losers)",
                 [(ObjectiveMetrics.WinnerErrorVsReference, " winners"),
@@ -35,7 +36,7 @@ internal static class TrainingSection
             html.Image(TrainingCurvesPlot.PanelPng(files, series, title, yLabel, PanelWidth, PanelHeight),
                 PanelWidth, PanelHeight, title, "plot");
         html.Markup("</div>\n");
-        html.Element("p", "Curves are trailing means over 5 logged steps; the table holds the last logged values.",
+        html.Element("p", $"Curves: {TrainingCurvesPlot.SmoothingNote}. The table holds the last logged values.",
             "note");
 
         var recipeColumns = RecipeColumns.Where(c => logs.Any(l => l.Log.Recipe.Any(f => f.Name == c))).ToList();

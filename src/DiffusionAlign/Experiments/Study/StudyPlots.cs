@@ -104,6 +104,7 @@ public static class StudyPlots
                     line.LegendText = run.Point.Name;
                 }
             }
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
             plot.Title($"{regime.Key()}: validation win rate vs base");
             plot.XLabel("optimizer step");
             plot.YLabel("win rate");
