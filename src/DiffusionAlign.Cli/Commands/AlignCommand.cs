@@ -184,18 +184,18 @@ public static class AlignCommand
         reportTo.DefaultValueFactory = _ => "none";
         var logDir = new Option<string>("--log-dir")
         {
-            Description = "Folder of the TensorBoard event files (default: OUT/"
-                + $"{TensorBoardConfig.DefaultLogFolderName})",
+            Description = "Folder of the TensorBoard event files [default: OUT/"
+                + $"{TensorBoardConfig.DefaultLogFolderName}]",
         };
         var validationEvery = new Option<int?>("--validation-every")
         {
             Description = "Sample the validation grid every N steps and at the end, 0 = never "
-                + $"(default {logDefaults.ValidationEvery})",
+                + $"[default: {logDefaults.ValidationEvery}]",
         };
         var validationPrompts = new Option<string[]>("--validation-prompts")
         {
-            Description = "Prompts of the validation grid, one row each (default for shapes-world models: "
-                + $"{TensorBoardConfig.DefaultPromptCount} of the world's validation prompts)",
+            Description = "Prompts of the validation grid, one row each [default: for shapes-world models "
+                + $"{TensorBoardConfig.DefaultPromptCount} of the world's validation prompts; none otherwise]",
             AllowMultipleArgumentsPerToken = true,
         };
         var resume = CommonOptions.Resume();

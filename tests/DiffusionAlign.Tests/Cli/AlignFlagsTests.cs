@@ -81,7 +81,7 @@ public sealed class AlignFlagsTests
         double[] rates = File.ReadAllLines(Path.Combine(run, "metrics.jsonl"))
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("lr").GetDouble()).ToArray();
         Assert.Equal([1e-3, 1e-3, 5e-4], rates);
-        Assert.Contains("lr=0.001 (0.0005 per pair) (linear)", result.Out);
+        Assert.Contains("lr=0.001 (0.0005 per pair) (linear)", result.Err);
     }
 
     [Theory]
