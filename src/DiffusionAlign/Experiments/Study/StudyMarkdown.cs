@@ -17,7 +17,7 @@ public static class StudyMarkdown
         md.AppendLine("# DSPO vs Diffusion-DPO on the shapes world");
         md.AppendLine();
         var training = config.Training;
-        md.AppendLine($"Generated {report.Generated} from base model `{report.BaseModel}`. Each run trains "
+        Prose(md, $"Generated {report.Generated} from base model `{report.BaseModel}`. Each run trains "
             + $"{training.Steps} steps × {training.BatchSize} pairs (lr {G(training.LearningRate)}, "
             + $"{P(training.PromptDropout)} empty prompts, random flips {(training.RandomFlip ? "on" : "off")}), "
             + $"judged at steps {string.Join(", ", training.CheckpointSteps())} on {config.ValidationPrompts} "
@@ -31,7 +31,7 @@ public static class StudyMarkdown
         md.AppendLine();
         foreach (var verdict in report.Verdicts)
         {
-            md.AppendLine(verdict.Paragraph);
+            Prose(md, verdict.Paragraph);
             md.AppendLine();
         }
 
@@ -56,7 +56,7 @@ public static class StudyMarkdown
         var test = report.Test;
         md.AppendLine("## Test results");
         md.AppendLine();
-        md.AppendLine($"Win rates vs the base model, ties within the score's resolution counted ½ (reward resolution "
+        Prose(md, $"Win rates vs the base model, ties within the score's resolution counted ½ (reward resolution "
             + $"{G(test.RewardResolution)}, judge {G(test.JudgeResolution)}). \"Seeds\" gives the mean ± sd "
             + "(min–max) over training seeds; \"pooled\" pools every seed's samples with a prompt-clustered interval. "
             + $"The base model's mean reward on the test prompts is {F(test.Base.MeanReward)} "
@@ -87,7 +87,7 @@ public static class StudyMarkdown
     {
         md.AppendLine("## Head to head: each DSPO form vs Diffusion-DPO (test)");
         md.AppendLine();
-        md.AppendLine("Rate of the DSPO form over DPO on paired samples (same prompt, noise and training seed), "
+        Prose(md, "Rate of the DSPO form over DPO on paired samples (same prompt, noise and training seed), "
             + "pooled over seeds: Wilson interval, then prompt-clustered interval.");
         md.AppendLine();
         md.AppendLine("| regime | DSPO form | reward: rate [Wilson] | clustered CI | verdict | judge: rate | "
@@ -105,7 +105,7 @@ public static class StudyMarkdown
     {
         md.AppendLine("## Selection on validation");
         md.AppendLine();
-        md.AppendLine($"Rule: {report.Selection.Rule}.");
+        Prose(md, $"Rule: {report.Selection.Rule}.");
         md.AppendLine();
         md.AppendLine("| regime | method | chosen setting | step | validation win rate (clustered CI) | "
             + "ranking acc. | implicit acc. | distance | candidates |");
@@ -121,7 +121,7 @@ public static class StudyMarkdown
     {
         md.AppendLine("## Ranking accuracy vs win rate");
         md.AppendLine();
-        md.AppendLine("Over every grid checkpoint (all regimes and methods, validation prompts and pairs): does a "
+        Prose(md, "Over every grid checkpoint (all regimes and methods, validation prompts and pairs): does a "
             + "model that ranks held-out pairs better also sample better, and how do the accuracies move with the "
             + "distance ‖θ − θ_ref‖/‖θ_ref‖? \"—\" where a correlation is undefined (a constant, or fewer than 3 "
             + "checkpoints).");
@@ -138,7 +138,7 @@ public static class StudyMarkdown
     {
         md.AppendLine("## Data");
         md.AppendLine();
-        md.AppendLine($"One labeller for every set: Bradley–Terry labels with τ = {G(report.Pairs.Tau)}, chosen on "
+        Prose(md, $"One labeller for every set: Bradley–Terry labels with τ = {G(report.Pairs.Tau)}, chosen on "
             + $"the on-policy training pairs for {P(report.Config.LabelAgreement)} expected agreement with the "
             + "reward order.");
         md.AppendLine();
@@ -189,7 +189,7 @@ public static class StudyMarkdown
         md.AppendLine();
         md.AppendLine(b.Cuts.Count == 0 ? "Nothing was cut from the design." : "Cut to fit the budget:");
         md.AppendLine();
-        foreach (var cut in b.Cuts) md.AppendLine($"- {cut}");
+        foreach (var cut in b.Cuts) Prose(md, $"- {cut}");
         md.AppendLine();
     }
 
@@ -217,4 +217,30 @@ public static class StudyMarkdown
 
     private static string Minutes(double seconds) =>
         (seconds / 60).ToString("F1", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// A paragraph (or list item) wrapped at spaces to <see cref="LineWidth"/> characters, so the committed study.md
+    /// reads in any editor; continuation lines of a list item are indented under its text.
+    /// </summary>
+    private static void Prose(StringBuilder md, string text)
+    {
+        string indent = text.StartsWith("- ", StringComparison.Ordinal) ? "  " : "";
+        var line = new StringBuilder();
+        bool empty = true; // no word on the current line yet
+        foreach (string word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!empty && line.Length + 1 + word.Length > LineWidth)
+            {
+                md.AppendLine(line.ToString());
+                line.Clear().Append(indent);
+                empty = true;
+            }
+            if (!empty) line.Append(' ');
+            line.Append(word);
+            empty = false;
+        }
+        md.AppendLine(line.ToString());
+    }
+
+    private const int LineWidth = 120;
 }

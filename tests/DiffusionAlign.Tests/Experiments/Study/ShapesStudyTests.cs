@@ -61,6 +61,8 @@ public sealed class ShapesStudyTests(StudyFixture study) : IClassFixture<StudyFi
         string markdown = File.ReadAllText(Path.Combine(study.Out, StudyLayout.StudyMarkdown));
         Assert.Contains("Does DSPO beat DPO here?", markdown);
         Assert.Contains("on-policy", markdown);
+        // Prose is wrapped for reading; only table rows may run long.
+        Assert.All(markdown.Split('\n').Where(l => !l.StartsWith('|')), l => Assert.True(l.Length <= 120, l));
     }
 
     [Fact]
