@@ -10,8 +10,8 @@ namespace DiffusionAlign.Tests.Rewards;
 
 /// <summary>
 /// One training run on renderer pairs (no diffusion model needed), shared by the tests that read it: 600 training
-/// pairs whose labels agree with the true reward on 90% in expectation, 150 steps of 32 pairs (7 s on an idle
-/// 2-core machine), scored on 300 pairs of the held-out test prompts.
+/// pairs whose labels agree with the true reward on 90% in expectation, 150 steps of 32 pairs (measured 7 s on a
+/// lightly loaded 2-core machine, 56 s at load average 20), scored on 300 pairs of the held-out test prompts.
 /// </summary>
 public sealed class TrainedRewardFixture : IDisposable
 {
