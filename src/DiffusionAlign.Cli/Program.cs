@@ -45,6 +45,7 @@ public static class Program
         root.Subcommands.Add(PretrainCommand.Create());
         root.Subcommands.Add(SampleCommand.Create());
         root.Subcommands.Add(PairsCommand.Create());
+        root.Subcommands.Add(RewardCommand.Create());
         root.Subcommands.Add(AlignCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());

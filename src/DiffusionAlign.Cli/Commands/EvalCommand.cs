@@ -108,7 +108,9 @@ public static class EvalCommand
                     var (dataset, report) = PreferenceData.Load(pairsPath, loaded.Values.First().Config.ImageSize,
                         checkPrompt: PreferenceData.PromptCheck([.. loaded.Values.Select(m => m.Tokenizer)]));
                     heldOut = Enumerable.Range(0, dataset.Count).Select(i => dataset[i]).ToList();
-                    tau = Directory.Exists(pairsPath) ? PairLabelInfo.TryLoad(pairsPath)?.Tau : null;
+                    // A learned labeler's τ is on its own scale, not the true reward's the idealized accuracy uses.
+                    var labels = Directory.Exists(pairsPath) ? PairLabelInfo.TryLoad(pairsPath) : null;
+                    tau = labels is { Labeler: null } ? labels.Tau : null;
                     CliOutput.Log($"held-out pairs: {report}");
                 }
                 config = config with { Tau = tau };

@@ -3,6 +3,7 @@ using System.Globalization;
 using DiffusionAlign.Data;
 using DiffusionAlign.Data.Generation;
 using DiffusionAlign.Pipelines;
+using DiffusionAlign.Rewards;
 using DiffusionAlign.Runtime;
 using DiffusionAlign.Sampling;
 using DiffusionAlign.Worlds.Shapes;
@@ -29,6 +30,13 @@ public static class PairsCommand
                 + $"{defaults.TargetAgreement * 100:F0}% expected agreement with the reward order",
             DefaultValueFactory = _ => "auto",
         };
+        var labeler = new Option<string>("--labeler")
+        {
+            Description = "Reward model the labels are drawn from: 'true' (the world's hidden reward) or a reward "
+                + "model folder from 'dalign reward train' (τ is then on its own scores)",
+            HelpName = "true|MODEL_DIR",
+            DefaultValueFactory = _ => ShapesTrueReward.CliName,
+        };
         var heldOut = new Option<bool>("--held-out") { Description = "Use held-out prompts (for evaluation pairs)" };
         var steps = new Option<int>("--steps")
         {
@@ -44,9 +52,12 @@ public static class PairsCommand
         var threads = CommonOptions.Threads();
 
         var command = new Command("pairs",
-            "Sample two images per prompt, score them with the world's reward and label them by a Bradley–Terry "
-            + "draw");
-        foreach (var o in new Option[] { model, n, outDir, from, tau, heldOut, steps, guidance, seed, device, threads })
+            "Sample two images per prompt, score them with the world's reward (or --labeler) and label them by a "
+            + "Bradley–Terry draw");
+        foreach (var o in new Option[]
+                 {
+                     model, n, outDir, from, tau, labeler, heldOut, steps, guidance, seed, device, threads,
+                 })
             command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
         {
@@ -71,6 +82,10 @@ public static class PairsCommand
                 },
             };
             config.Validate();
+            string labelerSpec = result.GetValue(labeler)!;
+            // The true reward stays the generator's own path (null), so default pairs are exactly as before.
+            using var rewardModel = RewardModels.IsTrueReward(labelerSpec) ? null
+                : LearnedRewardModel.Load(labelerSpec);
             string? modelDir = result.GetValue(model);
             if (source == PairSource.Model && modelDir is null)
                 throw new DiffusionAlignException("--model is required with --from model");
@@ -85,13 +100,16 @@ public static class PairsCommand
             PairGenerationResult generated = null!;
             ProgressDisplay.Run("pairs", config.Count, report =>
                 generated = ShapesPairGenerator.Generate(loaded, new ShapesWorld(), config,
-                    new ImmediateProgress<int>(d => report(d, "")), cancel));
+                    new ImmediateProgress<int>(d => report(d, "")), cancel, rewardModel));
             string dir = result.GetValue(outDir)!;
             PairsFolder.Write(dir, generated.Pairs);
             PairLabelInfo.Save(dir, generated);
             CliOutput.Log($"wrote {generated.Pairs.Count} pairs to {dir}: τ = {generated.Tau:G4}, labels agree "
                 + $"with the reward order on {generated.Agreement:P1} (expected {generated.ExpectedAgreement:P1}), "
                 + $"mean reward {generated.MeanReward:F3}");
+            if (generated.Labeler is string name)
+                CliOutput.Log($"labels drawn from reward model {name}; they agree with the true reward order on "
+                    + $"{generated.TrueRewardAgreement:P1}");
             return 0;
         }));
         return command;

@@ -23,6 +23,7 @@ public static class StepSeeds
         Split = 9,
         Lora = 10,
         Latents = 11,
+        RewardInit = 12,
     }
 
     /// <summary>A 63-bit seed mixed from the inputs with SplitMix64 (well spread even for adjacent steps).</summary>

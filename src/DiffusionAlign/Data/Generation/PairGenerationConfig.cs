@@ -64,12 +64,18 @@ public sealed record PairGenerationConfig(
 
 /// <summary>Generated pairs and what their labels are like.</summary>
 /// <param name="Tau">The temperature used.</param>
-/// <param name="Agreement">Share of pairs whose label agrees with the reward order (ties count ½).</param>
+/// <param name="Agreement">Share of pairs whose label agrees with the labeler's order (ties count ½).</param>
 /// <param name="ExpectedAgreement">Mean over pairs of σ(|Δr|/τ), the agreement the labels have in expectation.</param>
-/// <param name="MeanReward">Mean reward of all generated images.</param>
+/// <param name="MeanReward">Mean true reward of all generated images.</param>
+/// <param name="Labeler">The reward model the labels were drawn from; null for the world's true reward. Tau,
+/// Agreement and ExpectedAgreement are then on that model's scores and order.</param>
+/// <param name="TrueRewardAgreement">With a <paramref name="Labeler"/>: share of labels agreeing with the true reward
+/// order (ties ½).</param>
 public sealed record PairGenerationResult(
     IReadOnlyList<PreferencePair> Pairs,
     double Tau,
     double Agreement,
     double ExpectedAgreement,
-    double MeanReward);
+    double MeanReward,
+    string? Labeler = null,
+    double? TrueRewardAgreement = null);

@@ -1,5 +1,6 @@
 using DiffusionAlign.Imaging;
 using DiffusionAlign.Pipelines;
+using DiffusionAlign.Rewards;
 using DiffusionAlign.Sampling;
 using DiffusionAlign.Training;
 using DiffusionAlign.Worlds.Shapes;
@@ -9,7 +10,8 @@ namespace DiffusionAlign.Data.Generation;
 
 /// <summary>
 /// Makes Pick-a-Pic-style preference pairs in the shapes world: two images per prompt, scored by
-/// the hidden reward, labelled by a Bradley–Terry draw so labels are noisy like human ones.
+/// the hidden reward (or another <see cref="IRewardModel"/>), labelled by a Bradley–Terry draw so labels are noisy
+/// like human ones.
 /// </summary>
 public static class ShapesPairGenerator
 {
@@ -21,9 +23,14 @@ public static class ShapesPairGenerator
     /// Checked before each sampling batch (every 256 renders): a cancelled run throws
     /// <see cref="OperationCanceledException"/> and returns no pairs.
     /// </param>
+    /// <param name="labeler">
+    /// The reward model whose scores the labels are drawn from; null is the world's true reward. τ is chosen on
+    /// the labeler's own scores (its own gaps set <see cref="PairGenerationConfig.TargetAgreement"/>), so a model
+    /// with another scale gets labels as noisy as the true reward's would be.
+    /// </param>
     public static PairGenerationResult Generate(
         TextToImageModel? model, ShapesWorld world, PairGenerationConfig config, IProgress<int>? progress = null,
-        CancellationToken cancel = default)
+        CancellationToken cancel = default, IRewardModel? labeler = null)
     {
         config.Validate();
         if (config.Source == PairSource.Model && model is null)
@@ -39,22 +46,27 @@ public static class ShapesPairGenerator
         else
             RenderPairs(world, prompts, config, first, second, progress, cancel);
 
-        var rewardsA = new double[config.Count];
-        var rewardsB = new double[config.Count];
+        var trueA = new double[config.Count];
+        var trueB = new double[config.Count];
         for (int i = 0; i < config.Count; i++)
         {
-            rewardsA[i] = world.Reward.Score(prompts[i], first[i]);
-            rewardsB[i] = world.Reward.Score(prompts[i], second[i]);
+            trueA[i] = world.Reward.Score(prompts[i], first[i]);
+            trueB[i] = world.Reward.Score(prompts[i], second[i]);
         }
+        var texts = prompts.Select(p => p.ToString()).ToArray();
+        double[] rewardsA = labeler is null ? trueA : labeler.Score(texts, first);
+        double[] rewardsB = labeler is null ? trueB : labeler.Score(texts, second);
         var gaps = rewardsA.Zip(rewardsB, (a, b) => a - b).ToList();
         double tau = config.Tau ?? BradleyTerry.TemperatureForAgreement(gaps, config.TargetAgreement);
 
         var labels = StepSeeds.Managed(config.Seed, 0, StepSeeds.Stream.Labels);
         var pairs = new List<PreferencePair>(config.Count);
-        double agreement = 0, expected = 0;
+        double agreement = 0, expected = 0, trueAgreement = 0;
         for (int i = 0; i < config.Count; i++)
         {
             bool firstWins = BradleyTerry.Label(rewardsA[i], rewardsB[i], tau, labels);
+            double trueGap = firstWins ? trueA[i] - trueB[i] : trueB[i] - trueA[i];
+            trueAgreement += trueGap > 0 ? 1 : trueGap == 0 ? 0.5 : 0;
             double rw = firstWins ? rewardsA[i] : rewardsB[i];
             double rl = firstWins ? rewardsB[i] : rewardsA[i];
             agreement += rw > rl ? 1 : rw == rl ? 0.5 : 0;
@@ -65,8 +77,12 @@ public static class ShapesPairGenerator
                 firstWins ? second[i] : first[i],
                 BradleyTerry.Probability(rw, rl, tau)));
         }
-        double meanReward = (rewardsA.Sum() + rewardsB.Sum()) / (2.0 * config.Count);
-        return new PairGenerationResult(pairs, tau, agreement / config.Count, expected / config.Count, meanReward);
+        // The true reward's mean, whoever labels: it says how good the images are on the world's own scale.
+        double meanReward = (trueA.Sum() + trueB.Sum()) / (2.0 * config.Count);
+        var result = new PairGenerationResult(
+            pairs, tau, agreement / config.Count, expected / config.Count, meanReward);
+        return labeler is null ? result
+            : result with { Labeler = labeler.Name, TrueRewardAgreement = trueAgreement / config.Count };
     }
 
     /// <summary>
