@@ -395,8 +395,9 @@ public static class AlignCommand
                 CliOutput.Log($"wrote {written} after {done} steps; metrics in {metrics}");
                 return 0;
             }, Path.Combine(result.GetValue(outDir)!, RunFolder.CheckpointFolderName));
-            // A failed process ends them all: the others may be waiting in a collective it will never join.
-            if (code != 0 && world is { Size: > 1 }) world.Abort(code);
+            // A failed process ends them all: the others may be waiting in a collective it will never join. A stop
+            // request is not such a failure: the trainer makes every process stop at the same step.
+            if (code is not 0 and not CommandRunner.Cancelled && world is { Size: > 1 }) world.Abort(code);
             world?.Dispose();
             return code;
         });

@@ -36,7 +36,7 @@ public static class Mpirun
         "--mca", "btl", "self,tcp", "--mca", "pml", "ob1", "--mca", "btl_tcp_if_include", "lo",
     ];
 
-    /// <summary><c>dalign args</c> as <paramref name="ranks"/> processes under mpirun (null: one, without it).</summary>
+    /// <summary><c>dalign args</c> as <paramref name="ranks"/> processes under mpirun (null: one, alone).</summary>
     public static (int Exit, string Out, string Err) Dalign(int? ranks, params string[] args)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "dalign.dll");
@@ -151,7 +151,7 @@ public sealed class DataParallelAlignTests(ITestOutputHelper output)
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt32()));
     }
 
-    /// <summary>The micro model and 16 clean-vs-flawed pairs at its 16 pixels, saved under <paramref name="dir"/>.</summary>
+    /// <summary>The micro model and 16 clean-vs-flawed pairs at 16 pixels, saved in <paramref name="dir"/>.</summary>
     private static (string Model, string Pairs) Inputs(string dir)
     {
         string model = Path.Combine(dir, "model");
