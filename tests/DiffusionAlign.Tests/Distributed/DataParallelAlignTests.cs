@@ -4,6 +4,7 @@ using DiffusionAlign.Data;
 using DiffusionAlign.IO;
 using DiffusionAlign.Pipelines;
 using Xunit.Abstractions;
+using static TorchSharp.torch;
 
 namespace DiffusionAlign.Tests.Distributed;
 
@@ -37,22 +38,34 @@ public static class Mpirun
     ];
 
     /// <summary><c>dalign args</c> as <paramref name="ranks"/> processes under mpirun (null: one, alone).</summary>
-    public static (int Exit, string Out, string Err) Dalign(int? ranks, params string[] args)
+    public static (int Exit, string Out, string Err) Dalign(int? ranks, params string[] args) =>
+        ranks is int n
+            ? Start(Find()!, [.. LocalJob, "-np", n.ToString(), Host(), Dll(), .. args])
+            : Start(Host(), [Dll(), .. args]);
+
+    /// <summary>One rank per argument list (mpirun's <c>-np 1 ... : -np 1 ...</c>), each with its own flags.</summary>
+    public static (int Exit, string Out, string Err) DalignPerRank(params string[][] perRank)
     {
-        string dll = Path.Combine(AppContext.BaseDirectory, "dalign.dll");
-        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h)
-            ? h
-            : "dotnet";
-        var info = new ProcessStartInfo(ranks is null ? host : Find()!)
+        var argv = new List<string>(LocalJob);
+        for (int rank = 0; rank < perRank.Length; rank++)
+        {
+            if (rank > 0) argv.Add(":");
+            argv.AddRange(["-np", "1", Host(), Dll(), .. perRank[rank]]);
+        }
+        return Start(Find()!, argv);
+    }
+
+    private static string Dll() => Path.Combine(AppContext.BaseDirectory, "dalign.dll");
+
+    private static string Host() =>
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
+
+    private static (int Exit, string Out, string Err) Start(string program, IEnumerable<string> args)
+    {
+        var info = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
-        if (ranks is int n)
-        {
-            foreach (string flag in new[] { "-np", n.ToString() }.Concat(LocalJob)) info.ArgumentList.Add(flag);
-            info.ArgumentList.Add(host);
-        }
-        info.ArgumentList.Add(dll);
         foreach (string a in args) info.ArgumentList.Add(a);
         // A test host started by mpirun itself must not make the single-process child think it is a rank.
         foreach (string key in info.Environment.Keys.Where(k => k.StartsWith("OMPI_", StringComparison.Ordinal))
@@ -149,6 +162,54 @@ public sealed class DataParallelAlignTests(ITestOutputHelper output)
         Assert.True(again.Exit == 0, $"mpirun exited {again.Exit}:\n{again.Err}");
         Assert.Equal([1, 2, 3], File.ReadAllLines(Path.Combine(run, "metrics.jsonl"))
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt32()));
+    }
+
+    [MpirunFact]
+    public void EveryRankStartsFromRankZerosWeights()
+    {
+        using var dir = new TestModels.TempDir();
+        var (model, pairs) = Inputs(dir.Path);
+        // Rank 1 is handed a UNet of other weights; the broadcast must replace them (and its reference copy's)
+        // with rank 0's, or its gradients, and so the average, would differ from the one-process run's.
+        string other = Path.Combine(dir.Path, "other-unet");
+        using (var m = TextToImageModel.Load(model))
+        {
+            using (no_grad())
+                foreach (var p in m.Unet.parameters()) p.normal_();
+            m.Save(other);
+        }
+        string[] common =
+        [
+            "align", "--method", "dpo", "--pairs", pairs, "--steps", "2", "--warmup", "0", "--lr", LearningRate,
+            "--seed", "2", "--threads", "1", "--out",
+        ];
+        string parallel = Path.Combine(dir.Path, "parallel"), single = Path.Combine(dir.Path, "single");
+        var mpi = Mpirun.DalignPerRank(
+            [.. common, parallel, "--batch", "2", "--model", model],
+            [.. common, parallel, "--batch", "2", "--model", other]);
+        Assert.True(mpi.Exit == 0, $"mpirun exited {mpi.Exit}:\n{mpi.Err}");
+        var one = Mpirun.Dalign(null, [.. common, single, "--model", model, "--batch", "4"]);
+        Assert.True(one.Exit == 0, $"dalign exited {one.Exit}:\n{one.Err}");
+        var a = Weights(parallel);
+        var b = Weights(single);
+        double maxDifference = a.Keys.Max(k => a[k].Zip(b[k], (x, y) => Math.Abs((double)x - y)).Max());
+        Assert.True(maxDifference <= Tolerance, $"the runs' weights differ by up to {maxDifference}");
+    }
+
+    [MpirunFact]
+    public void RanksGivenDifferentSettingsRefuseToTrain()
+    {
+        using var dir = new TestModels.TempDir();
+        var (model, pairs) = Inputs(dir.Path);
+        string[] common =
+        [
+            "align", "--method", "sft", "--model", model, "--pairs", pairs, "--steps", "1", "--batch", "2",
+            "--threads", "1", "--out", Path.Combine(dir.Path, "run"),
+        ];
+        var mpi = Mpirun.DalignPerRank([.. common, "--seed", "1"], [.. common, "--seed", "2"]);
+        Assert.NotEqual(0, mpi.Exit);
+        Assert.Contains("dalign: error: the 2 processes disagree on the run's settings", mpi.Err);
+        Assert.False(File.Exists(Path.Combine(dir.Path, "run", "metrics.jsonl")));
     }
 
     /// <summary>The micro model and 16 clean-vs-flawed pairs at 16 pixels, saved in <paramref name="dir"/>.</summary>
