@@ -221,187 +221,194 @@ public static class AlignCommand
                      reportTo, logDir, validationEvery, validationPrompts, resume, overwrite, seed, device, threads,
                  })
             command.Options.Add(o);
-        command.SetAction(result =>
+        command.SetAction(result => WithWorld(world => CommandRunner.Run(() =>
         {
-            // Without mpirun the process trains alone and MPI is never loaded.
-            ICommunicator? world = null;
-            int code = CommandRunner.Run(() =>
+            bool root = world.Rank == 0;
+            var run = RunFolder.Check(result.GetValue(outDir)!, result.GetValue(resume), result.GetValue(overwrite));
+            var dev = CommonOptions.Setup(result, device, threads);
+            var m = result.GetValue(method) switch
             {
-                world = Communicators.FromEnvironment();
-                bool root = world.Rank == 0;
-                var run = RunFolder.Check(result.GetValue(outDir)!, result.GetValue(resume),
-                    result.GetValue(overwrite));
-                var dev = CommonOptions.Setup(result, device, threads);
-                var m = result.GetValue(method) switch
+                "dpo" => AlignMethod.Dpo,
+                "sft" => AlignMethod.Sft,
+                _ => AlignMethod.Dspo,
+            };
+            var recipe = AlignConfig.DefaultsFor(m);
+            var lrScheduler = result.GetValue(scheduler) is string word
+                ? LearningRateSchedulerWords.Parse(word)
+                : recipe.LrScheduler;
+            var config = recipe with
+            {
+                Steps = result.GetValue(steps) ?? recipe.Steps,
+                BatchSize = result.GetValue(batch) ?? recipe.BatchSize,
+                GradAccum = result.GetValue(accum) ?? recipe.GradAccum,
+                LearningRate = result.GetValue(lr) ?? recipe.LearningRate,
+                Beta = result.GetValue(beta) ?? recipe.Beta,
+                LrScheduler = lrScheduler,
+                // diffusers' constant schedule takes no warm-up: record none unless one was asked for.
+                WarmupSteps = result.GetValue(warmup)
+                    ?? (lrScheduler == LearningRateScheduler.Constant ? 0 : recipe.WarmupSteps),
+                LrNumCycles = result.GetValue(numCycles) ?? recipe.LrNumCycles,
+                LrPower = result.GetValue(power) ?? recipe.LrPower,
+                GradClipNorm = result.GetValue(maxGradNorm) ?? recipe.GradClipNorm,
+                AdamBeta1 = result.GetValue(adamBeta1) ?? recipe.AdamBeta1,
+                AdamBeta2 = result.GetValue(adamBeta2) ?? recipe.AdamBeta2,
+                WeightDecay = result.GetValue(weightDecay) ?? recipe.WeightDecay,
+                AdamEpsilon = result.GetValue(adamEpsilon) ?? recipe.AdamEpsilon,
+                LogEvery = result.GetValue(logEvery),
+                CheckpointEvery = result.GetValue(checkpointEvery),
+                CheckpointsTotalLimit = result.GetValue(checkpointsLimit) ?? recipe.CheckpointsTotalLimit,
+                Seed = result.GetValue(seed),
+                DspoVariant = result.GetValue(variant) switch
                 {
-                    "dpo" => AlignMethod.Dpo,
-                    "sft" => AlignMethod.Sft,
-                    _ => AlignMethod.Dspo,
-                };
-                var recipe = AlignConfig.DefaultsFor(m);
-                var lrScheduler = result.GetValue(scheduler) is string word
-                    ? LearningRateSchedulerWords.Parse(word)
-                    : recipe.LrScheduler;
-                var config = recipe with
-                {
-                    Steps = result.GetValue(steps) ?? recipe.Steps,
-                    BatchSize = result.GetValue(batch) ?? recipe.BatchSize,
-                    GradAccum = result.GetValue(accum) ?? recipe.GradAccum,
-                    LearningRate = result.GetValue(lr) ?? recipe.LearningRate,
-                    Beta = result.GetValue(beta) ?? recipe.Beta,
-                    LrScheduler = lrScheduler,
-                    // diffusers' constant schedule takes no warm-up: record none unless one was asked for.
-                    WarmupSteps = result.GetValue(warmup)
-                        ?? (lrScheduler == LearningRateScheduler.Constant ? 0 : recipe.WarmupSteps),
-                    LrNumCycles = result.GetValue(numCycles) ?? recipe.LrNumCycles,
-                    LrPower = result.GetValue(power) ?? recipe.LrPower,
-                    GradClipNorm = result.GetValue(maxGradNorm) ?? recipe.GradClipNorm,
-                    AdamBeta1 = result.GetValue(adamBeta1) ?? recipe.AdamBeta1,
-                    AdamBeta2 = result.GetValue(adamBeta2) ?? recipe.AdamBeta2,
-                    WeightDecay = result.GetValue(weightDecay) ?? recipe.WeightDecay,
-                    AdamEpsilon = result.GetValue(adamEpsilon) ?? recipe.AdamEpsilon,
-                    LogEvery = result.GetValue(logEvery),
-                    CheckpointEvery = result.GetValue(checkpointEvery),
-                    CheckpointsTotalLimit = result.GetValue(checkpointsLimit) ?? recipe.CheckpointsTotalLimit,
-                    Seed = result.GetValue(seed),
-                    DspoVariant = result.GetValue(variant) switch
+                    "sdxl" => DspoVariant.Sdxl,
+                    "sd15" => DspoVariant.ScoreMatching,
+                    _ => recipe.DspoVariant,
+                },
+                DspoMarginBeta = result.GetValue(marginBeta),
+                Lora = result.GetValue(loraRank) is int rank
+                    ? new LoraConfig
                     {
-                        "sdxl" => DspoVariant.Sdxl,
-                        "sd15" => DspoVariant.ScoreMatching,
-                        _ => recipe.DspoVariant,
-                    },
-                    DspoMarginBeta = result.GetValue(marginBeta),
-                    Lora = result.GetValue(loraRank) is int rank
-                        ? new LoraConfig
-                        {
-                            Rank = rank, Alpha = result.GetValue(loraAlpha), Dropout = result.GetValue(loraDropout),
-                            TextEncoder = result.GetValue(loraText),
-                        }
-                        : null,
-                    Precision = result.GetValue(precision) == "bf16" ? TrainingPrecision.Bf16 : TrainingPrecision.Fp32,
-                    GradientCheckpointing = result.GetValue(checkpointing),
-                    RandomFlip = result.GetValue(randomFlip),
-                    PromptDropout = result.GetValue(promptDropout),
-                    DataParallelProcesses = world.Size,
-                };
-                if (result.GetValue(scaleLr)) config = config.WithScaledLearningRate();
-                if (config.Lora is null
-                    && (result.GetValue(loraAlpha) is not null || result.GetValue(loraText)
-                        || result.GetValue(loraDropout) != 0))
-                    throw new DiffusionAlignException(
-                        "--lora-alpha, --lora-dropout and --lora-text-encoder need --lora-rank");
-                config.Validate();
-                // The settings typed on the command line: one the method or schedule does not read is worth a warning.
-                var given = new (Option Option, string Setting)[]
-                    {
-                        (beta, nameof(AlignConfig.Beta)), (variant, nameof(AlignConfig.DspoVariant)),
-                        (marginBeta, nameof(AlignConfig.DspoMarginBeta)), (numCycles, nameof(AlignConfig.LrNumCycles)),
-                        (power, nameof(AlignConfig.LrPower)),
+                        Rank = rank, Alpha = result.GetValue(loraAlpha), Dropout = result.GetValue(loraDropout),
+                        TextEncoder = result.GetValue(loraText),
                     }
-                    .Where(o => result.GetResult(o.Option) is { Implicit: false })
-                    .Select(o => o.Setting).ToList();
-                if (root) Warn(AlignConfigWarnings.Check(config, given));
-                var tensorBoard = LogConfig(result, run, reportTo, logDir, validationEvery, validationPrompts);
-                // Checked here too, not only by the loader, so it fails before the model loads.
-                InvalidSettingException.Check(result.GetValue(maxPairs) is null or >= 1, "MaxPairs",
-                    $"must be at least 1, got {result.GetValue(maxPairs)}");
-                string dir = run.Dir;
-                using var policy = TextToImageModel.Load(result.GetValue(model)!, dev);
-                string pairsPath = result.GetValue(pairs)!;
-                using var cache = LatentPairCache.IsCache(pairsPath) ? LatentPairCache.Open(pairsPath) : null;
-                PreferenceDataset? dataset = null;
-                LoadReport? report = null;
-                // Before reading any pairs: a run that cannot fit is refused with what to change.
-                int trainingSize = cache?.Info.Resolution ?? result.GetValue(resolution) ?? policy.Config.ImageSize;
-                policy.SampleShape(trainingSize, trainingSize); // a side the VAE can take
-                var estimate = MemoryEstimate.ForAlignment(policy, config, trainingSize);
-                if (MemoryEstimate.Check(estimate, MemoryEstimate.AvailableBytes()) is string tooLarge)
-                    throw new DiffusionAlignException(tooLarge);
-                double needed = estimate.RequiredBytes / (1024.0 * 1024 * 1024);
-                if (root)
-                    CliOutput.Log($"memory (GiB): {estimate.Summary()}; about {needed:0.00} GiB needed per process");
-                using var logger = tensorBoard is null || !root ? null : Logger(tensorBoard, policy);
-                if (cache is not null)
+                    : null,
+                Precision = result.GetValue(precision) == "bf16" ? TrainingPrecision.Bf16 : TrainingPrecision.Fp32,
+                GradientCheckpointing = result.GetValue(checkpointing),
+                RandomFlip = result.GetValue(randomFlip),
+                PromptDropout = result.GetValue(promptDropout),
+                DataParallelProcesses = world.Size,
+            };
+            if (result.GetValue(scaleLr)) config = config.WithScaledLearningRate();
+            if (config.Lora is null
+                && (result.GetValue(loraAlpha) is not null || result.GetValue(loraText)
+                    || result.GetValue(loraDropout) != 0))
+                throw new DiffusionAlignException(
+                    "--lora-alpha, --lora-dropout and --lora-text-encoder need --lora-rank");
+            config.Validate();
+            // The settings typed on the command line: one the method or schedule does not read is worth a warning.
+            var given = new (Option Option, string Setting)[]
                 {
-                    if (result.GetValue(resolution) is int asked && asked != cache.Info.Resolution)
-                        throw new DiffusionAlignException(
-                            $"the latent cache {pairsPath} is at {cache.Info.Resolution} pixels, not {asked}");
-                    if (result.GetValue(maxPairs) is not null)
-                        throw new DiffusionAlignException("--max-pairs applies when the cache is made (cache-latents)");
-                    cache.CheckFits(policy);
+                    (beta, nameof(AlignConfig.Beta)), (variant, nameof(AlignConfig.DspoVariant)),
+                    (marginBeta, nameof(AlignConfig.DspoMarginBeta)), (numCycles, nameof(AlignConfig.LrNumCycles)),
+                    (power, nameof(AlignConfig.LrPower)),
                 }
-                else
-                {
-                    // Prompts the model cannot encode are skipped now, not met by a batch hours into the run.
-                    (dataset, report) = PreferenceData.Load(pairsPath, trainingSize, result.GetValue(maxPairs),
-                        PreferenceData.PromptCheck(policy.Tokenizer));
-                    if (root) CliOutput.Log($"data: {report}");
-                }
-                int count = cache?.Count ?? dataset!.Count;
-                if (root) Warn(AlignConfigWarnings.CheckData(config, count));
-                string kind = cache is null ? "" : " (latent cache)";
-                if (root && world.Size > 1)
-                    CliOutput.Log($"data parallel: {world.Size} processes × {config.BatchSize} pairs per micro-batch, "
-                        + $"{ComputeDevice.Threads()} threads each");
-                if (root) CliOutput.Log($"{m.ToString().ToUpperInvariant()}: {count} pairs{kind}, "
-                    + $"{config.Steps} steps × {config.EffectiveBatch} pairs, β={config.Beta}, "
-                    + $"lr={config.LearningRate}"
-                    + (config.LearningRatePerPair is { } perPair ? $" ({perPair} per pair)" : "")
-                    + $" ({LearningRateSchedulerWords.ToWord(config.LrScheduler)}), seed {config.Seed}");
-                // No process may look at --out (above) once rank 0 starts clearing and writing it.
-                world.Barrier();
-                if (root) run.ClearPreviousRun();
-                if (tensorBoard is not null && run.Overwrite) TensorBoardLogger.DeleteRun(tensorBoard.LogDir);
-                var cancel = CommandRunner.CancelOnCtrlC();
-                int done = 0;
-                string metrics = run.Metrics;
-                string checkpoint = run.Checkpoint;
-                void Train(Action<int, string> progress)
-                {
-                    var reports = new ImmediateProgress<TrainingStepReport>(r => progress(r.Step, Status(r)));
-                    done = cache is not null
-                        ? PreferenceTrainer.Run(policy, cache, config, checkpoint, metrics, result.GetValue(resume),
-                            reports, cancel, logger, world)
-                        : PreferenceTrainer.Run(policy, dataset!, config, checkpoint, metrics, result.GetValue(resume),
-                            reports, cancel, logger, world);
-                }
-                if (!root)
-                {
-                    Train((_, _) => { });
-                    return 0; // rank 0 writes the model
-                }
-                ProgressDisplay.Run($"align {m.ToString().ToLowerInvariant()}", config.Steps, Train);
-                var provenance = new Dictionary<string, string>
-                {
-                    ["command"] = "dalign " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
-                    ["recipe"] = System.Text.Json.JsonSerializer.Serialize(config),
-                };
-                string written;
-                if (policy.IsLatent && policy.HasAdapters)
-                {
-                    AlignmentRunFolder.Save(policy, dir, provenance);
-                    written = "LoRA adapters in " + Path.Combine(dir, LoraAdapters.WeightsFileName);
-                }
-                else if (policy.IsLatent)
-                {
-                    DiffusersPipelineFolder.Save(policy, dir, mergeLora: false, provenance);
-                    written = "a diffusers folder in " + dir;
-                }
-                else
-                {
-                    policy.Save(dir, provenance);
-                    written = Path.Combine(dir, TextToImageModel.WeightsFileName);
-                }
-                CliOutput.Log($"wrote {written} after {done} steps; metrics in {metrics}");
-                return 0;
-            }, Path.Combine(result.GetValue(outDir)!, RunFolder.CheckpointFolderName));
-            // A failed process ends them all: the others may be waiting in a collective it will never join. A stop
-            // request is not such a failure: the trainer makes every process stop at the same step.
-            if (code is not 0 and not CommandRunner.Cancelled && world is { Size: > 1 }) world.Abort(code);
-            world?.Dispose();
-            return code;
-        });
+                .Where(o => result.GetResult(o.Option) is { Implicit: false })
+                .Select(o => o.Setting).ToList();
+            if (root) Warn(AlignConfigWarnings.Check(config, given));
+            var tensorBoard = LogConfig(result, run, reportTo, logDir, validationEvery, validationPrompts);
+            // Checked here too, not only by the loader, so it fails before the model loads.
+            InvalidSettingException.Check(result.GetValue(maxPairs) is null or >= 1, "MaxPairs",
+                $"must be at least 1, got {result.GetValue(maxPairs)}");
+            string dir = run.Dir;
+            using var policy = TextToImageModel.Load(result.GetValue(model)!, dev);
+            string pairsPath = result.GetValue(pairs)!;
+            using var cache = LatentPairCache.IsCache(pairsPath) ? LatentPairCache.Open(pairsPath) : null;
+            PreferenceDataset? dataset = null;
+            LoadReport? report = null;
+            // Before reading any pairs: a run that cannot fit is refused with what to change.
+            int trainingSize = cache?.Info.Resolution ?? result.GetValue(resolution) ?? policy.Config.ImageSize;
+            policy.SampleShape(trainingSize, trainingSize); // a side the VAE can take
+            var estimate = MemoryEstimate.ForAlignment(policy, config, trainingSize);
+            if (MemoryEstimate.Check(estimate, MemoryEstimate.AvailableBytes()) is string tooLarge)
+                throw new DiffusionAlignException(tooLarge);
+            double needed = estimate.RequiredBytes / (1024.0 * 1024 * 1024);
+            if (root)
+                CliOutput.Log($"memory (GiB): {estimate.Summary()}; about {needed:0.00} GiB needed per process");
+            using var logger = tensorBoard is null || !root ? null : Logger(tensorBoard, policy);
+            if (cache is not null)
+            {
+                if (result.GetValue(resolution) is int asked && asked != cache.Info.Resolution)
+                    throw new DiffusionAlignException(
+                        $"the latent cache {pairsPath} is at {cache.Info.Resolution} pixels, not {asked}");
+                if (result.GetValue(maxPairs) is not null)
+                    throw new DiffusionAlignException("--max-pairs applies when the cache is made (cache-latents)");
+                cache.CheckFits(policy);
+            }
+            else
+            {
+                // Prompts the model cannot encode are skipped now, not met by a batch hours into the run.
+                (dataset, report) = PreferenceData.Load(pairsPath, trainingSize, result.GetValue(maxPairs),
+                    PreferenceData.PromptCheck(policy.Tokenizer));
+                if (root) CliOutput.Log($"data: {report}");
+            }
+            int count = cache?.Count ?? dataset!.Count;
+            if (root) Warn(AlignConfigWarnings.CheckData(config, count));
+            string kind = cache is null ? "" : " (latent cache)";
+            if (root && world.Size > 1)
+                CliOutput.Log($"data parallel: {world.Size} processes × {config.BatchSize} pairs per micro-batch, "
+                    + $"{ComputeDevice.Threads()} threads each");
+            if (root) CliOutput.Log($"{m.ToString().ToUpperInvariant()}: {count} pairs{kind}, "
+                + $"{config.Steps} steps × {config.EffectiveBatch} pairs, β={config.Beta}, lr={config.LearningRate}"
+                + (config.LearningRatePerPair is { } perPair ? $" ({perPair} per pair)" : "")
+                + $" ({LearningRateSchedulerWords.ToWord(config.LrScheduler)}), seed {config.Seed}");
+            // No process may look at --out (above) once rank 0 starts clearing and writing it.
+            world.Barrier();
+            if (root) run.ClearPreviousRun();
+            if (root && tensorBoard is not null && run.Overwrite) TensorBoardLogger.DeleteRun(tensorBoard.LogDir);
+            var cancel = CommandRunner.CancelOnCtrlC();
+            int done = 0;
+            string metrics = run.Metrics;
+            string checkpoint = run.Checkpoint;
+            void Train(Action<int, string> progress)
+            {
+                var reports = new ImmediateProgress<TrainingStepReport>(r => progress(r.Step, Status(r)));
+                done = cache is not null
+                    ? PreferenceTrainer.Run(policy, cache, config, checkpoint, metrics, result.GetValue(resume),
+                        reports, cancel, logger, world)
+                    : PreferenceTrainer.Run(policy, dataset!, config, checkpoint, metrics, result.GetValue(resume),
+                        reports, cancel, logger, world);
+            }
+            if (!root)
+            {
+                Train((_, _) => { });
+                return 0; // rank 0 writes the model
+            }
+            ProgressDisplay.Run($"align {m.ToString().ToLowerInvariant()}", config.Steps, Train);
+            var provenance = new Dictionary<string, string>
+            {
+                ["command"] = "dalign " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+                ["recipe"] = System.Text.Json.JsonSerializer.Serialize(config),
+            };
+            string written;
+            if (policy.IsLatent && policy.HasAdapters)
+            {
+                AlignmentRunFolder.Save(policy, dir, provenance);
+                written = "LoRA adapters in " + Path.Combine(dir, LoraAdapters.WeightsFileName);
+            }
+            else if (policy.IsLatent)
+            {
+                DiffusersPipelineFolder.Save(policy, dir, mergeLora: false, provenance);
+                written = "a diffusers folder in " + dir;
+            }
+            else
+            {
+                policy.Save(dir, provenance);
+                written = Path.Combine(dir, TextToImageModel.WeightsFileName);
+            }
+            CliOutput.Log($"wrote {written} after {done} steps; metrics in {metrics}");
+            return 0;
+        }, Path.Combine(result.GetValue(outDir)!, RunFolder.CheckpointFolderName))));
         return command;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> in this process's group: Open MPI's world under mpirun, else the process alone
+    /// (MPI never loaded). A failed process ends the whole group, since the others may be waiting in a collective it
+    /// will never join; a stop request is not such a failure (the trainer stops every process at the same step).
+    /// </summary>
+    private static int WithWorld(Func<ICommunicator, int> body)
+    {
+        ICommunicator? world = null;
+        int code = CommandRunner.Run(() =>
+        {
+            world = Communicators.FromEnvironment();
+            return 0;
+        });
+        if (code != 0) return code;
+        code = body(world!);
+        if (code is not 0 and not CommandRunner.Cancelled && world!.Size > 1) world.Abort(code);
+        world!.Dispose();
+        return code;
     }
 
     /// <summary>One line per warning on stderr, each setting named by its flag; the run goes on.</summary>
