@@ -29,6 +29,7 @@ public static class CommandRunner
         ["Steps"] = "--steps",
         ["BatchSize"] = "--batch",
         ["GradAccum"] = "--grad-accum",
+        ["DataParallelProcesses"] = "mpirun -np",
         ["LearningRate"] = "--lr",
         ["Beta"] = "--beta",
         ["DspoMarginBeta"] = "--dspo-margin-beta",

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DiffusionAlign.Data;
+using DiffusionAlign.Distributed;
 using DiffusionAlign.Models.Lora;
 using DiffusionAlign.Objectives;
 using DiffusionAlign.Pipelines;
@@ -9,7 +10,10 @@ using DiffusionAlign.Training.Logging;
 
 namespace DiffusionAlign.Cli.Commands;
 
-/// <summary><c>dalign align</c>: fine-tunes a model on preference pairs with DSPO, Diffusion-DPO or SFT.</summary>
+/// <summary>
+/// <c>dalign align</c>: fine-tunes a model on preference pairs with DSPO, Diffusion-DPO or SFT; under
+/// <c>mpirun -np N</c>, as one of N data-parallel processes (rank 0 logs and writes the run's files).
+/// </summary>
 public static class AlignCommand
 {
     public static Command Create()
@@ -217,8 +221,9 @@ public static class AlignCommand
                      reportTo, logDir, validationEvery, validationPrompts, resume, overwrite, seed, device, threads,
                  })
             command.Options.Add(o);
-        command.SetAction(result => CommandRunner.Run(() =>
+        command.SetAction(result => WithWorld(world => CommandRunner.Run(() =>
         {
+            bool root = world.Rank == 0;
             var run = RunFolder.Check(result.GetValue(outDir)!, result.GetValue(resume), result.GetValue(overwrite));
             var dev = CommonOptions.Setup(result, device, threads);
             var m = result.GetValue(method) switch
@@ -271,6 +276,7 @@ public static class AlignCommand
                 GradientCheckpointing = result.GetValue(checkpointing),
                 RandomFlip = result.GetValue(randomFlip),
                 PromptDropout = result.GetValue(promptDropout),
+                DataParallelProcesses = world.Size,
             };
             if (result.GetValue(scaleLr)) config = config.WithScaledLearningRate();
             if (config.Lora is null
@@ -288,7 +294,7 @@ public static class AlignCommand
                 }
                 .Where(o => result.GetResult(o.Option) is { Implicit: false })
                 .Select(o => o.Setting).ToList();
-            Warn(AlignConfigWarnings.Check(config, given));
+            if (root) Warn(AlignConfigWarnings.Check(config, given));
             var tensorBoard = LogConfig(result, run, reportTo, logDir, validationEvery, validationPrompts);
             // Checked here too, not only by the loader, so it fails before the model loads.
             InvalidSettingException.Check(result.GetValue(maxPairs) is null or >= 1, "MaxPairs",
@@ -306,8 +312,9 @@ public static class AlignCommand
             if (MemoryEstimate.Check(estimate, MemoryEstimate.AvailableBytes()) is string tooLarge)
                 throw new DiffusionAlignException(tooLarge);
             double needed = estimate.RequiredBytes / (1024.0 * 1024 * 1024);
-            CliOutput.Log($"memory (GiB): {estimate.Summary()}; about {needed:0.00} GiB needed");
-            using var logger = tensorBoard is null ? null : Logger(tensorBoard, policy);
+            if (root)
+                CliOutput.Log($"memory (GiB): {estimate.Summary()}; about {needed:0.00} GiB needed per process");
+            using var logger = tensorBoard is null || !root ? null : Logger(tensorBoard, policy);
             if (cache is not null)
             {
                 if (result.GetValue(resolution) is int asked && asked != cache.Info.Resolution)
@@ -322,30 +329,41 @@ public static class AlignCommand
                 // Prompts the model cannot encode are skipped now, not met by a batch hours into the run.
                 (dataset, report) = PreferenceData.Load(pairsPath, trainingSize, result.GetValue(maxPairs),
                     PreferenceData.PromptCheck(policy.Tokenizer));
-                CliOutput.Log($"data: {report}");
+                if (root) CliOutput.Log($"data: {report}");
             }
             int count = cache?.Count ?? dataset!.Count;
-            Warn(AlignConfigWarnings.CheckData(config, count));
+            if (root) Warn(AlignConfigWarnings.CheckData(config, count));
             string kind = cache is null ? "" : " (latent cache)";
-            CliOutput.Log($"{m.ToString().ToUpperInvariant()}: {count} pairs{kind}, "
+            if (root && world.Size > 1)
+                CliOutput.Log($"data parallel: {world.Size} processes × {config.BatchSize} pairs per micro-batch, "
+                    + $"{ComputeDevice.Threads()} threads each");
+            if (root) CliOutput.Log($"{m.ToString().ToUpperInvariant()}: {count} pairs{kind}, "
                 + $"{config.Steps} steps × {config.EffectiveBatch} pairs, β={config.Beta}, lr={config.LearningRate}"
                 + (config.LearningRatePerPair is { } perPair ? $" ({perPair} per pair)" : "")
                 + $" ({LearningRateSchedulerWords.ToWord(config.LrScheduler)}), seed {config.Seed}");
-            run.ClearPreviousRun();
-            if (tensorBoard is not null && run.Overwrite) TensorBoardLogger.DeleteRun(tensorBoard.LogDir);
+            // No process may look at --out (above) once rank 0 starts clearing and writing it.
+            world.Barrier();
+            if (root) run.ClearPreviousRun();
+            if (root && tensorBoard is not null && run.Overwrite) TensorBoardLogger.DeleteRun(tensorBoard.LogDir);
             var cancel = CommandRunner.CancelOnCtrlC();
             int done = 0;
             string metrics = run.Metrics;
             string checkpoint = run.Checkpoint;
-            ProgressDisplay.Run($"align {m.ToString().ToLowerInvariant()}", config.Steps, progress =>
+            void Train(Action<int, string> progress)
             {
                 var reports = new ImmediateProgress<TrainingStepReport>(r => progress(r.Step, Status(r)));
                 done = cache is not null
                     ? PreferenceTrainer.Run(policy, cache, config, checkpoint, metrics, result.GetValue(resume),
-                        reports, cancel, logger)
+                        reports, cancel, logger, world)
                     : PreferenceTrainer.Run(policy, dataset!, config, checkpoint, metrics, result.GetValue(resume),
-                        reports, cancel, logger);
-            });
+                        reports, cancel, logger, world);
+            }
+            if (!root)
+            {
+                Train((_, _) => { });
+                return 0; // rank 0 writes the model
+            }
+            ProgressDisplay.Run($"align {m.ToString().ToLowerInvariant()}", config.Steps, Train);
             var provenance = new Dictionary<string, string>
             {
                 ["command"] = "dalign " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
@@ -369,8 +387,28 @@ public static class AlignCommand
             }
             CliOutput.Log($"wrote {written} after {done} steps; metrics in {metrics}");
             return 0;
-        }, Path.Combine(result.GetValue(outDir)!, RunFolder.CheckpointFolderName)));
+        }, Path.Combine(result.GetValue(outDir)!, RunFolder.CheckpointFolderName))));
         return command;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> in this process's group: Open MPI's world under mpirun, else the process alone
+    /// (MPI never loaded). A failed process ends the whole group, since the others may be waiting in a collective it
+    /// will never join; a stop request is not such a failure (the trainer stops every process at the same step).
+    /// </summary>
+    private static int WithWorld(Func<ICommunicator, int> body)
+    {
+        ICommunicator? world = null;
+        int code = CommandRunner.Run(() =>
+        {
+            world = Communicators.FromEnvironment();
+            return 0;
+        });
+        if (code != 0) return code;
+        code = body(world!);
+        if (code is not 0 and not CommandRunner.Cancelled && world!.Size > 1) world.Abort(code);
+        world!.Dispose();
+        return code;
     }
 
     /// <summary>One line per warning on stderr, each setting named by its flag; the run goes on.</summary>

@@ -15,7 +15,8 @@ public static class CommonOptions
 
     public static Option<int?> Threads() => new("--threads")
     {
-        Description = "CPU threads for LibTorch (default: all cores)",
+        Description = "CPU threads for LibTorch (default: all cores; under mpirun, the cores shared among the "
+            + "machine's ranks)",
     };
 
     public static Option<long> Seed(long defaultValue = 0) => new("--seed")

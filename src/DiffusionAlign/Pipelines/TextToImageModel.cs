@@ -368,11 +368,21 @@ public sealed class TextToImageModel : IDisposable
     public Tensor LatentSample(Tensor mean, Tensor logVar, Generator generator)
     {
         if (Vae is null) throw new InvalidOperationException("a pixel model has no latents");
+        using var eps = randn(mean.shape, generator: generator, device: generator.device);
+        return LatentSample(mean, logVar, eps);
+    }
+
+    /// <summary>
+    /// The same with the standard-normal draws <paramref name="eps"/> given (shaped as <paramref name="mean"/>): a
+    /// data-parallel process draws a whole batch's and keeps its rows (<see cref="Training.BatchShard"/>).
+    /// </summary>
+    public Tensor LatentSample(Tensor mean, Tensor logVar, Tensor eps)
+    {
+        if (Vae is null) throw new InvalidOperationException("a pixel model has no latents");
         using var scope = NewDisposeScope();
         using var half = 0.5.ToScalar();
         using var scaling = Vae.Config.ScalingFactor.ToScalar();
-        var eps = randn(mean.shape, generator: generator, device: generator.device).to(mean.device);
-        var sample = TensorSum.Add(mean, logVar.mul(half).exp().mul(eps)).mul(scaling);
+        var sample = TensorSum.Add(mean, logVar.mul(half).exp().mul(eps.to(mean.device))).mul(scaling);
         return sample.MoveToOuterDisposeScope();
     }
 

@@ -21,10 +21,16 @@ public static class ComputeDevice
         throw new DiffusionAlignException($"unknown device '{name}': use cpu, cuda or cuda:N");
     }
 
-    /// <summary>Uses every core for intra-op parallelism; LibTorch's default can under-use small machines.</summary>
+    /// <summary>
+    /// Uses every core for intra-op parallelism (LibTorch's default can under-use small machines); under
+    /// <c>mpirun</c>, this machine's cores divided among its ranks, which would otherwise contend for them.
+    /// </summary>
     public static void ConfigureThreads(int? threads = null)
     {
-        int n = threads ?? Environment.ProcessorCount;
+        int n = threads ?? Distributed.Communicators.DefaultThreads();
         if (n > 0 && torch.get_num_threads() != n) torch.set_num_threads(n);
     }
+
+    /// <summary>LibTorch's intra-op threads in use.</summary>
+    public static int Threads() => torch.get_num_threads();
 }

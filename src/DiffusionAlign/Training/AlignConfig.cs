@@ -6,7 +6,8 @@ namespace DiffusionAlign.Training;
 
 /// <summary>
 /// The recipe of one preference-alignment run. Effective batch = <see cref="BatchSize"/> ×
-/// <see cref="GradAccum"/> pairs per optimizer step, as in Diffusion-DPO's launcher.
+/// <see cref="GradAccum"/> × <see cref="DataParallelProcesses"/> pairs per optimizer step, as in Diffusion-DPO's
+/// launcher.
 /// <c>new AlignConfig()</c> is the DSPO recipe; <see cref="DefaultsFor"/> gives each method's.
 /// </summary>
 public sealed record AlignConfig
@@ -116,7 +117,15 @@ public sealed record AlignConfig
     /// <summary>Stop after this many optimizer steps of this invocation (tests use it to simulate a crash).</summary>
     public int? StopAfter { get; init; }
 
-    public int EffectiveBatch => BatchSize * GradAccum;
+    /// <summary>
+    /// Processes training in data parallel (<c>mpirun -np N</c>), each on its own <see cref="BatchSize"/> pairs of
+    /// every micro-batch; the trainer's communicator must have this many. A checkpoint resumes only under the same
+    /// number, since it fixes which pairs form a global batch.
+    /// </summary>
+    public int DataParallelProcesses { get; init; } = 1;
+
+    /// <summary>Pairs per optimizer step over all processes: batch × grad-accum × processes.</summary>
+    public int EffectiveBatch => BatchSize * GradAccum * DataParallelProcesses;
 
     /// <summary>
     /// The recipe of each method on the embedded world (docs/lab-notes.md tells how it was chosen):
@@ -169,6 +178,8 @@ public sealed record AlignConfig
         InvalidSettingException.Check(Steps >= 1, nameof(Steps), $"must be at least 1, got {Steps}");
         InvalidSettingException.Check(BatchSize >= 1, nameof(BatchSize), $"must be at least 1, got {BatchSize}");
         InvalidSettingException.Check(GradAccum >= 1, nameof(GradAccum), $"must be at least 1, got {GradAccum}");
+        InvalidSettingException.Check(DataParallelProcesses >= 1, nameof(DataParallelProcesses),
+            $"must be at least 1, got {DataParallelProcesses}");
         // Before the scaled rate: a user who typed --lr -1 --scale-lr is told about -1, not -1 × the batch.
         InvalidSettingException.Check(LearningRatePerPair is null or > 0, nameof(LearningRatePerPair),
             $"must be positive, got {LearningRatePerPair}");

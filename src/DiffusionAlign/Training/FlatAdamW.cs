@@ -1,3 +1,4 @@
+using DiffusionAlign.Distributed;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -100,6 +101,12 @@ public sealed class FlatAdamW : IDisposable
         _grads.mul_(coefficient);
         return norm.MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Averages the gradients over the processes of <paramref name="world"/>: one all-reduce of the whole gradient
+    /// buffer. Alone, nothing happens.
+    /// </summary>
+    public void AverageGradients(ICommunicator world) => world.AllReduceMean(_grads);
 
     /// <summary>
     /// Whether every gradient is finite (a NaN or infinite loss leaves none that are); one host read.

@@ -44,14 +44,15 @@ public static class PreferenceStep
     /// </summary>
     public static ObjectiveOutput Run(
         TextToImageModel policy, TextToImageModel? reference, IPreferenceObjective objective,
-        IReadOnlyList<PreferencePair> batch, AlignConfig config, long micro) =>
-        Run(policy, reference, objective, NoisyPairs(policy, batch, config, micro));
+        IReadOnlyList<PreferencePair> batch, AlignConfig config, long micro, BatchShard? shard = null) =>
+        Run(policy, reference, objective, NoisyPairs(policy, batch, config, micro, shard));
 
     /// <summary>The same on pairs from a latent cache.</summary>
     public static ObjectiveOutput Run(
         TextToImageModel policy, TextToImageModel? reference, IPreferenceObjective objective,
-        LatentPairCache cache, IReadOnlyList<int> indices, AlignConfig config, long micro) =>
-        Run(policy, reference, objective, NoisyPairs(policy, cache, indices, config, micro));
+        LatentPairCache cache, IReadOnlyList<int> indices, AlignConfig config, long micro,
+        BatchShard? shard = null) =>
+        Run(policy, reference, objective, NoisyPairs(policy, cache, indices, config, micro, shard));
 
     /// <summary>Steps 4–6 on the noised pairs.</summary>
     public static ObjectiveOutput Run(
@@ -67,51 +68,90 @@ public static class PreferenceStep
         return objective.Compute(prediction, referencePrediction, inputs.Target);
     }
 
-    /// <summary>Steps 1–3: the noised pair batch of micro-batch <paramref name="micro"/>.</summary>
+    /// <summary>
+    /// Steps 1–3: the noised pair batch of micro-batch <paramref name="micro"/>, or of the <paramref name="shard"/>
+    /// of it that <paramref name="batch"/> holds (with the draws the whole micro-batch would give these pairs).
+    /// </summary>
     public static Inputs NoisyPairs(TextToImageModel policy, IReadOnlyList<PreferencePair> batch, AlignConfig config,
-        long micro)
+        long micro, BatchShard? shard = null)
     {
-        var (prompts, flips) = Augmentation(batch.Select(p => p.Prompt).ToList(), config, micro);
+        var part = Part(shard, batch.Count);
+        var (prompts, flips) = Augmentation(batch.Select(p => p.Prompt).ToList(), config, micro, part);
         var images = batch.Select((p, i) => flips[i] ? p.Winner.Mirrored() : p.Winner)
             .Concat(batch.Select((p, i) => flips[i] ? p.Loser.Mirrored() : p.Loser)).ToList();
         using var latentGen = StepSeeds.Torch(config.Seed, micro, StepSeeds.Stream.Latents);
-        var x0 = policy.TrainingSamples(ImageTensors.ToTensor(images), latentGen);
-        return Noised(policy, x0, prompts, config, micro);
+        var pixels = ImageTensors.ToTensor(images);
+        Tensor x0;
+        // A pixel model draws nothing here; a latent one draws ε for every image of the micro-batch.
+        if (part.IsWhole || policy.Vae is null) x0 = policy.TrainingSamples(pixels, latentGen);
+        else
+        {
+            var (mean, logVar) = policy.LatentMoments(pixels);
+            x0 = ShardLatents(policy, mean, logVar, latentGen, part);
+        }
+        return Noised(policy, x0, prompts, config, micro, part);
     }
 
     /// <summary>
     /// Steps 1–3 from a latent cache: the same prompts, flips and latent draws as from the images it encodes.
     /// </summary>
     public static Inputs NoisyPairs(TextToImageModel policy, LatentPairCache cache, IReadOnlyList<int> indices,
-        AlignConfig config, long micro)
+        AlignConfig config, long micro, BatchShard? shard = null)
     {
-        var (prompts, flips) = Augmentation(indices.Select(cache.Prompt).ToList(), config, micro);
+        var part = Part(shard, indices.Count);
+        var (prompts, flips) = Augmentation(indices.Select(cache.Prompt).ToList(), config, micro, part);
         var (mean, logVar) = cache.Moments(indices, flips, policy.Device);
         using var latentGen = StepSeeds.Torch(config.Seed, micro, StepSeeds.Stream.Latents);
-        var x0 = policy.LatentSample(mean, logVar, latentGen);
-        return Noised(policy, x0, prompts, config, micro);
+        var x0 = part.IsWhole
+            ? policy.LatentSample(mean, logVar, latentGen)
+            : ShardLatents(policy, mean, logVar, latentGen, part);
+        return Noised(policy, x0, prompts, config, micro, part);
     }
 
-    /// <summary>The papers' augmentation: prompts dropped to "" and pairs flipped, drawn per micro-batch.</summary>
-    private static (List<string> Prompts, bool[] Flips) Augmentation(List<string> prompts, AlignConfig config,
-        long micro)
+    private static BatchShard Part(BatchShard? shard, int count)
+    {
+        var part = shard ?? BatchShard.Whole(count);
+        if (part.Count != count)
+            throw new ArgumentException($"the shard holds {part.Count} pairs, the batch {count}", nameof(shard));
+        return part;
+    }
+
+    /// <summary>The shard's latents: ε drawn for all 2 × GlobalCount images, this shard's rows kept.</summary>
+    private static Tensor ShardLatents(TextToImageModel policy, Tensor mean, Tensor logVar, Generator generator,
+        BatchShard shard)
+    {
+        long[] shape = [2L * shard.GlobalCount, .. mean.shape.Skip(1)];
+        var eps = shard.WinnersThenLosers(randn(shape, generator: generator, device: generator.device));
+        return policy.LatentSample(mean, logVar, eps);
+    }
+
+    /// <summary>
+    /// The papers' augmentation: prompts dropped to "" and pairs flipped, drawn per micro-batch (for all its pairs,
+    /// in order; the shard's are kept).
+    /// </summary>
+    private static (List<string> Prompts, IReadOnlyList<bool> Flips) Augmentation(List<string> prompts,
+        AlignConfig config, long micro, BatchShard shard)
     {
         var dropout = StepSeeds.Managed(config.Seed, micro, StepSeeds.Stream.Dropout);
         var flip = StepSeeds.Managed(config.Seed, micro, StepSeeds.Stream.Flip);
-        var kept = prompts.Select(p => dropout.NextDouble() < config.PromptDropout ? "" : p).ToList();
-        var flips = prompts.Select(_ => config.RandomFlip && flip.NextDouble() < 0.5).ToArray();
+        var drop = shard.Pairs(Enumerable.Range(0, shard.GlobalCount)
+            .Select(_ => dropout.NextDouble() < config.PromptDropout).ToList());
+        var flips = shard.Pairs(Enumerable.Range(0, shard.GlobalCount)
+            .Select(_ => config.RandomFlip && flip.NextDouble() < 0.5).ToList());
+        var kept = prompts.Select((p, i) => drop[i] ? "" : p).ToList();
         return (kept, flips);
     }
 
     /// <summary>One (t, ε) per pair shared by winner and loser; noisy samples, targets and prompt states.</summary>
     private static Inputs Noised(TextToImageModel policy, Tensor x0, IReadOnlyList<string> prompts,
-        AlignConfig config, long micro)
+        AlignConfig config, long micro, BatchShard shard)
     {
-        int b = prompts.Count;
+        int g = shard.GlobalCount;
         using var tGen = StepSeeds.Torch(config.Seed, micro, StepSeeds.Stream.Timesteps);
         using var nGen = StepSeeds.Torch(config.Seed, micro, StepSeeds.Stream.Noise);
-        var t = policy.Schedule.SampleTimesteps(b, tGen).to(policy.Device);
-        var noise = randn(new long[] { b, x0.shape[1], x0.shape[2], x0.shape[3] }, generator: nGen).to(policy.Device);
+        var t = shard.Rows(policy.Schedule.SampleTimesteps(g, tGen)).to(policy.Device);
+        var noise = shard.Rows(randn(new long[] { g, x0.shape[1], x0.shape[2], x0.shape[3] }, generator: nGen))
+            .to(policy.Device);
         var t2 = cat(new[] { t, t }, 0);
         var noise2 = cat(new[] { noise, noise }, 0);
         var noisy = policy.Schedule.AddNoise(x0, noise2, t2);

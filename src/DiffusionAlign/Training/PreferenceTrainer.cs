@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using DiffusionAlign.Data;
+using DiffusionAlign.Distributed;
 using DiffusionAlign.IO;
 using DiffusionAlign.Models;
 using DiffusionAlign.Objectives;
@@ -18,6 +19,15 @@ namespace DiffusionAlign.Training;
 /// step: for each micro-batch, <see cref="PreferenceStep"/> (noised pairs → reference → policy →
 /// objective) and backward; then clip → AdamW step (<see cref="FlatAdamW"/>) → log → observer → checkpoint.
 /// The text encoder stays frozen (unless it carries adapters), as in Diffusion-DPO.
+/// <para>
+/// Data parallel, given a communicator of N processes (<c>mpirun -np N</c>): every process starts from rank 0's
+/// weights, trains its own <see cref="AlignConfig.BatchSize"/> pairs of each global micro-batch of N × that (the
+/// pairs, in the order, and with the draws one process training all of them would take: <see cref="BatchShard"/>),
+/// and before clipping the flat gradient buffer is averaged over the processes by one all-reduce per optimizer step,
+/// so clipping sees the global norm and every process takes the same update. Logged metrics are averaged too; only
+/// rank 0 writes metrics, checkpoints, progress and the observer's output. Every process reads the checkpoint to
+/// resume, so the checkpoint folder must be one all of them see (any folder on one machine).
+/// </para>
 /// </summary>
 public static class PreferenceTrainer
 {
@@ -36,15 +46,18 @@ public static class PreferenceTrainer
     /// lines, one per logged step); a resumable checkpoint is kept in <paramref name="checkpointDir"/>.
     /// Returns the number of the last completed step (less than <see cref="AlignConfig.Steps"/> only
     /// with <see cref="AlignConfig.StopAfter"/>). An <paramref name="observer"/> (e.g.
-    /// <see cref="TensorBoardLogger"/>) sees every logged step and the policy after every step.
+    /// <see cref="TensorBoardLogger"/>) sees every logged step and the policy after every step. With a
+    /// <paramref name="world"/> of more than one process (which <see cref="AlignConfig.DataParallelProcesses"/> must
+    /// name) the run is data parallel; without one the process trains alone.
     /// </summary>
     public static int Run(
         TextToImageModel policy, PreferenceDataset pairs, AlignConfig config, string checkpointDir,
         string metricsPath, bool resume, IProgress<TrainingStepReport>? progress = null,
-        CancellationToken cancel = default, ITrainingObserver? observer = null) =>
-        Train(policy, pairs.Count, (reference, objective, indices, micro) =>
-                PreferenceStep.Run(policy, reference, objective, indices.Select(i => pairs[i]).ToList(), config, micro),
-            config, checkpointDir, metricsPath, resume, progress, cancel, observer);
+        CancellationToken cancel = default, ITrainingObserver? observer = null, ICommunicator? world = null) =>
+        Train(policy, pairs.Count, (reference, objective, indices, micro, shard) =>
+                PreferenceStep.Run(policy, reference, objective, indices.Select(i => pairs[i]).ToList(), config, micro,
+                    shard),
+            config, checkpointDir, metricsPath, resume, progress, cancel, observer, world);
 
     /// <summary>
     /// The same on pairs from a latent cache made with the policy's VAE: the same steps as on the images it
@@ -53,35 +66,53 @@ public static class PreferenceTrainer
     public static int Run(
         TextToImageModel policy, LatentPairCache pairs, AlignConfig config, string checkpointDir,
         string metricsPath, bool resume, IProgress<TrainingStepReport>? progress = null,
-        CancellationToken cancel = default, ITrainingObserver? observer = null)
+        CancellationToken cancel = default, ITrainingObserver? observer = null, ICommunicator? world = null)
     {
         pairs.CheckFits(policy);
-        return Train(policy, pairs.Count, (reference, objective, indices, micro) =>
-                PreferenceStep.Run(policy, reference, objective, pairs, indices, config, micro),
-            config, checkpointDir, metricsPath, resume, progress, cancel, observer);
+        return Train(policy, pairs.Count, (reference, objective, indices, micro, shard) =>
+                PreferenceStep.Run(policy, reference, objective, pairs, indices, config, micro, shard),
+            config, checkpointDir, metricsPath, resume, progress, cancel, observer, world);
     }
 
     /// <summary>The loop, given how to compute one micro-batch's objective from its pair indices.</summary>
     private static int Train(
         TextToImageModel policy, int pairCount,
-        Func<TextToImageModel?, IPreferenceObjective, IReadOnlyList<int>, long, ObjectiveOutput> microBatch,
+        Func<TextToImageModel?, IPreferenceObjective, IReadOnlyList<int>, long, BatchShard, ObjectiveOutput> microBatch,
         AlignConfig config, string checkpointDir, string metricsPath, bool resume,
-        IProgress<TrainingStepReport>? progress, CancellationToken cancel, ITrainingObserver? observer)
+        IProgress<TrainingStepReport>? progress, CancellationToken cancel, ITrainingObserver? observer,
+        ICommunicator? world)
     {
         config.Validate();
+        world ??= SingleProcessCommunicator.Instance;
+        if (config.DataParallelProcesses != world.Size)
+            throw new InvalidSettingException(nameof(AlignConfig.DataParallelProcesses),
+                $"is {config.DataParallelProcesses}, but {world.Size} processes train");
+        bool root = world.Rank == 0;
+        if (!root)
+        {
+            progress = null;
+            observer = null;
+        }
+        world.CheckSame(pairCount, "the number of pairs");
+        world.CheckSame(SettingsHash(config), "the run's settings");
         var objective = config.CreateObjective();
         Prepare(policy, config);
+        // Every process starts from rank 0's weights (the reference, copied next, too).
+        if (world.Size > 1)
+            foreach (var p in policy.TrainableParameters()) world.Broadcast(p);
         // With adapters the reference is the policy itself with them off: no second copy of the UNet.
         using var copy = objective.NeedsReference && !policy.HasAdapters ? policy.Copy() : null;
         copy?.Freeze();
         var reference = objective.NeedsReference ? copy ?? policy : null;
         using var optimizer = new FlatAdamW(policy.TrainableParameters(), config.OptimizerSettings());
         var schedule = config.Schedule();
-        var batches = new PairBatchSchedule(pairCount, config.BatchSize, config.Seed);
+        var shard = BatchShard.ForRank(world.Rank, world.Size, config.BatchSize);
+        var batches = new PairBatchSchedule(pairCount, shard.GlobalCount, config.Seed);
         if (resume && !TrainingCheckpoint.Exists(checkpointDir))
             throw new DiffusionAlignException($"nothing to resume in {checkpointDir}: it holds no checkpoint");
-        int start = resume ? Resume(policy, reference, optimizer, config, checkpointDir, metricsPath) : 0;
-        using var log = new MetricsLog(metricsPath, append: start > 0);
+        int start = resume ? Resume(policy, reference, optimizer, config, checkpointDir, metricsPath, root) : 0;
+        world.CheckSame(start, "the step to resume from");
+        using var log = new MetricsLog(metricsPath, append: start > 0, writes: root);
         observer?.RunStarted(start, config.Steps);
 
         int last = start;
@@ -92,7 +123,8 @@ public static class PreferenceTrainer
         for (int step = start; step < config.Steps; step++)
         {
             // A stop request ends the run between steps, with a checkpoint of the last finished one.
-            if (cancel.IsCancellationRequested)
+            // Every process stops at the same step, or the others would wait for it in the next all-reduce.
+            if (world.Any(cancel.IsCancellationRequested))
             {
                 cancelled = true;
                 break;
@@ -104,11 +136,14 @@ public static class PreferenceTrainer
             {
                 using var scope = NewDisposeScope();
                 long micro = (long)step * config.GradAccum + k;
-                var output = microBatch(reference, objective, batches.Batch(micro), micro);
+                var output = microBatch(reference, objective, shard.Pairs(batches.Batch(micro)), micro, shard);
                 output.Loss.div(accumulation).backward();
                 log.Accumulate(output, config.GradAccum);
             }
+            // The global batch's mean gradient, before clipping: every process then clips and steps alike.
+            optimizer.AverageGradients(world);
             // A non-finite loss or gradient would poison the weights and the optimizer's moments: skip the update.
+            // After the all-reduce one rank's NaN is every rank's, so all skip together.
             if (optimizer.GradientsFinite())
             {
                 nonFiniteInARow = 0;
@@ -127,7 +162,7 @@ public static class PreferenceTrainer
             log.StepDone(config.EffectiveBatch);
             if (last % config.LogEvery == 0 || last == config.Steps)
             {
-                var report = log.Write(last, config.Steps, optimizer.LearningRate);
+                var report = log.Write(last, config.Steps, optimizer.LearningRate, world);
                 progress?.Report(report);
                 observer?.StepLogged(report);
             }
@@ -138,11 +173,11 @@ public static class PreferenceTrainer
                 observer.StepFinished(last, policy);
                 log.ResumeClock();
             }
-            if (config.CheckpointEvery > 0 && last % config.CheckpointEvery == 0 && last < config.Steps)
+            if (root && config.CheckpointEvery > 0 && last % config.CheckpointEvery == 0 && last < config.Steps)
                 SaveCheckpoint(policy, reference, optimizer, config, checkpointDir, last);
         }
         // Every run ends with a checkpoint, finished or not, so it can be resumed or extended (more --steps).
-        if (last > start || !TrainingCheckpoint.Exists(checkpointDir))
+        if (root && (last > start || !TrainingCheckpoint.Exists(checkpointDir)))
             SaveCheckpoint(policy, reference, optimizer, config, checkpointDir, last);
         if (cancelled) throw new OperationCanceledException(cancel);
         return last;
@@ -175,7 +210,7 @@ public static class PreferenceTrainer
 
     /// <summary>Loads the checkpoint into policy, reference and optimizer; returns its step.</summary>
     private static int Resume(TextToImageModel policy, TextToImageModel? reference, FlatAdamW optimizer,
-        AlignConfig config, string checkpointDir, string metricsPath)
+        AlignConfig config, string checkpointDir, string metricsPath, bool root)
     {
         var (info, tensors) = TrainingCheckpoint.Load(checkpointDir, optimizer, CheckpointKind);
         var saved = info.Settings.Deserialize<AlignConfig>()
@@ -191,9 +226,13 @@ public static class PreferenceTrainer
         if (reference is not null && !ReferenceEquals(reference, policy))
             reference.LoadTrainableTensors(Strip(tensors, "reference."), "checkpoint");
         foreach (var t in tensors.Values) t.Dispose();
-        MetricsLog.TruncateAfter(metricsPath, info.Step);
+        if (root) MetricsLog.TruncateAfter(metricsPath, info.Step);
         return info.Step;
     }
+
+    /// <summary>A digest of the settings, to check that every process of a data-parallel run has the same.</summary>
+    private static long SettingsHash(AlignConfig config) =>
+        BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(config)));
 
     /// <summary>
     /// The settings that must match for a resume: everything but how often to log, save or stop, how many
@@ -243,7 +282,7 @@ public static class PreferenceTrainer
     /// </summary>
     private sealed class MetricsLog : IDisposable
     {
-        private readonly StreamWriter _file;
+        private readonly StreamWriter? _file;
         private readonly Dictionary<string, Tensor> _sums = new();
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private int _steps;
@@ -258,8 +297,10 @@ public static class PreferenceTrainer
             NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
         };
 
-        public MetricsLog(string path, bool append)
+        /// <summary>A log that writes <paramref name="path"/> if <paramref name="writes"/> (rank 0 of a run).</summary>
+        public MetricsLog(string path, bool append, bool writes)
         {
+            if (!writes) return;
             if (!append && File.Exists(path)) File.Delete(path);
             string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
             if (dir is not null) Directory.CreateDirectory(dir);
@@ -295,9 +336,21 @@ public static class PreferenceTrainer
             _pairs += pairs;
         }
 
-        public TrainingStepReport Write(int step, int steps, double learningRate)
+        /// <summary>
+        /// The means since the last write, averaged over the processes of <paramref name="world"/> (each has its
+        /// share of the pairs; the gradient norm is already global), as a report and, at rank 0, a line.
+        /// </summary>
+        public TrainingStepReport Write(int step, int steps, double learningRate, ICommunicator world)
         {
             var means = _sums.ToDictionary(kv => kv.Key, kv => kv.Value.item<float>() / (double)_steps);
+            if (world.Size > 1)
+            {
+                // In one order on every process, whatever order the metrics were added in.
+                var keys = means.Keys.Order(StringComparer.Ordinal).ToList();
+                var values = keys.Select(k => means[k]).ToArray();
+                world.AllReduceMean(values);
+                for (int i = 0; i < keys.Count; i++) means[keys[i]] = values[i];
+            }
             if (_gradNormSum is not null) means[GradNorm] = _gradNormSum.item<float>() / (double)_gradNormSteps;
             double seconds = Math.Max(1e-9, _clock.Elapsed.TotalSeconds);
             var report = new TrainingStepReport(step, steps, means[LossName], learningRate, _pairs / seconds,
@@ -311,8 +364,8 @@ public static class PreferenceTrainer
             };
             foreach (var (k, v) in report.Metrics) line[k] = v;
             line["skipped_nonfinite_steps"] = _nonFinite;
-            _file.WriteLine(JsonSerializer.Serialize(line, LineOptions));
-            _file.Flush();
+            _file?.WriteLine(JsonSerializer.Serialize(line, LineOptions));
+            _file?.Flush();
             Clear();
             _clock.Restart();
             _steps = 0;
@@ -350,7 +403,7 @@ public static class PreferenceTrainer
         public void Dispose()
         {
             Clear();
-            _file.Dispose();
+            _file?.Dispose();
         }
 
         private void Add(string name, Tensor value, int accum)
