@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using DiffusionAlign.Distributed;
 using DiffusionAlign.Training;
 
 namespace DiffusionAlign.Cli;
@@ -107,6 +108,26 @@ public static class CommandRunner
         {
             return Fail(e.Message, e);
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> in this process's group: Open MPI's world under mpirun, else the process alone
+    /// (MPI never loaded). A failed process ends the whole group, since the others may be waiting in a collective it
+    /// will never join; a stop request is not such a failure (mpirun passes Ctrl+C to every process).
+    /// </summary>
+    public static int WithWorld(Func<ICommunicator, int> body)
+    {
+        ICommunicator? world = null;
+        int code = Run(() =>
+        {
+            world = Communicators.FromEnvironment();
+            return 0;
+        });
+        if (code != 0) return code;
+        code = body(world!);
+        if (code is not 0 and not Cancelled && world!.Size > 1) world.Abort(code);
+        world!.Dispose();
+        return code;
     }
 
     /// <summary>What a Ctrl+C left behind: a checkpoint to resume from, or nothing.</summary>

@@ -221,7 +221,7 @@ public static class AlignCommand
                      reportTo, logDir, validationEvery, validationPrompts, resume, overwrite, seed, device, threads,
                  })
             command.Options.Add(o);
-        command.SetAction(result => WithWorld(world => CommandRunner.Run(() =>
+        command.SetAction(result => CommandRunner.WithWorld(world => CommandRunner.Run(() =>
         {
             bool root = world.Rank == 0;
             var run = RunFolder.Check(result.GetValue(outDir)!, result.GetValue(resume), result.GetValue(overwrite));
@@ -389,26 +389,6 @@ public static class AlignCommand
             return 0;
         }, Path.Combine(result.GetValue(outDir)!, RunFolder.CheckpointFolderName))));
         return command;
-    }
-
-    /// <summary>
-    /// Runs <paramref name="body"/> in this process's group: Open MPI's world under mpirun, else the process alone
-    /// (MPI never loaded). A failed process ends the whole group, since the others may be waiting in a collective it
-    /// will never join; a stop request is not such a failure (the trainer stops every process at the same step).
-    /// </summary>
-    private static int WithWorld(Func<ICommunicator, int> body)
-    {
-        ICommunicator? world = null;
-        int code = CommandRunner.Run(() =>
-        {
-            world = Communicators.FromEnvironment();
-            return 0;
-        });
-        if (code != 0) return code;
-        code = body(world!);
-        if (code is not 0 and not CommandRunner.Cancelled && world!.Size > 1) world.Abort(code);
-        world!.Dispose();
-        return code;
     }
 
     /// <summary>One line per warning on stderr, each setting named by its flag; the run goes on.</summary>

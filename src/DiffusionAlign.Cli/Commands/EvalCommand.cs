@@ -9,7 +9,11 @@ using DiffusionAlign.Worlds.Shapes;
 
 namespace DiffusionAlign.Cli.Commands;
 
-/// <summary><c>dalign eval</c>: compares models by reward win rate and ranking accuracy on held-out data.</summary>
+/// <summary>
+/// <c>dalign eval</c>: compares models by reward win rate and ranking accuracy on held-out data. Under
+/// <c>mpirun -np N</c> the processes share the sampling (whole batches, round-robin) and rank 0 alone prints and
+/// writes <c>--out</c>, the same results one process writes.
+/// </summary>
 public static class EvalCommand
 {
     public static Command Create()
@@ -56,6 +60,11 @@ public static class EvalCommand
         {
             Description = "Guidance scale", DefaultValueFactory = _ => defaults.EffectiveSampling.GuidanceScale,
         };
+        var batch = new Option<int>("--batch")
+        {
+            Description = "Samples per sampling batch (under mpirun, batch b is drawn by rank b mod N)",
+            DefaultValueFactory = _ => defaults.BatchSize,
+        };
         var outPath = new Option<string>("--out") { Description = "results.json path", Required = true };
         var seed = CommonOptions.Seed(defaults.Seed);
         var device = CommonOptions.Device();
@@ -66,12 +75,13 @@ public static class EvalCommand
             "Evaluate models against a baseline: mean reward, reward win rate with 95% intervals, ranking accuracies");
         foreach (var o in new Option[]
                  {
-                     models, baseline, prompts, promptSet, seeds, pairs, beta, draws, steps, guidance, outPath, seed,
-                     device, threads, json,
+                     models, baseline, prompts, promptSet, seeds, pairs, beta, draws, steps, guidance, batch, outPath,
+                     seed, device, threads, json,
                  })
             command.Options.Add(o);
-        command.SetAction(result => CommandRunner.Run(() =>
+        command.SetAction(result => CommandRunner.WithWorld(communicator => CommandRunner.Run(() =>
         {
+            bool root = communicator.Rank == 0;
             OutputPath.CheckFile(result.GetValue(outPath), "results.json");
             var dev = CommonOptions.Setup(result, device, threads);
             var specs = ParseModels(result.GetValue(models)!);
@@ -89,6 +99,7 @@ public static class EvalCommand
                 Seed = result.GetValue(seed),
                 ElboDraws = result.GetValue(draws),
                 Beta = result.GetValue(beta),
+                BatchSize = result.GetValue(batch),
             };
             config.Validate(); // before the models load, so a bad flag costs no time
             var loaded = new Dictionary<string, TextToImageModel>();
@@ -111,7 +122,7 @@ public static class EvalCommand
                     // A learned labeler's τ is on its own scale, not the true reward's the idealized accuracy uses.
                     var labels = Directory.Exists(pairsPath) ? PairLabelInfo.TryLoad(pairsPath) : null;
                     tau = labels is { Labeler: null } ? labels.Tau : null;
-                    CliOutput.Log($"held-out pairs: {report}");
+                    if (root) CliOutput.Log($"held-out pairs: {report}");
                 }
                 config = config with { Tau = tau };
                 // results.json is written only once every model is scored, so a stopped run leaves --out as it was.
@@ -123,6 +134,8 @@ public static class EvalCommand
                     if (heldOut is null)
                         throw new DiffusionAlignException(
                             "Stable Diffusion models are evaluated on held-out pairs: give --pairs");
+                    // Ranking is not shared between processes: rank 0 does all of it.
+                    if (!root) return 0;
                     int pairCount = loaded.Count * heldOut.Count;
                     ProgressDisplay.Run("eval", pairCount, report =>
                     {
@@ -143,12 +156,18 @@ public static class EvalCommand
                 var world = new ShapesWorld();
                 // The prompt count is capped at the set's size, so the progress total comes from the same plan.
                 int total = loaded.Count * EvaluationPrompts.Select(world.Split, config).Samples.Count;
+                if (!root)
+                {
+                    AlignmentEvaluator.Evaluate(loaded, result.GetValue(baseline)!, world, heldOut, config, null,
+                        cancel, communicator);
+                    return 0; // rank 0 prints and writes the results
+                }
                 ProgressDisplay.Run("eval", total, report =>
                 {
                     var progress = new ImmediateProgress<AlignmentEvaluator.Progress>(
                         p => report(Math.Min(total, p.Done), p.Phase));
                     results = AlignmentEvaluator.Evaluate(loaded, result.GetValue(baseline)!, world,
-                        heldOut, config, progress, cancel);
+                        heldOut, config, progress, cancel, communicator);
                 });
                 return Finish(results with { ModelFolders = specs.ToDictionary(s => s.Name, s => s.Dir) },
                         result.GetValue(outPath)!, result.GetValue(json));
@@ -157,7 +176,7 @@ public static class EvalCommand
             {
                 foreach (var m in loaded.Values) m.Dispose();
             }
-        }));
+        })));
         return command;
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DiffusionAlign.Data;
+using DiffusionAlign.Distributed;
 using DiffusionAlign.Imaging;
 using DiffusionAlign.Pipelines;
 using DiffusionAlign.Runtime;
@@ -29,9 +30,14 @@ public static class AlignmentEvaluator
     /// Checked before each sampling or ranking batch: a cancelled evaluation throws
     /// <see cref="OperationCanceledException"/> and returns no results.
     /// </param>
+    /// <param name="communicator">
+    /// The processes of an <c>mpirun</c> job, each called with the same arguments: they share the sampling and
+    /// scoring (<see cref="SampleShards"/>) and every one returns the results one process alone returns. Null (or a
+    /// group of one): this process does all of it.
+    /// </param>
     public static EvaluationResults Evaluate(IReadOnlyDictionary<string, TextToImageModel> models, string baseline,
         ShapesWorld world, IReadOnlyList<PreferencePair>? heldOutPairs, EvaluationConfig config,
-        IProgress<Progress>? progress = null, CancellationToken cancel = default)
+        IProgress<Progress>? progress = null, CancellationToken cancel = default, ICommunicator? communicator = null)
     {
         config.Validate();
         if (!models.ContainsKey(baseline))
@@ -41,12 +47,15 @@ public static class AlignmentEvaluator
         var plan = EvaluationPrompts.Select(world.Split, config);
         var prompts = plan.Samples;
         var compare = new SampleComparisons(plan, config.BootstrapResamples, BootstrapSeed(config));
+        var shards = new SampleShards(communicator ?? SingleProcessCommunicator.Instance, config.BatchSize);
+        shards.CheckSame(config, models.Keys, prompts.Count);
 
         var sampled = new Dictionary<string, SampleScores>();
         foreach (var (name, model) in models)
         {
-            var images = Sample(model, prompts, config, name, progress, cancel);
-            sampled[name] = SampleScores.Of(world, prompts, images, config.Seed, cancel);
+            var images = new RgbImage?[prompts.Count];
+            SampleBatches(model, prompts, config, name, progress, cancel, shards.OwnsBatch, images);
+            sampled[name] = shards.Gather(SampleScores.Of(world, prompts, images, config.Seed, cancel));
         }
         var rewards = sampled.ToDictionary(kv => kv.Key, kv => kv.Value.Reward);
         var judged = sampled.ToDictionary(kv => kv.Key, kv => kv.Value.Judge);
@@ -229,9 +238,22 @@ public static class AlignmentEvaluator
         EvaluationConfig config, string name, IProgress<Progress>? progress, CancellationToken cancel = default)
     {
         var result = new RgbImage[prompts.Count];
+        SampleBatches(model, prompts, config, name, progress, cancel, _ => true, result);
+        return result;
+    }
+
+    /// <summary>
+    /// Samples the batches <paramref name="draw"/> picks (by first sample) into <paramref name="result"/>, each
+    /// as <see cref="Sample"/> draws it whichever others are drawn.
+    /// </summary>
+    private static void SampleBatches(TextToImageModel model, IReadOnlyList<ShapesPrompt> prompts,
+        EvaluationConfig config, string name, IProgress<Progress>? progress, CancellationToken cancel,
+        Func<int, bool> draw, RgbImage?[] result)
+    {
         for (int start = 0; start < prompts.Count; start += config.BatchSize)
         {
             cancel.ThrowIfCancellationRequested();
+            if (!draw(start)) continue;
             using var scope = NewDisposeScope();
             int n = Math.Min(config.BatchSize, prompts.Count - start);
             var noise = TextToImageSampler.InitialNoise(n, model.SampleShape(), config.Seed, start);
@@ -242,7 +264,6 @@ public static class AlignmentEvaluator
             for (int i = 0; i < n; i++) result[start + i] = decoded[i];
             progress?.Report(new Progress($"sampling {name}", start + n, prompts.Count));
         }
-        return result;
     }
 
     /// <summary>

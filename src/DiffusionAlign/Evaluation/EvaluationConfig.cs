@@ -43,6 +43,7 @@ public sealed record EvaluationConfig(
         InvalidSettingException.Check(Prompts >= 1, nameof(Prompts), $"must be at least 1, got {Prompts}");
         InvalidSettingException.Check(Seeds >= 1, nameof(Seeds), $"must be at least 1, got {Seeds}");
         InvalidSettingException.Check(ElboDraws >= 1, nameof(ElboDraws), $"must be at least 1, got {ElboDraws}");
+        InvalidSettingException.Check(BatchSize >= 1, nameof(BatchSize), $"must be at least 1, got {BatchSize}");
         InvalidSettingException.Check(Beta > 0, nameof(Beta), $"must be positive, got {Beta}");
         InvalidSettingException.Check(Enum.IsDefined(PromptSet), nameof(PromptSet), $"unknown prompt set {PromptSet}");
         InvalidSettingException.Check(BootstrapResamples >= 100, nameof(BootstrapResamples),

@@ -5,35 +5,42 @@ namespace DiffusionAlign.Evaluation;
 
 /// <summary>
 /// One model's samples scored by the shapes world: reward and judge per sample, how far each moves when the
-/// sample is requantised (<see cref="DitheredRequantisation"/>, for <see cref="ScoreResolution"/>), and the
-/// share of samples whose shape colour reads back as the prompt's.
+/// sample is requantised (<see cref="DitheredRequantisation"/>, for <see cref="ScoreResolution"/>), and whether
+/// its shape colour reads back as the prompt's.
 /// </summary>
 internal sealed record SampleScores(
-    double[] Reward, double[] Judge, double[] RewardJitter, double[] JudgeJitter, double ColourAccuracy)
+    double[] Reward, double[] Judge, double[] RewardJitter, double[] JudgeJitter, bool[] ColourRight)
 {
-    /// <summary>Scores every image and its requantised copy with the world's reward and judge.</summary>
+    /// <summary>The share of samples whose shape colour reads back as the prompt's.</summary>
+    public double ColourAccuracy => (double)ColourRight.Count(right => right) / ColourRight.Length;
+
+    /// <summary>
+    /// Scores every image and its requantised copy with the world's reward and judge. A null image is another
+    /// process's sample (<see cref="SampleShards"/>): its scores stay zero until they are gathered.
+    /// </summary>
     /// <param name="prompts">The prompt of each sample, same order as <paramref name="images"/>.</param>
     /// <param name="seed">The evaluation seed: sample i's dither is the same for every model.</param>
     /// <param name="cancel">Checked before each sample.</param>
-    public static SampleScores Of(ShapesWorld world, IReadOnlyList<ShapesPrompt> prompts, RgbImage[] images,
+    public static SampleScores Of(ShapesWorld world, IReadOnlyList<ShapesPrompt> prompts, IReadOnlyList<RgbImage?> images,
         long seed, CancellationToken cancel)
     {
-        int n = images.Length;
+        int n = images.Count;
         var reward = new double[n];
         var judge = new double[n];
         var rewardJitter = new double[n];
         var judgeJitter = new double[n];
-        int colourRight = 0;
+        var colourRight = new bool[n];
         for (int i = 0; i < n; i++)
         {
             cancel.ThrowIfCancellationRequested();
-            var requantised = DitheredRequantisation.Apply(images[i], DitheredRequantisation.SeedFor(seed, i));
-            reward[i] = world.Reward.Score(prompts[i], images[i]);
-            judge[i] = world.Judge.Score(prompts[i], images[i]);
+            if (images[i] is not { } image) continue;
+            var requantised = DitheredRequantisation.Apply(image, DitheredRequantisation.SeedFor(seed, i));
+            reward[i] = world.Reward.Score(prompts[i], image);
+            judge[i] = world.Judge.Score(prompts[i], image);
             rewardJitter[i] = Math.Abs(reward[i] - world.Reward.Score(prompts[i], requantised));
             judgeJitter[i] = Math.Abs(judge[i] - world.Judge.Score(prompts[i], requantised));
-            if (world.Inspector.Inspect(images[i]).ShapeColour == prompts[i].ShapeColour) colourRight++;
+            colourRight[i] = world.Inspector.Inspect(image).ShapeColour == prompts[i].ShapeColour;
         }
-        return new SampleScores(reward, judge, rewardJitter, judgeJitter, (double)colourRight / n);
+        return new SampleScores(reward, judge, rewardJitter, judgeJitter, colourRight);
     }
 }
