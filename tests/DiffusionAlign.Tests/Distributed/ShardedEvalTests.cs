@@ -1,0 +1,43 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using DiffusionAlign.Tests.Cli;
+
+namespace DiffusionAlign.Tests.Distributed;
+
+/// <summary>
+/// <c>mpirun -np 2 dalign eval</c> writes the results one process writes: each rank samples and scores its share of
+/// the sampling batches, every sample from the noise it has alone, and the scores are gathered in sample order
+/// before any statistic is computed.
+/// </summary>
+public sealed class ShardedEvalTests
+{
+    [MpirunFact]
+    public void TwoRanksWriteTheResultsOneProcessWrites()
+    {
+        using var dir = new TestModels.TempDir();
+        string other = Path.Combine(dir.Path, "other");
+        using (var m = TestModels.Micro(seed: 2)) m.Save(other);
+        string[] Eval(string results) =>
+        [
+            "eval", "--model", "base=" + CliInputs.MicroModel(dir.Path), "--model", "other=" + other,
+            "--baseline", "base", "--prompts", "2", "--seeds", "2", "--steps", "2", "--threads", "1",
+            // One sample per batch: each rank draws two of the four samples, interleaved.
+            "--batch", "1", "--json", "--out", results,
+        ];
+        string parallel = Path.Combine(dir.Path, "parallel.json"), single = Path.Combine(dir.Path, "single.json");
+        var mpi = Mpirun.Dalign(2, Eval(parallel));
+        Assert.True(mpi.Exit == 0, $"mpirun exited {mpi.Exit}:\n{mpi.Err}");
+        var one = Mpirun.Dalign(null, Eval(single));
+        Assert.True(one.Exit == 0, $"dalign exited {one.Exit}:\n{one.Err}");
+
+        Assert.Equal(File.ReadAllText(single), File.ReadAllText(parallel));
+        // Only rank 0 printed: stdout is one JSON document, the one it wrote.
+        // mpirun gives each rank a terminal for stdout, so .NET writes terminal set-up sequences before any text.
+        string stdout = Regex.Replace(mpi.Out, @"\x1B(\[[?0-9;]*[A-Za-z]|[=>])", "");
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(File.ReadAllText(parallel)), JsonNode.Parse(stdout)),
+            $"stdout is not the results file:\n{stdout}");
+        // The models differ, so the comparison is of real scores, not of two empty tables.
+        var models = JsonNode.Parse(File.ReadAllText(single))!["models"]!.AsObject();
+        Assert.Equal(2, models.Count);
+    }
+}
