@@ -21,8 +21,8 @@ internal sealed record SampleScores(
     /// <param name="prompts">The prompt of each sample, same order as <paramref name="images"/>.</param>
     /// <param name="seed">The evaluation seed: sample i's dither is the same for every model.</param>
     /// <param name="cancel">Checked before each sample.</param>
-    public static SampleScores Of(ShapesWorld world, IReadOnlyList<ShapesPrompt> prompts, IReadOnlyList<RgbImage?> images,
-        long seed, CancellationToken cancel)
+    public static SampleScores Of(ShapesWorld world, IReadOnlyList<ShapesPrompt> prompts,
+        IReadOnlyList<RgbImage?> images, long seed, CancellationToken cancel)
     {
         int n = images.Count;
         var reward = new double[n];
