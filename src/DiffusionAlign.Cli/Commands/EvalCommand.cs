@@ -11,8 +11,8 @@ namespace DiffusionAlign.Cli.Commands;
 
 /// <summary>
 /// <c>dalign eval</c>: compares models by reward win rate and ranking accuracy on held-out data. Under
-/// <c>mpirun -np N</c> the processes share the sampling (whole batches, round-robin) and rank 0 alone prints and
-/// writes <c>--out</c>, the same results one process writes.
+/// <c>mpirun -np N</c> the processes share the sampling and ranking (whole batches, round-robin) and rank 0 alone
+/// prints and writes <c>--out</c>, the same results one process writes.
 /// </summary>
 public static class EvalCommand
 {
@@ -134,8 +134,12 @@ public static class EvalCommand
                     if (heldOut is null)
                         throw new DiffusionAlignException(
                             "Stable Diffusion models are evaluated on held-out pairs: give --pairs");
-                    // Ranking is not shared between processes: rank 0 does all of it.
-                    if (!root) return 0;
+                    if (!root)
+                    {
+                        AlignmentEvaluator.RankPairs(loaded, result.GetValue(baseline)!, heldOut, config, null, cancel,
+                            communicator);
+                        return 0; // rank 0 prints and writes the results
+                    }
                     int pairCount = loaded.Count * heldOut.Count;
                     ProgressDisplay.Run("eval", pairCount, report =>
                     {
@@ -148,7 +152,7 @@ public static class EvalCommand
                             report(Math.Min(pairCount, offset + p.Done), p.Phase);
                         });
                         results = AlignmentEvaluator.RankPairs(loaded, result.GetValue(baseline)!, heldOut, config,
-                            progress, cancel);
+                            progress, cancel, communicator);
                     });
                     return Finish(results with { ModelFolders = specs.ToDictionary(s => s.Name, s => s.Dir) },
                         result.GetValue(outPath)!, result.GetValue(json));

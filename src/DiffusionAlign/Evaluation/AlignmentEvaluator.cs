@@ -32,7 +32,7 @@ public static class AlignmentEvaluator
     /// </param>
     /// <param name="communicator">
     /// The processes of an <c>mpirun</c> job, each called with the same arguments: they share the sampling and
-    /// scoring (<see cref="SampleShards"/>) and every one returns the results one process alone returns. Null (or a
+    /// scoring (<see cref="EvaluationShards"/>) and every one returns the results one process alone returns. Null (or a
     /// group of one): this process does all of it.
     /// </param>
     public static EvaluationResults Evaluate(IReadOnlyDictionary<string, TextToImageModel> models, string baseline,
@@ -47,8 +47,8 @@ public static class AlignmentEvaluator
         var plan = EvaluationPrompts.Select(world.Split, config);
         var prompts = plan.Samples;
         var compare = new SampleComparisons(plan, config.BootstrapResamples, BootstrapSeed(config));
-        var shards = new SampleShards(communicator ?? SingleProcessCommunicator.Instance, config.BatchSize);
-        shards.CheckSame(config, models.Keys, prompts.Count);
+        var shards = new EvaluationShards(communicator ?? SingleProcessCommunicator.Instance, config.BatchSize);
+        shards.CheckSame(config, models.Keys, prompts.Count, "samples");
 
         var sampled = new Dictionary<string, SampleScores>();
         foreach (var (name, model) in models)
@@ -74,7 +74,7 @@ public static class AlignmentEvaluator
         if (heldOutPairs is { Count: > 0 })
         {
             var ranked = RankHeldOutPairs(
-                models, baseline, heldOutPairs, config, ranking, implicitAcc, progress, cancel);
+                models, baseline, heldOutPairs, config, ranking, implicitAcc, progress, cancel, communicator);
             var trueGap = heldOutPairs
                 .Select(p => world.Reward.Score(ShapesPrompt.Parse(p.Prompt), p.Winner)
                     - world.Reward.Score(ShapesPrompt.Parse(p.Prompt), p.Loser))
@@ -164,9 +164,12 @@ public static class AlignmentEvaluator
     /// implicit reward's.
     /// </summary>
     /// <param name="cancel">Checked before each batch of pairs; a cancelled ranking throws and returns nothing.</param>
+    /// <param name="communicator">
+    /// The processes of an <c>mpirun</c> job, sharing the pairs as <see cref="Evaluate"/> shares samples.
+    /// </param>
     public static EvaluationResults RankPairs(IReadOnlyDictionary<string, TextToImageModel> models,
         string baseline, IReadOnlyList<PreferencePair> heldOutPairs, EvaluationConfig config,
-        IProgress<Progress>? progress = null, CancellationToken cancel = default)
+        IProgress<Progress>? progress = null, CancellationToken cancel = default, ICommunicator? communicator = null)
     {
         config.Validate();
         if (!models.ContainsKey(baseline))
@@ -175,7 +178,7 @@ public static class AlignmentEvaluator
         if (heldOutPairs.Count == 0) throw new DiffusionAlignException("no held-out pairs to rank");
         var ranking = new Dictionary<string, double>();
         var implicitAcc = new Dictionary<string, double>();
-        RankHeldOutPairs(models, baseline, heldOutPairs, config, ranking, implicitAcc, progress, cancel);
+        RankHeldOutPairs(models, baseline, heldOutPairs, config, ranking, implicitAcc, progress, cancel, communicator);
         return new EvaluationResults
         {
             RankingAccuracy = ranking,
@@ -197,18 +200,24 @@ public static class AlignmentEvaluator
     /// the baseline's per-pair error difference (winner − loser) and each model's per-pair ranking margin.
     /// </summary>
     /// <param name="cancel">Checked before each batch of pairs.</param>
+    /// <param name="communicator">Processes that share the batches of pairs (null: this one does all).</param>
     private static RankedPairs RankHeldOutPairs(IReadOnlyDictionary<string, TextToImageModel> models, string baseline,
         IReadOnlyList<PreferencePair> heldOutPairs, EvaluationConfig config, Dictionary<string, double> ranking,
-        Dictionary<string, double> implicitAcc, IProgress<Progress>? progress, CancellationToken cancel = default)
+        Dictionary<string, double> implicitAcc, IProgress<Progress>? progress, CancellationToken cancel,
+        ICommunicator? communicator)
     {
+        var shards = new EvaluationShards(communicator ?? SingleProcessCommunicator.Instance, PairBatch);
+        shards.CheckSame(config, models.Keys, heldOutPairs.Count, "held-out pairs");
         var errors = new Dictionary<string, (double[] W, double[] L)>();
         var margins = new Dictionary<string, double[]>();
         foreach (var (name, model) in models)
         {
-            errors[name] = DenoisingErrors.Estimate(model, heldOutPairs, config.ElboDraws, config.Seed, 32,
+            var (w, l) = DenoisingErrors.Estimate(model, heldOutPairs, config.ElboDraws, config.Seed, PairBatch,
                 new ImmediateProgress<int>(
                     d => progress?.Report(new Progress($"ranking {name}", d, heldOutPairs.Count))),
-                cancel);
+                cancel, shards.OwnsBatch);
+            var all = shards.Gather(w, l);
+            errors[name] = (all[0], all[1]);
             // Lower error on the winner = higher ELBO = the model ranks the winner above the loser.
             margins[name] = [.. errors[name].L.Zip(errors[name].W, (l, w) => l - w)];
             ranking[name] = RankingAccuracy.Compute(margins[name]).Accuracy;
@@ -224,6 +233,9 @@ public static class AlignmentEvaluator
         }
         return new RankedPairs(refDelta, margins);
     }
+
+    /// <summary>Held-out pairs per denoising-error batch (and per process's share under <c>mpirun</c>).</summary>
+    private const int PairBatch = 32;
 
     /// <param name="ReferenceDelta">The baseline's per-pair error difference, winner − loser.</param>
     /// <param name="Margins">Per model, per pair, loser error − winner error (&gt; 0: ranked right).</param>

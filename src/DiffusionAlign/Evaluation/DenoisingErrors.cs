@@ -17,9 +17,13 @@ public static class DenoisingErrors
 {
     /// <summary>Per-pair mean errors (winner, loser) over <paramref name="draws"/> draws.</summary>
     /// <param name="cancel">Checked before each batch of pairs; a cancelled estimate throws.</param>
+    /// <param name="estimate">
+    /// Which batches (by first pair) to estimate, null for all; the others' errors stay zero, for another process
+    /// to fill.
+    /// </param>
     public static (double[] Winner, double[] Loser) Estimate(TextToImageModel model,
         IReadOnlyList<PreferencePair> pairs, int draws, long seed, int batchPairs = 32, IProgress<int>? progress = null,
-        CancellationToken cancel = default)
+        CancellationToken cancel = default, Func<int, bool>? estimate = null)
     {
         if (draws < 1) throw new DiffusionAlignException($"draws must be at least 1, got {draws}");
         var winner = new double[pairs.Count];
@@ -30,6 +34,7 @@ public static class DenoisingErrors
         for (int start = 0; start < pairs.Count; start += batchPairs)
         {
             cancel.ThrowIfCancellationRequested();
+            if (estimate is not null && !estimate(start)) continue;
             int n = Math.Min(batchPairs, pairs.Count - start);
             var batch = pairs.Skip(start).Take(n).ToList();
             using var scope = NewDisposeScope();

@@ -16,7 +16,7 @@ internal sealed record SampleScores(
 
     /// <summary>
     /// Scores every image and its requantised copy with the world's reward and judge. A null image is another
-    /// process's sample (<see cref="SampleShards"/>): its scores stay zero until they are gathered.
+    /// process's sample (<see cref="EvaluationShards"/>): its scores stay zero until they are gathered.
     /// </summary>
     /// <param name="prompts">The prompt of each sample, same order as <paramref name="images"/>.</param>
     /// <param name="seed">The evaluation seed: sample i's dither is the same for every model.</param>

@@ -1,13 +1,14 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using DiffusionAlign.Data;
 using DiffusionAlign.Tests.Cli;
 
 namespace DiffusionAlign.Tests.Distributed;
 
 /// <summary>
 /// <c>mpirun -np 2 dalign eval</c> writes the results one process writes: each rank samples and scores its share of
-/// the sampling batches, every sample from the noise it has alone, and the scores are gathered in sample order
-/// before any statistic is computed.
+/// the sampling batches and of the held-out pairs, every sample from the noise it has alone, and the scores are
+/// gathered in sample order before any statistic is computed.
 /// </summary>
 public sealed class ShardedEvalTests
 {
@@ -17,12 +18,15 @@ public sealed class ShardedEvalTests
         using var dir = new TestModels.TempDir();
         string other = Path.Combine(dir.Path, "other");
         using (var m = TestModels.Micro(seed: 2)) m.Save(other);
+        // 40 pairs make two batches of the denoising-error estimate (32 pairs each): one per rank.
+        string pairs = Path.Combine(dir.Path, "pairs");
+        PairsFolder.Write(pairs, Training.PreferenceTrainerTests.RendererPairs(40));
         string[] Eval(string results) =>
         [
             "eval", "--model", "base=" + CliInputs.MicroModel(dir.Path), "--model", "other=" + other,
             "--baseline", "base", "--prompts", "2", "--seeds", "2", "--steps", "2", "--threads", "1",
             // One sample per batch: each rank draws two of the four samples, interleaved.
-            "--batch", "1", "--json", "--out", results,
+            "--batch", "1", "--pairs", pairs, "--elbo-draws", "2", "--json", "--out", results,
         ];
         string parallel = Path.Combine(dir.Path, "parallel.json"), single = Path.Combine(dir.Path, "single.json");
         var mpi = Mpirun.Dalign(2, Eval(parallel));
@@ -36,8 +40,10 @@ public sealed class ShardedEvalTests
         string stdout = Regex.Replace(mpi.Out, @"\x1B(\[[?0-9;]*[A-Za-z]|[=>])", "");
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(File.ReadAllText(parallel)), JsonNode.Parse(stdout)),
             $"stdout is not the results file:\n{stdout}");
-        // The models differ, so the comparison is of real scores, not of two empty tables.
-        var models = JsonNode.Parse(File.ReadAllText(single))!["models"]!.AsObject();
-        Assert.Equal(2, models.Count);
+        // Both models were sampled and ranked, so the comparison is of real scores, not of two empty tables.
+        var results = JsonNode.Parse(File.ReadAllText(single))!;
+        Assert.Equal(2, results["models"]!.AsObject().Count);
+        Assert.Equal(2, results["ranking_accuracy"]!.AsObject().Count);
+        Assert.Equal(40, (int)results["held_out_pairs"]!);
     }
 }
