@@ -154,8 +154,7 @@ public static class EvalCommand
                         results = AlignmentEvaluator.RankPairs(loaded, result.GetValue(baseline)!, heldOut, config,
                             progress, cancel, communicator);
                     });
-                    return Finish(results with { ModelFolders = specs.ToDictionary(s => s.Name, s => s.Dir) },
-                        result.GetValue(outPath)!, result.GetValue(json));
+                    return Finish(results, specs, result.GetValue(outPath)!, result.GetValue(json));
                 }
                 var world = new ShapesWorld();
                 // The prompt count is capped at the set's size, so the progress total comes from the same plan.
@@ -173,8 +172,7 @@ public static class EvalCommand
                     results = AlignmentEvaluator.Evaluate(loaded, result.GetValue(baseline)!, world,
                         heldOut, config, progress, cancel, communicator);
                 });
-                return Finish(results with { ModelFolders = specs.ToDictionary(s => s.Name, s => s.Dir) },
-                        result.GetValue(outPath)!, result.GetValue(json));
+                return Finish(results, specs, result.GetValue(outPath)!, result.GetValue(json));
             }
             finally
             {
@@ -184,8 +182,10 @@ public static class EvalCommand
         return command;
     }
 
-    private static int Finish(EvaluationResults results, string path, bool json)
+    /// <summary>Records each model's folder, writes --out, and prints the results (tables, or JSON).</summary>
+    private static int Finish(EvaluationResults results, List<(string Name, string Dir)> specs, string path, bool json)
     {
+        results = results with { ModelFolders = specs.ToDictionary(s => s.Name, s => s.Dir) };
         results.Save(path);
         if (json) CliOutput.Result(results.ToJson());
         else ResultsTable.Print(results);
