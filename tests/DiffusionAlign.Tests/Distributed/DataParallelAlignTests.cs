@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using DiffusionAlign.Data;
-using DiffusionAlign.IO;
 using DiffusionAlign.Pipelines;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -222,18 +221,8 @@ public sealed class DataParallelAlignTests(ITestOutputHelper output)
         return (model, pairs);
     }
 
-    private static Dictionary<string, float[]> Weights(string folder)
-    {
-        var tensors = SafetensorsFile.Read(Path.Combine(folder, TextToImageModel.WeightsFileName));
-        try
-        {
-            return tensors.ToDictionary(kv => kv.Key, kv => kv.Value.contiguous().data<float>().ToArray());
-        }
-        finally
-        {
-            foreach (var t in tensors.Values) t.Dispose();
-        }
-    }
+    private static Dictionary<string, float[]> Weights(string folder) =>
+        WeightFiles.Read(Path.Combine(folder, TextToImageModel.WeightsFileName));
 
     private static List<double> Losses(string folder) =>
         File.ReadAllLines(Path.Combine(folder, "metrics.jsonl"))
