@@ -20,9 +20,11 @@ public sealed class ShardedEvalTests
         // 40 pairs make two batches of the denoising-error estimate (32 pairs each): one per rank.
         string pairs = Path.Combine(dir.Path, "pairs");
         PairsFolder.Write(pairs, Training.PreferenceTrainerTests.RendererPairs(40));
+        // Saved once: both runs must read the same weights.
+        string model = CliInputs.MicroModel(dir.Path);
         string[] Eval(string results) =>
         [
-            "eval", "--model", "base=" + CliInputs.MicroModel(dir.Path), "--model", "other=" + other,
+            "eval", "--model", "base=" + model, "--model", "other=" + other,
             "--baseline", "base", "--prompts", "2", "--seeds", "2", "--steps", "2", "--threads", "1",
             // One sample per batch: each rank draws two of the four samples, interleaved.
             "--batch", "1", "--pairs", pairs, "--elbo-draws", "2", "--json", "--out", results,
