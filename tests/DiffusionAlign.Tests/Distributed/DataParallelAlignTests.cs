@@ -59,7 +59,11 @@ public static class Mpirun
     private static string Host() =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
 
-    private static (int Exit, string Out, string Err) Start(string program, IEnumerable<string> args)
+    /// <summary>How to start <c>dalign args</c> as <paramref name="ranks"/> processes under mpirun.</summary>
+    public static ProcessStartInfo StartInfo(int ranks, params string[] args) =>
+        Info(Find()!, [.. LocalJob, "-np", ranks.ToString(), Host(), Dll(), .. args]);
+
+    private static ProcessStartInfo Info(string program, IEnumerable<string> args)
     {
         var info = new ProcessStartInfo(program)
         {
@@ -70,7 +74,12 @@ public static class Mpirun
         foreach (string key in info.Environment.Keys.Where(k => k.StartsWith("OMPI_", StringComparison.Ordinal))
                      .ToList())
             info.Environment.Remove(key);
-        using var process = Process.Start(info)!;
+        return info;
+    }
+
+    private static (int Exit, string Out, string Err) Start(string program, IEnumerable<string> args)
+    {
+        using var process = Process.Start(Info(program, args))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(4)))

@@ -31,7 +31,7 @@ public static class WeightFiles
         return all;
     }
 
-    /// <summary>The value below which a share <paramref name="q"/> of the sorted <paramref name="values"/> lie.</summary>
+    /// <summary>The value below which a share <paramref name="q"/> of sorted <paramref name="values"/> lies.</summary>
     public static double Quantile(double[] values, double q) =>
         values[Math.Min(values.Length - 1, (int)(q * values.Length))];
 }
