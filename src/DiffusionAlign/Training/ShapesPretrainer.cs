@@ -30,8 +30,9 @@ public static class ShapesPretrainer
     /// Trains <paramref name="model"/> in place, writing a resumable checkpoint under
     /// <paramref name="checkpointDir"/> every <see cref="PretrainConfig.CheckpointEvery"/> steps.
     /// At the end the model holds the moving-average weights (what gets saved and sampled). With a
-    /// <paramref name="communicator"/> of more than one process (which <see cref="PretrainConfig.DataParallelProcesses"/>
-    /// must name) the run is data parallel; every process ends with the same model.
+    /// <paramref name="communicator"/> of more than one process (which
+    /// <see cref="PretrainConfig.DataParallelProcesses"/> must name) the run is data parallel; every process ends
+    /// with the same model.
     /// </summary>
     public static void Run(
         TextToImageModel model, ShapesWorld world, PretrainConfig config, string checkpointDir, bool resume,
