@@ -10,6 +10,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        MpirunStdout.KeepPlain();
         var root = BuildRoot();
         var parse = root.Parse(args);
         // Help and --version win over errors (their actions clear them); any other failed parse is a user

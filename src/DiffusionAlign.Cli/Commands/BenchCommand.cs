@@ -29,6 +29,12 @@ public static class BenchCommand
         {
             Description = "Timed training steps per method", DefaultValueFactory = _ => defaults.TimedSteps,
         };
+        var warmupSteps = new Option<int>("--warmup-steps")
+        {
+            Description = "Untimed steps before the timed ones (at least; the main section warms up until the "
+                + "process stops growing)",
+            DefaultValueFactory = _ => defaults.WarmupSteps,
+        };
         var noLevers = new Option<bool>("--skip-levers")
         {
             Description = "Do not measure each lever on and off (nor the malloc modes)",
@@ -64,59 +70,116 @@ public static class BenchCommand
         {
             Description = "Where --sd15-case writes its result (JSON)", Hidden = true,
         };
+        var mpi = new Option<bool>("--mpi")
+        {
+            Description = "Run only the data-parallel section: the alignment step of --pairs and of --large-pairs "
+                + "pairs (over all processes) in the layout it runs under (mpirun -np N, or alone) × --threads, "
+                + "with its all-reduce; merged into --out under this layout",
+        };
+        var largePairs = new Option<int>("--large-pairs")
+        {
+            Description = "Pairs per step of the larger batch of --mpi",
+            DefaultValueFactory = _ => defaults.LargeBatchPairs,
+        };
         var command = new Command("bench",
             "Benchmark alignment steps (DSPO, DPO) and sampling at the demo's size against the machine's GEMM "
             + "throughput; writes bench.json and a scaling plot (--sd15: Stable Diffusion 1.5's size instead)");
         foreach (var o in new Option[]
                  {
-                     outPath, plot, pairs, steps, noLevers, noSweep, noPeer, threads, allocatorOnly, sd15,
-                     sd15Minutes, sd15Case, sd15CaseOut,
+                     outPath, plot, pairs, steps, warmupSteps, noLevers, noSweep, noPeer, threads, allocatorOnly, sd15,
+                     sd15Minutes, sd15Case, sd15CaseOut, mpi, largePairs,
                  })
             command.Options.Add(o);
-        command.SetAction(result => CommandRunner.Run(() =>
+        command.SetAction(result =>
         {
-            int? n = result.GetValue(threads);
-            if (n is < 1) throw new DiffusionAlignException($"--threads must be at least 1, got {n}");
-            ComputeDevice.ConfigureThreads(n);
-            NativeAllocator.DalignDefault(); // a bad DALIGN_MALLOC fails now, not after the allocator section
-            string path = result.GetValue(outPath)!;
-            if (result.GetValue(sd15Case) is string caseName)
-                return RunStableDiffusionCase(caseName, result.GetValue(sd15CaseOut));
-            if (result.GetValue(sd15))
-                return RunStableDiffusionSection(path, result.GetValue(sd15Minutes), n);
-            string plotPath = result.GetValue(plot)
-                ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", "scaling.png");
-            var config = defaults with
+            if (result.GetValue(mpi))
+                return CommandRunner.WithWorld(world => CommandRunner.Run(() => RunDataParallelSection(world,
+                    result.GetValue(outPath)!, result.GetValue(threads), new DataParallelBenchConfig
+                    {
+                        GlobalPairs = [result.GetValue(pairs), result.GetValue(largePairs)],
+                        TimedSteps = result.GetValue(steps),
+                        WarmupSteps = result.GetValue(warmupSteps),
+                    })));
+            return CommandRunner.Run(() =>
             {
-                PairsPerStep = result.GetValue(pairs),
-                TimedSteps = result.GetValue(steps),
-                Levers = !result.GetValue(noLevers),
-                Allocator = !result.GetValue(noLevers),
-                Peer = !result.GetValue(noPeer),
-                SweepSizes = result.GetValue(noSweep) ? [] : defaults.SweepSizes,
-                SweepPlotPath = plotPath,
-            };
-            if (config.PairsPerStep < 1 || config.TimedSteps < 1)
-                throw new DiffusionAlignException("--pairs and --timed-steps must be at least 1");
-            if (result.GetValue(allocatorOnly) is string allocatorPath)
-            {
-                var timings = AllocatorBenchmark.RunStandalone(config, CliOutput.Log);
-                File.WriteAllText(allocatorPath, JsonSerializer.Serialize(timings));
+                if (Distributed.Communicators.StartedByMpirun)
+                    throw new DiffusionAlignException("under mpirun, dalign bench runs only its --mpi section");
+                int? n = result.GetValue(threads);
+                if (n is < 1) throw new DiffusionAlignException($"--threads must be at least 1, got {n}");
+                ComputeDevice.ConfigureThreads(n);
+                NativeAllocator.DalignDefault(); // a bad DALIGN_MALLOC fails now, not after the allocator section
+                string path = result.GetValue(outPath)!;
+                if (result.GetValue(sd15Case) is string caseName)
+                    return RunStableDiffusionCase(caseName, result.GetValue(sd15CaseOut));
+                if (result.GetValue(sd15))
+                    return RunStableDiffusionSection(path, result.GetValue(sd15Minutes), n);
+                string plotPath = result.GetValue(plot)
+                    ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", "scaling.png");
+                var config = defaults with
+                {
+                    PairsPerStep = result.GetValue(pairs),
+                    TimedSteps = result.GetValue(steps),
+                    WarmupSteps = result.GetValue(warmupSteps),
+                    Levers = !result.GetValue(noLevers),
+                    Allocator = !result.GetValue(noLevers),
+                    Peer = !result.GetValue(noPeer),
+                    SweepSizes = result.GetValue(noSweep) ? [] : defaults.SweepSizes,
+                    SweepPlotPath = plotPath,
+                };
+                if (config.PairsPerStep < 1 || config.TimedSteps < 1)
+                    throw new DiffusionAlignException("--pairs and --timed-steps must be at least 1");
+                if (config.WarmupSteps < 0)
+                    throw new DiffusionAlignException($"--warmup-steps must be at least 0, got {config.WarmupSteps}");
+                if (result.GetValue(allocatorOnly) is string allocatorPath)
+                {
+                    var timings = AllocatorBenchmark.RunStandalone(config, CliOutput.Log);
+                    File.WriteAllText(allocatorPath, JsonSerializer.Serialize(timings));
+                    return 0;
+                }
+                config = config with { AllocatorInChildProcess = log => ChildProcessAllocator(log, config, n) };
+                var results = AlignmentBenchmark.Run(config, CliOutput.Log);
+                results.Save(path);
+                foreach (var t in results.Targets)
+                {
+                    string verdict = t.Met ? "met" : $"MISSED by {t.Shortfall:F3}";
+                    Console.WriteLine(
+                        $"target {t.Target} {t.Comparison} {t.Threshold}: {t.Measured:F3} {verdict} ({t.WhereItGoes})");
+                }
+                Console.WriteLine($"peak RSS {results.PeakRssMiB:F0} MiB; wrote {path}");
                 return 0;
-            }
-            config = config with { AllocatorInChildProcess = log => ChildProcessAllocator(log, config, n) };
-            var results = AlignmentBenchmark.Run(config, CliOutput.Log);
-            results.Save(path);
-            foreach (var t in results.Targets)
-            {
-                string verdict = t.Met ? "met" : $"MISSED by {t.Shortfall:F3}";
-                Console.WriteLine(
-                    $"target {t.Target} {t.Comparison} {t.Threshold}: {t.Measured:F3} {verdict} ({t.WhereItGoes})");
-            }
-            Console.WriteLine($"peak RSS {results.PeakRssMiB:F0} MiB; wrote {path}");
-            return 0;
-        }));
+            });
+        });
         return command;
+    }
+
+    /// <summary>
+    /// The --mpi section: the data-parallel step in this job's layout, merged by rank 0 into the <c>mpi</c> section
+    /// of <paramref name="path"/> (each layout under its own key; the scaling efficiency once the single process on
+    /// the same cores is there too).
+    /// </summary>
+    private static int RunDataParallelSection(Distributed.ICommunicator world, string path, int? threads,
+        DataParallelBenchConfig config)
+    {
+        if (threads is < 1) throw new DiffusionAlignException($"--threads must be at least 1, got {threads}");
+        ComputeDevice.ConfigureThreads(threads);
+        // The allocator `dalign align` runs with, set before LibTorch allocates anything.
+        NativeAllocator.ConfigureFromEnvironment();
+        if (world.Rank == 0) BenchJson.Read(path); // an unreadable bench.json fails now, not after the timing
+        var result = DataParallelBenchmark.Run(world, config, CliOutput.Log);
+        if (world.Rank != 0) return 0;
+        var section = DataParallelResults.Merge(BenchJson.Read(path)[DataParallelResults.Key], result);
+        BenchJson.WriteSection(path, DataParallelResults.Key, section);
+        foreach (var c in result.Cases)
+            Console.WriteLine($"{result.Layout} ({result.Processes} process(es) × {result.ThreadsPerProcess} "
+                + $"thread(s)), {c.GlobalPairs} pairs: {c.StepSeconds * 1000:F1} ms/step, "
+                + $"{c.PairsPerSecond:F1} pairs/s, "
+                + $"all-reduce {c.AllReduceSeconds * 1000:F2} ms of {c.AllReduceBytes / 1048576.0:F1} MiB "
+                + $"({c.AllReduceShare:P1} of the step)");
+        foreach (var e in section["scaling"].Deserialize<List<ScalingEfficiency>>() ?? [])
+            Console.WriteLine($"scaling efficiency {e.Layout} against {e.Against}, {e.GlobalPairs} pairs: "
+                + $"{e.Efficiency:F2} ({e.PairsPerSecond:F1} vs {e.AgainstPairsPerSecond:F1} pairs/s)");
+        Console.WriteLine($"wrote the {DataParallelResults.Key} section of {path} (layout {result.Layout})");
+        return 0;
     }
 
     /// <summary>

@@ -10,7 +10,10 @@ using DiffusionAlign.Worlds.Shapes;
 
 namespace DiffusionAlign.Cli.Commands;
 
-/// <summary><c>dalign pairs</c>: makes labelled preference pairs in the shapes world.</summary>
+/// <summary>
+/// <c>dalign pairs</c>: makes labelled preference pairs in the shapes world; under <c>mpirun -np N</c>, the N processes
+/// share the sampling in whole batches and rank 0 writes the pairs one process writes.
+/// </summary>
 public static class PairsCommand
 {
     public static Command Create()
@@ -47,6 +50,11 @@ public static class PairsCommand
             Description = "Guidance scale when sampling",
             DefaultValueFactory = _ => defaults.EffectiveSampling.GuidanceScale,
         };
+        var batch = new Option<int>("--batch")
+        {
+            Description = "Images per sampling batch (two per pair; under mpirun the unit shared between processes)",
+            DefaultValueFactory = _ => defaults.BatchSize,
+        };
         var seed = CommonOptions.Seed(defaults.Seed);
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
@@ -56,10 +64,10 @@ public static class PairsCommand
             + "Bradley–Terry draw");
         foreach (var o in new Option[]
                  {
-                     model, n, outDir, from, tau, labeler, heldOut, steps, guidance, seed, device, threads,
+                     model, n, outDir, from, tau, labeler, heldOut, steps, guidance, batch, seed, device, threads,
                  })
             command.Options.Add(o);
-        command.SetAction(result => CommandRunner.Run(() =>
+        command.SetAction(result => CommandRunner.WithWorld(world => CommandRunner.Run(() =>
         {
             OutputPath.CheckFolder(result.GetValue(outDir));
             var dev = CommonOptions.Setup(result, device, threads);
@@ -75,6 +83,7 @@ public static class PairsCommand
                 Source = source,
                 HeldOut = result.GetValue(heldOut),
                 Tau = tauValue,
+                BatchSize = result.GetValue(batch),
                 Sampling = defaults.EffectiveSampling with
                 {
                     Steps = result.GetValue(steps),
@@ -98,9 +107,19 @@ public static class PairsCommand
             // Nothing is written until every pair is made, so a stopped run leaves --out as it was.
             var cancel = CommandRunner.CancelOnCtrlC();
             PairGenerationResult generated = null!;
+            void Generate(IProgress<int>? progress) =>
+                generated = ShapesPairGenerator.Generate(loaded, new ShapesWorld(), config, progress, cancel,
+                    rewardModel, world);
+            if (world.Rank != 0)
+            {
+                Generate(null);
+                return 0; // rank 0 writes the pairs
+            }
+            if (world.Size > 1)
+                CliOutput.Log($"sharded: {world.Size} processes draw whole batches in turn, "
+                    + $"{ComputeDevice.Threads()} threads each");
             ProgressDisplay.Run("pairs", config.Count, report =>
-                generated = ShapesPairGenerator.Generate(loaded, new ShapesWorld(), config,
-                    new ImmediateProgress<int>(d => report(d, "")), cancel, rewardModel));
+                Generate(new ImmediateProgress<int>(d => report(d, ""))));
             string dir = result.GetValue(outDir)!;
             PairsFolder.Write(dir, generated.Pairs);
             PairLabelInfo.Save(dir, generated);
@@ -111,7 +130,7 @@ public static class PairsCommand
                 CliOutput.Log($"labels drawn from reward model {name}; they agree with the true reward order on "
                     + $"{generated.TrueRewardAgreement:P1}");
             return 0;
-        }));
+        })));
         return command;
     }
 }

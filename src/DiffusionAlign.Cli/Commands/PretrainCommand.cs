@@ -6,7 +6,10 @@ using DiffusionAlign.Worlds.Shapes;
 
 namespace DiffusionAlign.Cli.Commands;
 
-/// <summary><c>dalign pretrain</c>: trains the embedded shapes-world model from scratch.</summary>
+/// <summary>
+/// <c>dalign pretrain</c>: trains the embedded shapes-world model from scratch; under <c>mpirun -np N</c>, as one of
+/// N data-parallel processes (rank 0 logs and writes the run's files).
+/// </summary>
 public static class PretrainCommand
 {
     public static Command Create()
@@ -22,7 +25,7 @@ public static class PretrainCommand
         };
         var batch = new Option<int>("--batch")
         {
-            Description = "Images per step", DefaultValueFactory = _ => defaults.BatchSize,
+            Description = "Images per step (under mpirun, per process)", DefaultValueFactory = _ => defaults.BatchSize,
         };
         var lr = new Option<double>("--lr")
         {
@@ -50,8 +53,9 @@ public static class PretrainCommand
                      outDir, steps, batch, lr, warmup, checkpointEvery, resume, overwrite, seed, device, threads,
                  })
             command.Options.Add(o);
-        command.SetAction(result => CommandRunner.Run(() =>
+        command.SetAction(result => CommandRunner.WithWorld(world => CommandRunner.Run(() =>
         {
+            bool root = world.Rank == 0;
             var run = RunFolder.Check(result.GetValue(outDir)!, result.GetValue(resume), result.GetValue(overwrite));
             var dev = CommonOptions.Setup(result, device, threads);
             var config = defaults with
@@ -62,22 +66,33 @@ public static class PretrainCommand
                 WarmupSteps = Math.Min(result.GetValue(warmup), Math.Max(0, result.GetValue(steps) / 10)),
                 Seed = result.GetValue(seed),
                 CheckpointEvery = result.GetValue(checkpointEvery),
+                DataParallelProcesses = world.Size,
             };
             config.Validate();
             string dir = run.Dir;
-            var world = new ShapesWorld();
-            using var model = TextToImageModel.Create(ShapesModel.Config(world), config.Seed, dev);
-            CliOutput.Log($"pretraining {model.ParameterCount:N0} parameters for {config.Steps} steps of "
-                + $"{config.BatchSize} images (seed {config.Seed}) on {dev}");
-            run.ClearPreviousRun();
+            var shapes = new ShapesWorld();
+            using var model = TextToImageModel.Create(ShapesModel.Config(shapes), config.Seed, dev);
+            if (root && world.Size > 1)
+                CliOutput.Log($"data parallel: {world.Size} processes × {config.BatchSize} images per step, "
+                    + $"{ComputeDevice.Threads()} threads each");
+            if (root)
+                CliOutput.Log($"pretraining {model.ParameterCount:N0} parameters for {config.Steps} steps of "
+                    + $"{config.GlobalBatch} images (seed {config.Seed}) on {dev}");
+            // No process may look at --out (above) once rank 0 starts clearing and writing it.
+            world.Barrier();
+            if (root) run.ClearPreviousRun();
             var cancel = CommandRunner.CancelOnCtrlC();
-            ProgressDisplay.Run("pretrain", config.Steps, report =>
+            void Train(IProgress<TrainingStepReport>? reports) =>
+                ShapesPretrainer.Run(model, shapes, config, run.Checkpoint, result.GetValue(resume), reports, cancel,
+                    world);
+            if (!root)
             {
-                var reports = new ImmediateProgress<TrainingStepReport>(r => report(r.Step,
-                    $"loss {r.Loss:F4} lr {r.LearningRate:G3} {r.ExamplesPerSecond:F0} img/s"));
-                ShapesPretrainer.Run(model, world, config, run.Checkpoint, result.GetValue(resume),
-                    reports, cancel);
-            });
+                Train(null);
+                return 0; // rank 0 writes the model
+            }
+            ProgressDisplay.Run("pretrain", config.Steps, report =>
+                Train(new ImmediateProgress<TrainingStepReport>(r => report(r.Step,
+                    $"loss {r.Loss:F4} lr {r.LearningRate:G3} {r.ExamplesPerSecond:F0} img/s"))));
             model.Save(dir, new Dictionary<string, string>
             {
                 ["command"] = "dalign " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
@@ -86,7 +101,7 @@ public static class PretrainCommand
             CliOutput.Log(
                 $"wrote {Path.Combine(dir, TextToImageModel.WeightsFileName)} and {TextToImageModel.ConfigFileName}");
             return 0;
-        }, Path.Combine(result.GetValue(outDir)!, RunFolder.CheckpointFolderName)));
+        }, Path.Combine(result.GetValue(outDir)!, RunFolder.CheckpointFolderName))));
         return command;
     }
 }

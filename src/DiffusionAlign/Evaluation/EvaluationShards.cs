@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using DiffusionAlign.Distributed;
 
@@ -6,18 +5,15 @@ namespace DiffusionAlign.Evaluation;
 
 /// <summary>
 /// How the processes of an <c>mpirun</c> job share an evaluation's samples (or held-out pairs): whole batches,
-/// batch b on rank b mod N, and then every rank holds every item's values in item order. Whole batches rather than
-/// single items, because a sampling batch's η noise comes from one generator seeded by its first sample and the
-/// UNet's float arithmetic may depend on how many items it sees: each item is computed exactly as one process
-/// computes it, so the statistics are the same bits.
+/// batch b on rank b mod N (<see cref="RoundRobinBatches"/>), and then every rank holds every item's values in item
+/// order. Each item is computed exactly as one process computes it, so the statistics are the same bits.
 /// </summary>
 internal sealed class EvaluationShards(ICommunicator communicator, int batchSize)
 {
-    /// <summary>Whether this process computes the batch starting at item <paramref name="start"/>.</summary>
-    public bool OwnsBatch(int start) => Owner(start) == communicator.Rank;
+    private readonly RoundRobinBatches _batches = new(communicator, batchSize);
 
-    /// <summary>The rank that computes item <paramref name="index"/>.</summary>
-    public int Owner(int index) => index / batchSize % communicator.Size;
+    /// <summary>Whether this process computes the batch starting at item <paramref name="start"/>.</summary>
+    public bool OwnsBatch(int start) => _batches.OwnsBatch(start);
 
     /// <summary>
     /// Throws unless every process evaluates the same items under the same settings: a rank with other flags
@@ -51,17 +47,17 @@ internal sealed class EvaluationShards(ICommunicator communicator, int batchSize
     /// </summary>
     public double[][] Gather(params double[][] columns)
     {
-        if (communicator.Size == 1) return columns;
-        int n = columns.Length == 0 ? 0 : columns[0].Length;
-        var packed = columns.SelectMany(c => c).ToArray();
-        var all = new double[communicator.Size * packed.Length];
-        communicator.AllGather(MemoryMarshal.AsBytes(packed.AsSpan()), MemoryMarshal.AsBytes(all.AsSpan()));
-        var gathered = columns.Select(_ => new double[n]).ToArray();
-        for (int i = 0; i < n; i++)
-        {
-            int from = Owner(i) * packed.Length;
-            for (int c = 0; c < columns.Length; c++) gathered[c][i] = all[from + c * n + i];
-        }
+        if (communicator.Size == 1 || columns.Length == 0) return columns;
+        var gathered = columns.Select(c => (double[])c.Clone()).ToArray();
+        _batches.AllGather<double>(columns[0].Length, columns.Length,
+            (i, values) =>
+            {
+                for (int c = 0; c < columns.Length; c++) values[c] = columns[c][i];
+            },
+            (i, values) =>
+            {
+                for (int c = 0; c < columns.Length; c++) gathered[c][i] = values[c];
+            });
         return gathered;
     }
 }

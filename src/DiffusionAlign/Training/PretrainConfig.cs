@@ -9,7 +9,19 @@ public sealed record PretrainConfig
 {
     public int Steps { get; init; } = 5000;
 
+    /// <summary>Images per step of each process (all of them alone; see <see cref="DataParallelProcesses"/>).</summary>
     public int BatchSize { get; init; } = 32;
+
+    /// <summary>
+    /// Processes training together (<c>mpirun -np N</c>), each on <see cref="BatchSize"/> images of every global
+    /// batch of N × that; the trainer's communicator must have this many. A checkpoint resumes only under the same
+    /// number, since it fixes which images form a global batch.
+    /// </summary>
+    public int DataParallelProcesses { get; init; } = 1;
+
+    /// <summary>Images per optimizer step over all processes.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int GlobalBatch => BatchSize * DataParallelProcesses;
 
     public double LearningRate { get; init; } = 1e-3;
 
@@ -48,6 +60,8 @@ public sealed record PretrainConfig
     {
         InvalidSettingException.Check(Steps >= 1, nameof(Steps), $"must be at least 1, got {Steps}");
         InvalidSettingException.Check(BatchSize >= 1, nameof(BatchSize), $"must be at least 1, got {BatchSize}");
+        InvalidSettingException.Check(DataParallelProcesses >= 1, nameof(DataParallelProcesses),
+            $"must be at least 1, got {DataParallelProcesses}");
         InvalidSettingException.Check(LearningRate > 0, nameof(LearningRate), $"must be positive, got {LearningRate}");
         InvalidSettingException.Check(WarmupSteps >= 0, nameof(WarmupSteps), $"must be >= 0, got {WarmupSteps}");
         InvalidSettingException.Check(PromptDropout is >= 0 and <= 1, nameof(PromptDropout),

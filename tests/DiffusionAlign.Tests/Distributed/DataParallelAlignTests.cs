@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using DiffusionAlign.Data;
-using DiffusionAlign.IO;
 using DiffusionAlign.Pipelines;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -60,7 +59,11 @@ public static class Mpirun
     private static string Host() =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
 
-    private static (int Exit, string Out, string Err) Start(string program, IEnumerable<string> args)
+    /// <summary>How to start <c>dalign args</c> as <paramref name="ranks"/> processes under mpirun.</summary>
+    public static ProcessStartInfo StartInfo(int ranks, params string[] args) =>
+        Info(Find()!, [.. LocalJob, "-np", ranks.ToString(), Host(), Dll(), .. args]);
+
+    private static ProcessStartInfo Info(string program, IEnumerable<string> args)
     {
         var info = new ProcessStartInfo(program)
         {
@@ -71,7 +74,12 @@ public static class Mpirun
         foreach (string key in info.Environment.Keys.Where(k => k.StartsWith("OMPI_", StringComparison.Ordinal))
                      .ToList())
             info.Environment.Remove(key);
-        using var process = Process.Start(info)!;
+        return info;
+    }
+
+    private static (int Exit, string Out, string Err) Start(string program, IEnumerable<string> args)
+    {
+        using var process = Process.Start(Info(program, args))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(4)))
@@ -222,18 +230,8 @@ public sealed class DataParallelAlignTests(ITestOutputHelper output)
         return (model, pairs);
     }
 
-    private static Dictionary<string, float[]> Weights(string folder)
-    {
-        var tensors = SafetensorsFile.Read(Path.Combine(folder, TextToImageModel.WeightsFileName));
-        try
-        {
-            return tensors.ToDictionary(kv => kv.Key, kv => kv.Value.contiguous().data<float>().ToArray());
-        }
-        finally
-        {
-            foreach (var t in tensors.Values) t.Dispose();
-        }
-    }
+    private static Dictionary<string, float[]> Weights(string folder) =>
+        WeightFiles.Read(Path.Combine(folder, TextToImageModel.WeightsFileName));
 
     private static List<double> Losses(string folder) =>
         File.ReadAllLines(Path.Combine(folder, "metrics.jsonl"))

@@ -24,6 +24,10 @@ public enum PairSource
 /// Bradley–Terry temperature τ in P(a ≻ b) = σ((r_a − r_b)/τ); null picks τ so labels agree with the
 /// reward order <see cref="TargetAgreement"/> of the time.
 /// </param>
+/// <param name="BatchSize">
+/// Images per sampling batch (two per pair, so half as many pairs); under <c>mpirun</c> the processes share whole
+/// batches.
+/// </param>
 /// <param name="PromptSet">
 /// The prompt set to draw prompts from (train, validation or test); null follows <paramref name="HeldOut"/>.
 /// </param>
@@ -53,7 +57,7 @@ public sealed record PairGenerationConfig(
         InvalidSettingException.Check(Tau is null or > 0, nameof(Tau), $"must be positive, got {Tau}");
         if (TargetAgreement is <= 0.5 or >= 1)
             throw new DiffusionAlignException($"target agreement must be in (0.5, 1), got {TargetAgreement}");
-        if (BatchSize < 1) throw new DiffusionAlignException($"batch size must be at least 1, got {BatchSize}");
+        InvalidSettingException.Check(BatchSize >= 1, nameof(BatchSize), $"must be at least 1, got {BatchSize}");
         InvalidSettingException.Check(PromptSet is null || Enum.IsDefined(PromptSet.Value), nameof(PromptSet),
             $"unknown prompt set {PromptSet}");
         InvalidSettingException.Check(!HeldOut || PromptSet is null or Worlds.Shapes.PromptSet.Test,

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using DiffusionAlign.Distributed;
 using DiffusionAlign.Imaging;
 using DiffusionAlign.Pipelines;
 using DiffusionAlign.Rewards;
@@ -28,23 +30,34 @@ public static class ShapesPairGenerator
     /// the labeler's own scores (its own gaps set <see cref="PairGenerationConfig.TargetAgreement"/>), so a model
     /// with another scale gets labels as noisy as the true reward's would be.
     /// </param>
+    /// <param name="communicator">
+    /// The processes of an <c>mpirun</c> job, each called with the same arguments: they share the sampling (or
+    /// rendering) in whole batches (<see cref="RoundRobinBatches"/>), every process then holds every image, and each
+    /// returns the pairs one process alone returns. Null (or a group of one): this process makes all of them.
+    /// </param>
     public static PairGenerationResult Generate(
         TextToImageModel? model, ShapesWorld world, PairGenerationConfig config, IProgress<int>? progress = null,
-        CancellationToken cancel = default, IRewardModel? labeler = null)
+        CancellationToken cancel = default, IRewardModel? labeler = null, ICommunicator? communicator = null)
     {
         config.Validate();
         if (config.Source == PairSource.Model && model is null)
             throw new ArgumentNullException(nameof(model), "model pairs need a model");
+        communicator ??= SingleProcessCommunicator.Instance;
+        CheckSame(communicator, config, model);
         var pool = world.Split.Of(config.EffectivePromptSet);
         var promptRng = StepSeeds.Managed(config.Seed, 0, StepSeeds.Stream.Data);
         var prompts = Enumerable.Range(0, config.Count).Select(_ => pool[promptRng.Next(pool.Count)]).ToList();
 
         var first = new RgbImage[config.Count];
         var second = new RgbImage[config.Count];
+        var batches = new RoundRobinBatches(communicator,
+            config.Source == PairSource.Model ? ModelBatch(config) : RenderBatch);
         if (config.Source == PairSource.Model)
-            SampleFromModel(model!, prompts, config, first, second, progress, cancel);
+            SampleFromModel(model!, prompts, config, first, second, progress, cancel, batches.OwnsBatch);
         else
-            RenderPairs(world, prompts, config, first, second, progress, cancel);
+            RenderPairs(world, prompts, config, first, second, progress, cancel, batches.OwnsBatch);
+        int side = config.Source == PairSource.Model ? model!.Config.ImageSize : ShapesRenderer.DefaultSize;
+        GatherImages(batches, first, second, side);
 
         var trueA = new double[config.Count];
         var trueB = new double[config.Count];
@@ -103,15 +116,23 @@ public static class ShapesPairGenerator
         return pairs;
     }
 
+    /// <summary>Pairs per sampling batch: two images each.</summary>
+    private static int ModelBatch(PairGenerationConfig config) => Math.Max(1, config.BatchSize / 2);
+
+    /// <summary>Renders between two checks for a stop request (a render takes microseconds).</summary>
+    private const int RenderBatch = 256;
+
     private static void SampleFromModel(
         TextToImageModel model, IReadOnlyList<ShapesPrompt> prompts, PairGenerationConfig config,
-        RgbImage[] first, RgbImage[] second, IProgress<int>? progress, CancellationToken cancel)
+        RgbImage[] first, RgbImage[] second, IProgress<int>? progress, CancellationToken cancel,
+        Func<int, bool> draw)
     {
         // Both images of a pair come from the same prompt with different initial noise; noise index
         // 2i and 2i+1 keeps every pair reproducible regardless of batch size.
-        int perBatch = Math.Max(1, config.BatchSize / 2);
+        int perBatch = ModelBatch(config);
         for (int start = 0; start < prompts.Count; start += perBatch)
         {
+            if (!draw(start)) continue;
             cancel.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             int n = Math.Min(perBatch, prompts.Count - start);
@@ -136,16 +157,54 @@ public static class ShapesPairGenerator
 
     private static void RenderPairs(
         ShapesWorld world, IReadOnlyList<ShapesPrompt> prompts, PairGenerationConfig config,
-        RgbImage[] first, RgbImage[] second, IProgress<int>? progress, CancellationToken cancel)
+        RgbImage[] first, RgbImage[] second, IProgress<int>? progress, CancellationToken cancel,
+        Func<int, bool> draw)
     {
-        for (int i = 0; i < prompts.Count; i++)
+        for (int start = 0; start < prompts.Count; start += RenderBatch)
         {
-            // A render takes microseconds, so every 256th is soon enough to stop on.
-            if (i % 256 == 0) cancel.ThrowIfCancellationRequested();
-            var rng = StepSeeds.Managed(config.Seed, i, StepSeeds.Stream.Sampling);
-            first[i] = world.Renderer.Render(world.Renderer.SampleParams(prompts[i], rng, config.FlawProbability));
-            second[i] = world.Renderer.Render(world.Renderer.SampleParams(prompts[i], rng, config.FlawProbability));
-            if ((i + 1) % 256 == 0 || i + 1 == prompts.Count) progress?.Report(i + 1);
+            if (!draw(start)) continue;
+            cancel.ThrowIfCancellationRequested();
+            int end = Math.Min(start + RenderBatch, prompts.Count);
+            for (int i = start; i < end; i++)
+            {
+                var rng = StepSeeds.Managed(config.Seed, i, StepSeeds.Stream.Sampling);
+                first[i] = world.Renderer.Render(
+                    world.Renderer.SampleParams(prompts[i], rng, config.FlawProbability));
+                second[i] = world.Renderer.Render(
+                    world.Renderer.SampleParams(prompts[i], rng, config.FlawProbability));
+            }
+            progress?.Report(end);
         }
+    }
+
+    /// <summary>
+    /// Every pair's images on every process, each copied from the process that drew it (alone: nothing to do).
+    /// </summary>
+    private static void GatherImages(RoundRobinBatches batches, RgbImage[] first, RgbImage[] second, int side)
+    {
+        int pixels = side * side * 3;
+        batches.AllGather<float>(first.Length, 2 * pixels,
+            (i, values) =>
+            {
+                first[i].Pixels.AsSpan().CopyTo(values[..pixels]);
+                second[i].Pixels.AsSpan().CopyTo(values[pixels..]);
+            },
+            (i, values) =>
+            {
+                first[i] = new RgbImage(side, side, values[..pixels].ToArray());
+                second[i] = new RgbImage(side, side, values[pixels..].ToArray());
+            });
+    }
+
+    /// <summary>
+    /// Throws unless every process makes the same pairs from the same model: a rank with other flags would fill its
+    /// batches with another run's images.
+    /// </summary>
+    private static void CheckSame(ICommunicator communicator, PairGenerationConfig config, TextToImageModel? model)
+    {
+        if (communicator.Size == 1) return;
+        var settings = JsonSerializer.SerializeToUtf8Bytes(new { config, side = model?.Config.ImageSize });
+        communicator.CheckSame(BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData(settings)),
+            "the pairs' settings");
     }
 }

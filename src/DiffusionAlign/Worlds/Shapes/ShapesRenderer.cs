@@ -17,12 +17,15 @@ public sealed class ShapesRenderer
     /// <summary>How often a flawed render gets a second, different flaw.</summary>
     public const double SecondFlawProbability = 0.2;
 
+    /// <summary>Side of a render when none is asked for: the shapes model's.</summary>
+    public const int DefaultSize = 32;
+
     /// <summary>
     /// Renders a square image of side <paramref name="size"/>: anti-aliased shape coverage
     /// (4×4 supersampling on edge pixels), blurred, composited over the background, then
     /// desaturated/hazed, then noised, then clamped to [0, 1].
     /// </summary>
-    public RgbImage Render(RenderParams p, int size = 32)
+    public RgbImage Render(RenderParams p, int size = DefaultSize)
     {
         ArgumentNullException.ThrowIfNull(p);
         if (size < 4) throw new ArgumentOutOfRangeException(nameof(size), "render size must be at least 4");
