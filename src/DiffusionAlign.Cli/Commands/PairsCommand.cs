@@ -32,9 +32,10 @@ public static class PairsCommand
         };
         var labeler = new Option<string>("--labeler")
         {
-            Description = "Reward model the labels are drawn from: 'true' (the world's hidden reward) or a reward "
-                + "model folder from 'dalign reward train' (τ is then on its own scores)",
-            HelpName = "true|MODEL_DIR",
+            Description = "Reward model the labels are drawn from: 'true' (the world's hidden reward), 'alignment' "
+                + "or 'aesthetics' (one half of it), or a reward model folder from 'dalign reward train' (τ is then "
+                + "on its own scores)",
+            HelpName = "true|alignment|aesthetics|MODEL_DIR",
             DefaultValueFactory = _ => ShapesTrueReward.CliName,
         };
         var heldOut = new Option<bool>("--held-out") { Description = "Use held-out prompts (for evaluation pairs)" };
@@ -84,8 +85,9 @@ public static class PairsCommand
             config.Validate();
             string labelerSpec = result.GetValue(labeler)!;
             // The true reward stays the generator's own path (null), so default pairs are exactly as before.
+            var world = new ShapesWorld();
             using var rewardModel = RewardModels.IsTrueReward(labelerSpec) ? null
-                : LearnedRewardModel.Load(labelerSpec);
+                : RewardModels.Open(labelerSpec, world);
             string? modelDir = result.GetValue(model);
             if (source == PairSource.Model && modelDir is null)
                 throw new DiffusionAlignException("--model is required with --from model");
@@ -99,7 +101,7 @@ public static class PairsCommand
             var cancel = CommandRunner.CancelOnCtrlC();
             PairGenerationResult generated = null!;
             ProgressDisplay.Run("pairs", config.Count, report =>
-                generated = ShapesPairGenerator.Generate(loaded, new ShapesWorld(), config,
+                generated = ShapesPairGenerator.Generate(loaded, world, config,
                     new ImmediateProgress<int>(d => report(d, "")), cancel, rewardModel));
             string dir = result.GetValue(outDir)!;
             PairsFolder.Write(dir, generated.Pairs);
