@@ -12,6 +12,8 @@ public static class ParetoFrontPlot
 {
     public const string FileName = "pareto.png";
 
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
     /// <exception cref="DiffusionAlignException">Fewer than two rewards to plot.</exception>
     public static byte[] Png(MixResults results, int width = 800, int height = 600)
     {
@@ -53,16 +55,18 @@ public static class ParetoFrontPlot
             marker.Color = color;
             marker.Shape = single ? ScottPlot.MarkerShape.FilledCircle : ScottPlot.MarkerShape.FilledSquare;
             marker.Size = name == MixResults.MixtureName ? 14 : 10;
-            var text = plot.Add.Text(name, x.Mean, y.Mean);
+            // The chosen mixture's weights are what the plot is about: they go on its label.
+            string label = name == MixResults.MixtureName
+                ? $"{name} {string.Join("/", results.Weights.Values.Select(w => w.ToString("0.###", Invariant)))}"
+                : name;
+            var text = plot.Add.Text(label, x.Mean, y.Mean);
             text.LabelFontSize = 13;
             text.LabelFontColor = color;
             text.LabelAlignment = ScottPlot.Alignment.LowerLeft;
             text.LabelOffsetX = 8;
             text.LabelOffsetY = -4;
         }
-        string weights = string.Join(", ", results.Weights.Select(kv =>
-            $"{kv.Key} {kv.Value.ToString("0.###", CultureInfo.InvariantCulture)}"));
-        plot.Title($"Policy mixing: {yName} vs {xName} (95% t intervals); mixture weights {weights}");
+        plot.Title("Policy mixing: mean rewards with 95% t intervals");
         plot.XLabel($"mean {xName} reward");
         plot.YLabel($"mean {yName} reward");
         return plot.GetImageBytes(width, height, ScottPlot.ImageFormat.Png);
