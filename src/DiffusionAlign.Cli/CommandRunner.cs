@@ -66,6 +66,10 @@ public static class CommandRunner
         ["Dropout"] = "--lora-dropout",
         ["GuidanceScale"] = "--guidance",
         ["Eta"] = "--eta",
+        ["Iterations"] = "--md-iterations",
+        ["SamplesPerProbe"] = "--md-samples",
+        ["StepSize"] = "--md-step-size",
+        ["ProbeSize"] = "--md-probe",
     };
 
     /// <summary>The flag that sets the config property <paramref name="setting"/> (its own name if none).</summary>

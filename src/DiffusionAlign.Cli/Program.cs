@@ -49,6 +49,7 @@ public static class Program
         root.Subcommands.Add(RewardCommand.Create());
         root.Subcommands.Add(AlignCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(MixCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(CacheLatentsCommand.Create());

@@ -2,6 +2,7 @@ using System.CommandLine;
 using DiffusionAlign.Data;
 using DiffusionAlign.Data.Generation;
 using DiffusionAlign.Evaluation;
+using DiffusionAlign.Mixing;
 using DiffusionAlign.Pipelines;
 using DiffusionAlign.Runtime;
 using DiffusionAlign.Sampling;
@@ -21,7 +22,9 @@ public static class EvalCommand
         var defaults = new EvaluationConfig();
         var models = new Option<string[]>("--model")
         {
-            Description = "NAME=DIR, repeat for each model", Required = true, AllowMultipleArgumentsPerToken = true,
+            Description = "NAME=DIR, repeat for each model (DIR may be a policy mixture folder from 'dalign mix')",
+            Required = true,
+            AllowMultipleArgumentsPerToken = true,
         };
         var baseline = new Option<string>("--baseline")
         {
@@ -102,12 +105,12 @@ public static class EvalCommand
                 BatchSize = result.GetValue(batch),
             };
             config.Validate(); // before the models load, so a bad flag costs no time
-            var loaded = new Dictionary<string, TextToImageModel>();
+            var loaded = new Dictionary<string, INoisePredictor>();
             try
             {
                 foreach (var (name, dir) in specs)
                 {
-                    var m = TextToImageModel.Load(dir, dev);
+                    var m = PolicyFolder.Load(dir, dev);
                     m.Freeze();
                     loaded[name] = m;
                 }
@@ -116,7 +119,7 @@ public static class EvalCommand
                 if (pairsPath.Length > 0)
                 {
                     // Every model encodes every held-out prompt, so a prompt any of them cannot encode is skipped.
-                    var (dataset, report) = PreferenceData.Load(pairsPath, loaded.Values.First().Config.ImageSize,
+                    var (dataset, report) = PreferenceData.Load(pairsPath, loaded.Values.First().ImageSize,
                         checkPrompt: PreferenceData.PromptCheck([.. loaded.Values.Select(m => m.Tokenizer)]));
                     heldOut = Enumerable.Range(0, dataset.Count).Select(i => dataset[i]).ToList();
                     // A learned labeler's τ is on its own scale, not the true reward's the idealized accuracy uses.

@@ -35,9 +35,10 @@ public static class PairsCommand
         };
         var labeler = new Option<string>("--labeler")
         {
-            Description = "Reward model the labels are drawn from: 'true' (the world's hidden reward) or a reward "
-                + "model folder from 'dalign reward train' (τ is then on its own scores)",
-            HelpName = "true|MODEL_DIR",
+            Description = "Reward model the labels are drawn from: 'true' (the world's hidden reward), 'alignment' "
+                + "or 'aesthetics' (one half of it), or a reward model folder from 'dalign reward train' (τ is then "
+                + "on its own scores)",
+            HelpName = "true|alignment|aesthetics|MODEL_DIR",
             DefaultValueFactory = _ => ShapesTrueReward.CliName,
         };
         var heldOut = new Option<bool>("--held-out") { Description = "Use held-out prompts (for evaluation pairs)" };
@@ -93,8 +94,9 @@ public static class PairsCommand
             config.Validate();
             string labelerSpec = result.GetValue(labeler)!;
             // The true reward stays the generator's own path (null), so default pairs are exactly as before.
+            var shapes = new ShapesWorld();
             using var rewardModel = RewardModels.IsTrueReward(labelerSpec) ? null
-                : LearnedRewardModel.Load(labelerSpec);
+                : RewardModels.Open(labelerSpec, shapes);
             string? modelDir = result.GetValue(model);
             if (source == PairSource.Model && modelDir is null)
                 throw new DiffusionAlignException("--model is required with --from model");
@@ -108,7 +110,7 @@ public static class PairsCommand
             var cancel = CommandRunner.CancelOnCtrlC();
             PairGenerationResult generated = null!;
             void Generate(IProgress<int>? progress) =>
-                generated = ShapesPairGenerator.Generate(loaded, new ShapesWorld(), config, progress, cancel,
+                generated = ShapesPairGenerator.Generate(loaded, shapes, config, progress, cancel,
                     rewardModel, world);
             if (world.Rank != 0)
             {

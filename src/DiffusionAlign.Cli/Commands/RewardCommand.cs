@@ -95,8 +95,10 @@ public static class RewardCommand
     {
         var model = new Option<string>("--model")
         {
-            Description = "Reward model folder, or 'true' for the shapes world's reward", Required = true,
-            HelpName = "DIR|true",
+            Description = "Reward model folder, 'true' for the shapes world's reward, or 'alignment' or 'aesthetics' "
+                + "for one half of it",
+            Required = true,
+            HelpName = "DIR|true|alignment|aesthetics",
         };
         var pairs = new Option<string>("--pairs")
         {

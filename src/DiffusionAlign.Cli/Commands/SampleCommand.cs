@@ -1,6 +1,6 @@
 using System.CommandLine;
 using DiffusionAlign.Imaging;
-using DiffusionAlign.Pipelines;
+using DiffusionAlign.Mixing;
 using DiffusionAlign.Runtime;
 using DiffusionAlign.Sampling;
 using static TorchSharp.torch;
@@ -16,7 +16,7 @@ public static class SampleCommand
         var model = new Option<string>("--model")
         {
             Description = "DiffusionAlign model folder (config.json + model.safetensors), diffusers pipeline folder, "
-                + "or an align run's folder",
+                + "an align run's folder, or a policy mixture folder from 'dalign mix --out'",
             Required = true,
         };
         var prompt = new Option<string?>("--prompt")
@@ -85,7 +85,7 @@ public static class SampleCommand
             long s = result.GetValue(seed);
             var prompts = Enumerable.Repeat(text, count).ToList();
             Tensor? images = null;
-            using var loaded = TextToImageModel.Load(modelDir, dev);
+            using var loaded = PolicyFolder.Load(modelDir, dev);
             loaded.Freeze();
             loaded.Tokenizer.Encode(text); // Rejects unknown words before any compute.
             var negatives = result.GetValue(negative) is string no ? Enumerable.Repeat(no, count).ToList() : null;

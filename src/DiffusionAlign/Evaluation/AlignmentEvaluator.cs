@@ -35,9 +35,10 @@ public static class AlignmentEvaluator
     /// scoring (<see cref="EvaluationShards"/>) and every one returns the results one process alone returns. Null (or a
     /// group of one): this process does all of it.
     /// </param>
-    public static EvaluationResults Evaluate(IReadOnlyDictionary<string, TextToImageModel> models, string baseline,
+    public static EvaluationResults Evaluate<TModel>(IReadOnlyDictionary<string, TModel> models, string baseline,
         ShapesWorld world, IReadOnlyList<PreferencePair>? heldOutPairs, EvaluationConfig config,
         IProgress<Progress>? progress = null, CancellationToken cancel = default, ICommunicator? communicator = null)
+        where TModel : INoisePredictor
     {
         config.Validate();
         if (!models.ContainsKey(baseline))
@@ -65,7 +66,7 @@ public static class AlignmentEvaluator
         var judgeResolution = ScoreResolution.FromDifferences(sampled.Values.SelectMany(s => s.JudgeJitter));
         var byReward = compare.All(rewards, models.Keys, baseline, rewardResolution.Value);
         var byJudge = compare.All(judged, models.Keys, baseline, judgeResolution.Value);
-        double noiseReward = NoiseImageReward(world, prompts, models.Values.First().Config.ImageSize, config.Seed);
+        double noiseReward = NoiseImageReward(world, prompts, models.Values.First().ImageSize, config.Seed);
 
         var ranking = new Dictionary<string, double>();
         var implicitAcc = new Dictionary<string, double>();
@@ -167,9 +168,10 @@ public static class AlignmentEvaluator
     /// <param name="communicator">
     /// The processes of an <c>mpirun</c> job, sharing the pairs as <see cref="Evaluate"/> shares samples.
     /// </param>
-    public static EvaluationResults RankPairs(IReadOnlyDictionary<string, TextToImageModel> models,
+    public static EvaluationResults RankPairs<TModel>(IReadOnlyDictionary<string, TModel> models,
         string baseline, IReadOnlyList<PreferencePair> heldOutPairs, EvaluationConfig config,
         IProgress<Progress>? progress = null, CancellationToken cancel = default, ICommunicator? communicator = null)
+        where TModel : INoisePredictor
     {
         config.Validate();
         if (!models.ContainsKey(baseline))
@@ -201,10 +203,11 @@ public static class AlignmentEvaluator
     /// </summary>
     /// <param name="cancel">Checked before each batch of pairs.</param>
     /// <param name="communicator">Processes that share the batches of pairs (null: this one does all).</param>
-    private static RankedPairs RankHeldOutPairs(IReadOnlyDictionary<string, TextToImageModel> models, string baseline,
+    private static RankedPairs RankHeldOutPairs<TModel>(IReadOnlyDictionary<string, TModel> models, string baseline,
         IReadOnlyList<PreferencePair> heldOutPairs, EvaluationConfig config, Dictionary<string, double> ranking,
         Dictionary<string, double> implicitAcc, IProgress<Progress>? progress, CancellationToken cancel,
         ICommunicator? communicator)
+        where TModel : INoisePredictor
     {
         var shards = new EvaluationShards(communicator ?? SingleProcessCommunicator.Instance, PairBatch);
         shards.CheckSame(config, models.Keys, heldOutPairs.Count, "held-out pairs");
@@ -246,7 +249,7 @@ public static class AlignmentEvaluator
     /// same x_T per sample.
     /// </summary>
     /// <param name="cancel">Checked before each sampling batch; a cancelled run throws and returns no images.</param>
-    public static RgbImage[] Sample(TextToImageModel model, IReadOnlyList<ShapesPrompt> prompts,
+    public static RgbImage[] Sample(INoisePredictor model, IReadOnlyList<ShapesPrompt> prompts,
         EvaluationConfig config, string name, IProgress<Progress>? progress, CancellationToken cancel = default)
     {
         var result = new RgbImage[prompts.Count];
@@ -258,7 +261,7 @@ public static class AlignmentEvaluator
     /// Samples the batches <paramref name="draw"/> picks (by first sample) into <paramref name="result"/>, each
     /// as <see cref="Sample"/> draws it whichever others are drawn.
     /// </summary>
-    private static void SampleBatches(TextToImageModel model, IReadOnlyList<ShapesPrompt> prompts,
+    private static void SampleBatches(INoisePredictor model, IReadOnlyList<ShapesPrompt> prompts,
         EvaluationConfig config, string name, IProgress<Progress>? progress, CancellationToken cancel,
         Func<int, bool> draw, RgbImage?[] result)
     {

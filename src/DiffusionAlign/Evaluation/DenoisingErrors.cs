@@ -21,7 +21,7 @@ public static class DenoisingErrors
     /// Which batches (by first pair) to estimate, null for all; the others' errors stay zero, for another process
     /// to fill.
     /// </param>
-    public static (double[] Winner, double[] Loser) Estimate(TextToImageModel model,
+    public static (double[] Winner, double[] Loser) Estimate(INoisePredictor model,
         IReadOnlyList<PreferencePair> pairs, int draws, long seed, int batchPairs = 32, IProgress<int>? progress = null,
         CancellationToken cancel = default, Func<int, bool>? estimate = null)
     {

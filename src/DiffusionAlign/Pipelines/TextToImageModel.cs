@@ -19,7 +19,7 @@ namespace DiffusionAlign.Pipelines;
 /// diffusers folder (<see cref="DiffusersPipelineFolder"/>). <see cref="Load"/> tells them apart by
 /// what the folder holds.
 /// </summary>
-public sealed class TextToImageModel : IDisposable
+public sealed class TextToImageModel : INoisePredictor
 {
     public const string ConfigFileName = "config.json";
     public const string WeightsFileName = "model.safetensors";
@@ -107,6 +107,9 @@ public sealed class TextToImageModel : IDisposable
     /// </summary>
     public AutoencoderKL? Vae { get; }
 
+    /// <summary>Side of the square images the model generates natively (<see cref="ModelConfig.ImageSize"/>).</summary>
+    public int ImageSize => Config.ImageSize;
+
     /// <summary>Whether the UNet denoises VAE latents (true) or pixels (false).</summary>
     public bool IsLatent => Vae is not null;
 
@@ -135,6 +138,10 @@ public sealed class TextToImageModel : IDisposable
     public static TextToImageModel Load(string dir, Device? device = null)
     {
         if (!Directory.Exists(dir)) throw new DiffusionAlignException($"model folder not found: {dir}");
+        if (Mixing.MixtureFolder.IsMixtureFolder(dir))
+            throw new DiffusionAlignException(
+                $"{dir} is a policy mixture ({Mixing.MixtureFolder.ManifestFileName}), not a model folder; "
+                + "sampling and evaluation read mixtures, training and export need one model");
         if (AlignmentRunFolder.IsRunFolder(dir)) return AlignmentRunFolder.Load(dir, device);
         if (DiffusersPipelineFolder.IsPipelineFolder(dir)) return DiffusersPipelineFolder.Load(dir, device);
         string configPath = Path.Combine(dir, ConfigFileName);

@@ -1,4 +1,5 @@
-// Opens a reward model by what a user types: "true" for the shapes world's reward, or a learned model's folder.
+// Opens a reward model by what a user types: "true" for the shapes world's reward, "alignment" or "aesthetics" for
+// one of its halves, or a learned model's folder.
 using DiffusionAlign.Worlds.Shapes;
 
 namespace DiffusionAlign.Rewards;
@@ -7,16 +8,21 @@ namespace DiffusionAlign.Rewards;
 public static class RewardModels
 {
     /// <summary>
-    /// <see cref="ShapesTrueReward.CliName"/> ("true", any case) gives the shapes world's reward; anything else is
-    /// read as a <see cref="LearnedRewardModel"/> folder.
+    /// <see cref="ShapesTrueReward.CliName"/> ("true", any case) gives the shapes world's reward,
+    /// <see cref="ShapesAlignmentReward.CliName"/> ("alignment") and <see cref="ShapesAestheticsReward.CliName"/>
+    /// ("aesthetics") its two halves; anything else is read as a <see cref="LearnedRewardModel"/> folder.
     /// </summary>
     /// <exception cref="DiffusionAlignException">The folder is not a readable reward model.</exception>
     public static IRewardModel Open(string spec, ShapesWorld world)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return IsTrueReward(spec) ? new ShapesTrueReward(world) : LearnedRewardModel.Load(spec);
+        if (IsTrueReward(spec)) return new ShapesTrueReward(world);
+        if (Is(spec, ShapesAlignmentReward.CliName)) return new ShapesAlignmentReward(world);
+        if (Is(spec, ShapesAestheticsReward.CliName)) return new ShapesAestheticsReward(world);
+        return LearnedRewardModel.Load(spec);
     }
 
-    public static bool IsTrueReward(string spec) =>
-        spec.Equals(ShapesTrueReward.CliName, StringComparison.OrdinalIgnoreCase);
+    public static bool IsTrueReward(string spec) => Is(spec, ShapesTrueReward.CliName);
+
+    private static bool Is(string spec, string name) => spec.Equals(name, StringComparison.OrdinalIgnoreCase);
 }

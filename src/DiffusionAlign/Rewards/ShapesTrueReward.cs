@@ -28,19 +28,8 @@ public sealed class ShapesTrueReward : IRewardModel
 
     /// <inheritdoc />
     /// <exception cref="DiffusionAlignException">A prompt is not a shapes-world prompt.</exception>
-    public double[] Score(IReadOnlyList<string> prompts, IReadOnlyList<RgbImage> images)
-    {
-        RewardInputs.CheckCounts(prompts, images);
-        var parsed = new Dictionary<string, ShapesPrompt>(StringComparer.Ordinal);
-        var scores = new double[prompts.Count];
-        for (int i = 0; i < scores.Length; i++)
-        {
-            if (!parsed.TryGetValue(prompts[i], out var prompt))
-                parsed[prompts[i]] = prompt = ShapesPrompt.Parse(prompts[i]);
-            scores[i] = _reward.Score(prompt, images[i]);
-        }
-        return scores;
-    }
+    public double[] Score(IReadOnlyList<string> prompts, IReadOnlyList<RgbImage> images) =>
+        ShapesPromptScores.Of(prompts, images, _reward.Score);
 
     /// <summary>Holds no native memory.</summary>
     public void Dispose()

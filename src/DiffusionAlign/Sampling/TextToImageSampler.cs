@@ -40,11 +40,11 @@ public static class TextToImageSampler
 
     /// <summary>
     /// Samples images in [−1, 1], shape [B, 3, H, W], for the prompts starting from <paramref name="initialNoise"/>
-    /// (shaped as <see cref="TextToImageModel.SampleShape"/>; a latent model's final latents are decoded by its
+    /// (shaped as <see cref="INoisePredictor.SampleShape"/>; a latent model's final latents are decoded by its
     /// VAE). Guidance steers away from <paramref name="negativePrompts"/> (the empty prompt when null).
     /// Every other tensor made on the way is freed before returning, inside a dispose scope or not.
     /// </summary>
-    public static Tensor Generate(TextToImageModel model, IReadOnlyList<string> prompts, Tensor initialNoise,
+    public static Tensor Generate(INoisePredictor model, IReadOnlyList<string> prompts, Tensor initialNoise,
         SamplingOptions options, long seed = 0, IProgress<int>? progress = null,
         IReadOnlyList<string>? negativePrompts = null)
     {
@@ -54,9 +54,11 @@ public static class TextToImageSampler
 
     /// <summary>
     /// DDIM with classifier-free guidance from <paramref name="initialNoise"/> to the final samples (pixels or
-    /// latents, undecoded), the unconditional and conditional passes as one UNet batch.
+    /// latents, undecoded), the unconditional and conditional passes as one UNet batch. For a
+    /// <see cref="Mixing.PolicyMixture"/> that batch's two halves are each mixed with the same weights, then
+    /// guidance is applied once.
     /// </summary>
-    public static Tensor Denoise(TextToImageModel model, IReadOnlyList<string> prompts, Tensor initialNoise,
+    public static Tensor Denoise(INoisePredictor model, IReadOnlyList<string> prompts, Tensor initialNoise,
         SamplingOptions options, long seed = 0, IProgress<int>? progress = null,
         IReadOnlyList<string>? negativePrompts = null)
     {

@@ -85,11 +85,47 @@ public sealed class ShapesReward
 
         double[] components = [background, shapeColour, shapeType, fit, centring, size, sharpness, contrast, noise];
         double logScore = 0;
-        for (int i = 0; i < components.Length; i++)
-            logScore += Weights[i] * Math.Log(Floor + (1 - Floor) * components[i]);
+        for (int i = 0; i < components.Length; i++) logScore += WeightedLogFactor(i, components[i]);
         return new RewardBreakdown(
             Math.Exp(logScore), background, shapeColour, shapeType, fit, centring, size, sharpness, contrast, noise);
     }
+
+    /// <summary>Components 0–3 of <see cref="RewardBreakdown"/>: how well the image shows its prompt.</summary>
+    public static IReadOnlyList<int> AlignmentComponents { get; } = [0, 1, 2, 3];
+
+    /// <summary>Components 4–8 of <see cref="RewardBreakdown"/>: how well the image is made, whatever it shows.
+    /// </summary>
+    public static IReadOnlyList<int> AestheticsComponents { get; } = [4, 5, 6, 7, 8];
+
+    /// <summary>
+    /// The weighted geometric mean of some of the components (indices in <see cref="RewardBreakdown"/> order), with
+    /// the score's weights renormalised over them and the same soft floor: <c>Π_{i∈S} cᵢ'^(wᵢ/W_S)</c>,
+    /// <c>W_S = Σ_{i∈S} wᵢ</c>. The floor is applied to each component, as in the score, so for subsets that
+    /// partition the components, <c>Score = Π_S PartScore(S)^W_S</c> holds exactly (up to rounding).
+    /// </summary>
+    /// <exception cref="ArgumentException">No components, or an index outside 0–8 or given twice.</exception>
+    public static double PartScore(RewardBreakdown breakdown, IReadOnlyList<int> components)
+    {
+        ArgumentNullException.ThrowIfNull(breakdown);
+        ArgumentNullException.ThrowIfNull(components);
+        if (components.Count == 0 || components.Distinct().Count() != components.Count
+            || components.Any(i => i < 0 || i >= Weights.Count))
+            throw new ArgumentException(
+                $"components must be distinct indices in 0..{Weights.Count - 1}, got [{string.Join(", ", components)}]",
+                nameof(components));
+        var values = breakdown.Components;
+        double logScore = 0, weight = 0;
+        foreach (int i in components)
+        {
+            logScore += WeightedLogFactor(i, values[i].Value);
+            weight += Weights[i];
+        }
+        return Math.Exp(logScore / weight);
+    }
+
+    /// <summary>Component i's term of the log score: <c>wᵢ · ln(0.001 + 0.999·cᵢ)</c>.</summary>
+    private static double WeightedLogFactor(int component, double value) =>
+        Weights[component] * Math.Log(Floor + (1 - Floor) * value);
 
     private static double Gaussian(double x, double scale) => Math.Exp(-(x / scale) * (x / scale));
 }
