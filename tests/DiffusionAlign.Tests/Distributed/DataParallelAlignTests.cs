@@ -42,6 +42,21 @@ public static class Mpirun
             ? Start(Find()!, [.. LocalJob, "-np", n.ToString(), Host(), Dll(), .. args])
             : Start(Host(), [Dll(), .. args]);
 
+    /// <summary>
+    /// Runs <paramref name="args"/> for 2 steps as 2 ranks, then checks that <c>--resume</c> to step 3 is refused
+    /// alone (exit 2, naming both process counts) and finishes as 2 ranks again.
+    /// </summary>
+    public static void ResumeOnlyUnderTheSameRanks(string[] args)
+    {
+        var first = Dalign(2, [.. args, "--steps", "2"]);
+        Assert.True(first.Exit == 0, $"mpirun exited {first.Exit}:\n{first.Err}");
+        var alone = Dalign(null, [.. args, "--steps", "3", "--resume"]);
+        Assert.Equal(2, alone.Exit);
+        Assert.Contains("mpirun -np 2 (now 1)", alone.Err);
+        var again = Dalign(2, [.. args, "--steps", "3", "--resume"]);
+        Assert.True(again.Exit == 0, $"mpirun exited {again.Exit}:\n{again.Err}");
+    }
+
     /// <summary>One rank per argument list (mpirun's <c>-np 1 ... : -np 1 ...</c>), each with its own flags.</summary>
     public static (int Exit, string Out, string Err) DalignPerRank(params string[][] perRank)
     {
@@ -161,13 +176,7 @@ public sealed class DataParallelAlignTests(ITestOutputHelper output)
             "align", "--method", "sft", "--model", model, "--pairs", pairs, "--out", run, "--batch", "2",
             "--threads", "1", "--seed", "1",
         ];
-        var first = Mpirun.Dalign(2, [.. args, "--steps", "2"]);
-        Assert.True(first.Exit == 0, $"mpirun exited {first.Exit}:\n{first.Err}");
-        var alone = Mpirun.Dalign(null, [.. args, "--steps", "3", "--resume"]);
-        Assert.Equal(2, alone.Exit);
-        Assert.Contains("mpirun -np 2 (now 1)", alone.Err);
-        var again = Mpirun.Dalign(2, [.. args, "--steps", "3", "--resume"]);
-        Assert.True(again.Exit == 0, $"mpirun exited {again.Exit}:\n{again.Err}");
+        Mpirun.ResumeOnlyUnderTheSameRanks(args);
         Assert.Equal([1, 2, 3], File.ReadAllLines(Path.Combine(run, "metrics.jsonl"))
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt32()));
     }
