@@ -66,6 +66,12 @@ public static class CommandRunner
         ["Dropout"] = "--lora-dropout",
         ["GuidanceScale"] = "--guidance",
         ["Eta"] = "--eta",
+        ["GoldBudget"] = "--gold-budget",
+        ["Rounds"] = "--rounds",
+        ["SilverPerRound"] = "--silver-per-round",
+        ["RewardSteps"] = "--reward-steps",
+        ["HackingTolerance"] = "--hacking-tolerance",
+        ["MonitorSamples"] = "monitor samples",
     };
 
     /// <summary>The flag that sets the config property <paramref name="setting"/> (its own name if none).</summary>
