@@ -314,7 +314,8 @@ public static class AlignCommand
                 return AlignOnline.Run(start, config, onlineConfig, run, onlineLogger);
             }
             string pairsPath = result.GetValue(pairs)
-                ?? throw new DiffusionAlignException("missing --pairs (or give --online to sample pairs from the model)");
+                ?? throw new DiffusionAlignException(
+                    "missing --pairs (or give --online to sample pairs from the model)");
             if (run.Resuming && OnlineRunFolder.PreviousRunFiles(run.Dir).Count > 0)
                 throw new DiffusionAlignException($"{run.Dir} holds an online run: resume it with --online");
             // Checked here too, not only by the loader, so it fails before the model loads.

@@ -25,7 +25,8 @@ public sealed class AlignOnlineCommandTests
         foreach (string file in new[]
                  {
                      "model.safetensors", "config.json", "metrics.jsonl", OnlineRunFolder.SummaryFileName,
-                     OnlineRunFolder.RoundsLogFileName, "rounds/round-002/round.json", "rounds/round-002/gold/pairs.jsonl",
+                     OnlineRunFolder.RoundsLogFileName, "rounds/round-002/round.json",
+                     "rounds/round-002/gold/pairs.jsonl",
                      "rounds/round-002/silver/pairs.jsonl", "rounds/round-002/reward/model.safetensors",
                  })
             Assert.True(File.Exists(Path.Combine(runA, file)), file);
@@ -55,7 +56,8 @@ public sealed class AlignOnlineCommandTests
     {
         { ["--online"], "--online needs --gold-budget" },
         { ["--online", "--gold-budget", "3", "--rounds", "4"], "--gold-budget is 3, fewer than the 4 rounds" },
-        { ["--online", "--gold-budget", "8", "--rounds", "4", "--steps", "3"], "--steps is 3, fewer than the 4 rounds" },
+        { ["--online", "--gold-budget", "8", "--rounds", "4", "--steps", "3"],
+            "--steps is 3, fewer than the 4 rounds" },
         { ["--online", "--gold-budget", "8", "--rounds", "0"], "--rounds must be at least 1" },
         { ["--online", "--gold-budget", "8", "--silver-per-round", "-2"], "--silver-per-round must be >= 0" },
         { ["--online", "--gold-budget", "4", "--rounds", "4", "--silver-per-round", "0"],

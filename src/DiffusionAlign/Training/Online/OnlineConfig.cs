@@ -17,7 +17,9 @@ public sealed record OnlineConfig
     /// <summary>Silver pairs per gold pair of a round when <see cref="SilverPerRound"/> is not given.</summary>
     public const int SilverPerGold = 4;
 
-    /// <summary>Gold labels of the whole run: Bradley–Terry draws from the true reward, standing in for people.</summary>
+    /// <summary>
+    /// Gold labels of the whole run: Bradley–Terry draws from the true reward, standing in for people.
+    /// </summary>
     public required int GoldBudget { get; init; }
 
     /// <summary>Rounds of sample → label → reward model → policy steps.</summary>
@@ -54,7 +56,7 @@ public sealed record OnlineConfig
     /// <summary>Gold labels spent by the end of round <paramref name="round"/> (1-based): ⌊G·r/R⌋.</summary>
     public int GoldThrough(int round) => (int)((long)GoldBudget * round / Rounds);
 
-    /// <summary>Gold labels drawn in round <paramref name="round"/>; the rounds' shares differ by at most one.</summary>
+    /// <summary>Gold labels drawn in round <paramref name="round"/> (the shares differ by at most one).</summary>
     public int GoldFor(int round) => GoldThrough(round) - GoldThrough(round - 1);
 
     /// <summary>Pairs labelled by the learned reward model in round <paramref name="round"/>.</summary>

@@ -24,7 +24,8 @@ public sealed class OnlineRunFolder(string dir)
     public const string RoundsFolderName = "rounds";
     public const string RoundFileName = "round.json";
 
-    private static readonly JsonSerializerOptions LineOptions = new(OnlineSummary.JsonOptions) { WriteIndented = false };
+    private static readonly JsonSerializerOptions LineOptions =
+        new(OnlineSummary.JsonOptions) { WriteIndented = false };
 
     public string Dir { get; } = dir;
 
@@ -39,7 +40,7 @@ public sealed class OnlineRunFolder(string dir)
 
     public string Reward(int round) => Path.Combine(Round(round), "reward");
 
-    /// <summary>The online files a previous run left in <paramref name="dir"/>, by name (none: an empty list).</summary>
+    /// <summary>The online files a previous run left in <paramref name="dir"/>, by name.</summary>
     public static IReadOnlyList<string> PreviousRunFiles(string dir)
     {
         var found = new List<string>();

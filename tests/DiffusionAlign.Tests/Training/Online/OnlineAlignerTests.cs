@@ -14,7 +14,7 @@ public sealed class OnlineAlignerTests
         Steps = 4, BatchSize = 2, WarmupSteps = 1, LearningRate = 1e-3, CheckpointEvery = 1, Seed = 3,
     };
 
-    /// <summary>Two rounds of 4 + 5 gold labels (an uneven split), 4 silver pairs each, on micro-model samples.</summary>
+    /// <summary>Two rounds of 4 + 5 gold labels (an uneven split), 4 silver pairs each, micro-model samples.</summary>
     private static readonly OnlineConfig Online = new()
     {
         GoldBudget = 9, Rounds = 2, SilverPerRound = 4, RewardSteps = 3, MonitorSamples = 6,
@@ -46,7 +46,8 @@ public sealed class OnlineAlignerTests
         Assert.Equal([8, 13], result.Rounds.Select(r => r.TrainingPairs)); // all gold so far + the round's silver
         var folder = new OnlineRunFolder(dir.Path);
         // The gold pairs on disk are the labels spent: 4 + 5 = the budget.
-        Assert.Equal(Online.GoldBudget, Enumerable.Range(1, 2).Sum(r => PairsFolder.Read(folder.Gold(r)).Dataset.Count));
+        Assert.Equal(Online.GoldBudget,
+            Enumerable.Range(1, 2).Sum(r => PairsFolder.Read(folder.Gold(r)).Dataset.Count));
         Assert.Equal(4, PairsFolder.Read(folder.Silver(2)).Dataset.Count);
         foreach (var r in result.Rounds)
         {
