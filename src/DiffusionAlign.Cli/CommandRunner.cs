@@ -71,7 +71,7 @@ public static class CommandRunner
         ["SilverPerRound"] = "--silver-per-round",
         ["RewardSteps"] = "--reward-steps",
         ["HackingTolerance"] = "--hacking-tolerance",
-        ["MonitorSamples"] = "monitor samples",
+        ["MonitorSamples"] = "--monitor-samples",
     };
 
     /// <summary>The flag that sets the config property <paramref name="setting"/> (its own name if none).</summary>

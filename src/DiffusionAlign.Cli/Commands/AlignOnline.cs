@@ -46,6 +46,12 @@ internal sealed class AlignOnline
         Description = $"Steps of each round's reward-model training [default: {Defaults.RewardSteps}]",
     };
 
+    private readonly Option<int?> _monitorSamples = new("--monitor-samples")
+    {
+        Description = "Images of the policy sampled before and after each round's steps (fixed prompts and noise) "
+            + $"for the reward-hacking diagnostics [default: {Defaults.MonitorSamples}]",
+    };
+
     private readonly Option<double?> _hackingTolerance = new("--hacking-tolerance")
     {
         Description = "A round is flagged as reward hacking when the learned reward rises while the true reward "
@@ -55,7 +61,7 @@ internal sealed class AlignOnline
     private static OnlineConfig Defaults { get; } = new() { GoldBudget = 1 };
 
     public IEnumerable<Option> Options => [_online, _goldBudget, _rounds, _silverPerRound, _rewardSteps,
-        _hackingTolerance];
+        _monitorSamples, _hackingTolerance];
 
     /// <summary>
     /// The online settings of the flags, checked against <paramref name="align"/>; null without --online, when the
@@ -65,12 +71,12 @@ internal sealed class AlignOnline
     {
         bool anyGiven = result.GetValue(_goldBudget) is not null || result.GetValue(_rounds) is not null
             || result.GetValue(_silverPerRound) is not null || result.GetValue(_rewardSteps) is not null
-            || result.GetValue(_hackingTolerance) is not null;
+            || result.GetValue(_monitorSamples) is not null || result.GetValue(_hackingTolerance) is not null;
         if (!result.GetValue(_online))
         {
             if (anyGiven)
-                throw new DiffusionAlignException("--gold-budget, --rounds, --silver-per-round, --reward-steps and "
-                    + "--hacking-tolerance need --online");
+                throw new DiffusionAlignException("--gold-budget, --rounds, --silver-per-round, --reward-steps, "
+                    + "--monitor-samples and --hacking-tolerance need --online");
             return null;
         }
         var config = Defaults with
@@ -80,6 +86,7 @@ internal sealed class AlignOnline
             Rounds = result.GetValue(_rounds) ?? Defaults.Rounds,
             SilverPerRound = result.GetValue(_silverPerRound),
             RewardSteps = result.GetValue(_rewardSteps) ?? Defaults.RewardSteps,
+            MonitorSamples = result.GetValue(_monitorSamples) ?? Defaults.MonitorSamples,
             HackingTolerance = result.GetValue(_hackingTolerance) ?? Defaults.HackingTolerance,
         };
         config.Validate(align);

@@ -8,8 +8,8 @@ public sealed class AlignOnlineCommandTests
 {
     private static (int Exit, string Out, string Err) Online(string model, string run, params string[] extra) =>
         CliRunner.Run(["align", "--method", "dpo", "--model", model, "--out", run, "--online", "--gold-budget", "6",
-            "--rounds", "2", "--silver-per-round", "3", "--reward-steps", "2", "--steps", "2", "--batch", "2",
-            "--threads", "1", .. extra]);
+            "--rounds", "2", "--silver-per-round", "3", "--reward-steps", "2", "--monitor-samples", "8", "--steps", "2",
+            "--batch", "2", "--threads", "1", .. extra]);
 
     [Fact]
     public void AnOnlineRunWritesItsRoundsAndTheSameSeedWritesTheSameOnlineJson()
@@ -66,6 +66,7 @@ public sealed class AlignOnlineCommandTests
         { ["--online", "--gold-budget", "8", "--max-pairs", "5"], "--max-pairs and --resolution apply to --pairs" },
         { ["--gold-budget", "8", "--pairs", "p"], "need --online" },
         { ["--rounds", "2", "--pairs", "p"], "need --online" },
+        { ["--online", "--gold-budget", "8", "--monitor-samples", "2"], "--monitor-samples must be at least 3" },
         { [], "missing --pairs (or give --online" },
     };
 

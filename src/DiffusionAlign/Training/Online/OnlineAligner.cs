@@ -118,6 +118,13 @@ public static class OnlineAligner
     {
         folder.ClearRound(round);
         string name = $"round {round}/{online.Rounds}";
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        string Took()
+        {
+            string took = $" [{clock.Elapsed.TotalSeconds:F0} s]";
+            clock.Restart();
+            return took;
+        }
         using var policy = Policy(start, align, checkpointDir, online.StepsThrough(round - 1, align));
         // The raters keep the temperature round 1 chose: people do not get noisier as the policy improves.
         double? goldTau = round == 1 ? null
@@ -128,7 +135,7 @@ public static class OnlineAligner
             cancel: cancel);
         Write(folder.Gold(round), gold);
         log?.Invoke($"{name}: {gold.Pairs.Count} gold labels (τ {gold.Tau:G3}; {gold.Agreement:P1} agree with the "
-            + "true reward order)");
+            + "true reward order)" + Took());
 
         var training = online.RewardTraining(align);
         var goldPairs = new PreferenceDataset(Enumerable.Range(1, round)
@@ -143,7 +150,7 @@ public static class OnlineAligner
         reward.Save(folder.Reward(round));
         trained.Save(folder.Reward(round));
         log?.Invoke($"{name}: reward model on {goldPairs.Count} gold labels, held-out accuracy "
-            + (trained.HeldOutAccuracy is double a ? $"{a:F3}" : "— (no held-out prompts)"));
+            + (trained.HeldOutAccuracy is double a ? $"{a:F3}" : "— (no held-out prompts)") + Took());
 
         PairGenerationResult? silver = null;
         if (online.SilverFor(round) > 0)
@@ -153,9 +160,10 @@ public static class OnlineAligner
                 cancel: cancel, labeler: reward);
             Write(folder.Silver(round), silver);
             log?.Invoke($"{name}: {silver.Pairs.Count} silver labels from the reward model ("
-                + $"{silver.TrueRewardAgreement:P1} agree with the true reward order)");
+                + $"{silver.TrueRewardAgreement:P1} agree with the true reward order)" + Took());
         }
         var before = monitor.Measure(policy, reward).Means;
+        log?.Invoke($"{name}: the starting policy's {online.MonitorSamples} monitor images scored" + Took());
         var prepared = new PreparedRound(gold.Pairs.Count, silver?.Pairs.Count ?? 0, gold.Tau, gold.Agreement,
             silver?.Tau, silver?.TrueRewardAgreement, trained.HeldOutAccuracy, before.Learned, before.True);
         folder.WritePrepared(round, prepared);

@@ -7,7 +7,35 @@ using DiffusionAlign.Worlds.Shapes;
 
 namespace DiffusionAlign.Tests.Training.Online;
 
-public sealed class OnlineAlignerTests
+/// <summary>One unbroken two-round run, made once and compared with by every test of the class.</summary>
+public sealed class UnbrokenOnlineRun : IDisposable
+{
+    private readonly TestModels.TempDir _dir = new();
+
+    public UnbrokenOnlineRun()
+    {
+        Start = TestModels.Micro(seed: 2);
+        Result = OnlineAlignerTests.Run(Start, Dir);
+        Weights = OnlineAlignerTests.Weights(Result.Policy);
+    }
+
+    public TextToImageModel Start { get; }
+
+    public string Dir => _dir.Path;
+
+    public OnlineResult Result { get; }
+
+    public Dictionary<string, float[]> Weights { get; }
+
+    public void Dispose()
+    {
+        Result.Policy.Dispose();
+        Start.Dispose();
+        _dir.Dispose();
+    }
+}
+
+public sealed class OnlineAlignerTests(UnbrokenOnlineRun unbroken) : IClassFixture<UnbrokenOnlineRun>
 {
     private static readonly AlignConfig Align = new()
     {
@@ -21,12 +49,12 @@ public sealed class OnlineAlignerTests
         Sampling = new SamplingOptions(Steps: 2, GuidanceScale: 3.0),
     };
 
-    private static OnlineResult Run(TextToImageModel start, string dir, bool resume = false,
+    internal static OnlineResult Run(TextToImageModel start, string dir, bool resume = false,
         AlignConfig? align = null, CancellationToken cancel = default, IProgress<OnlineRoundReport>? rounds = null) =>
         OnlineAligner.Run(start, new ShapesWorld(), align ?? Align, Online, dir, Path.Combine(dir, "checkpoint"),
             Path.Combine(dir, "metrics.jsonl"), resume, rounds: rounds, cancel: cancel);
 
-    private static Dictionary<string, float[]> Weights(TextToImageModel model) =>
+    internal static Dictionary<string, float[]> Weights(TextToImageModel model) =>
         model.StateTensors().ToDictionary(kv => kv.Key, kv => kv.Value.contiguous().data<float>().ToArray());
 
     private static string Summary(string dir) => File.ReadAllText(Path.Combine(dir, OnlineRunFolder.SummaryFileName));
@@ -34,17 +62,14 @@ public sealed class OnlineAlignerTests
     [Fact]
     public void TwoRoundsWriteEveryFieldAndSpendExactlyTheGoldBudget()
     {
-        using var dir = new TestModels.TempDir();
-        using var start = TestModels.Micro(seed: 2);
-        var result = Run(start, dir.Path);
-        using var policy = result.Policy;
+        var result = unbroken.Result;
 
         Assert.Equal([1, 2], result.Rounds.Select(r => r.Round));
         Assert.Equal([2, 4], result.Rounds.Select(r => r.Step));
         Assert.Equal([4, 9], result.Rounds.Select(r => r.GoldLabels)); // never above the budget, all of it at the end
         Assert.Equal([4, 5], result.Rounds.Select(r => r.RoundGoldLabels));
         Assert.Equal([8, 13], result.Rounds.Select(r => r.TrainingPairs)); // all gold so far + the round's silver
-        var folder = new OnlineRunFolder(dir.Path);
+        var folder = new OnlineRunFolder(unbroken.Dir);
         // The gold pairs on disk are the labels spent: 4 + 5 = the budget.
         Assert.Equal(Online.GoldBudget,
             Enumerable.Range(1, 2).Sum(r => PairsFolder.Read(folder.Gold(r)).Dataset.Count));
@@ -69,7 +94,7 @@ public sealed class OnlineAlignerTests
         // online.json and online.jsonl hold the same rows, with every field by name.
         var summary = folder.ReadSummary()!;
         Assert.Equal(result.Rounds, summary.Rounds);
-        string[] lines = File.ReadAllLines(Path.Combine(dir.Path, OnlineRunFolder.RoundsLogFileName));
+        string[] lines = File.ReadAllLines(Path.Combine(unbroken.Dir, OnlineRunFolder.RoundsLogFileName));
         Assert.Equal(2, lines.Length);
         foreach (string field in new[]
                  {
@@ -77,40 +102,33 @@ public sealed class OnlineAlignerTests
                      "learned_reward_change", "true_reward_change", "hacking",
                  })
             Assert.Contains($"\"{field}\":", lines[1]);
-        Assert.Equal(4, File.ReadAllLines(Path.Combine(dir.Path, "metrics.jsonl")).Length); // one line per step
-        var initial = Weights(start);
-        var trained = Weights(policy);
-        Assert.Contains(trained.Keys, k => !trained[k].SequenceEqual(initial[k]));
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(unbroken.Dir, "metrics.jsonl")).Length); // one per step
+        var initial = Weights(unbroken.Start);
+        Assert.Contains(initial.Keys, k => !unbroken.Weights[k].SequenceEqual(initial[k]));
     }
 
     [Fact]
     public void TheSameSeedGivesTheSameRunAndAnotherSeedAnother()
     {
-        using var dirA = new TestModels.TempDir();
         using var dirB = new TestModels.TempDir();
         using var dirC = new TestModels.TempDir();
-        using var start = TestModels.Micro(seed: 2);
-        using (var a = Run(start, dirA.Path).Policy)
-        using (var b = Run(start, dirB.Path).Policy)
+        using (var b = Run(unbroken.Start, dirB.Path).Policy)
         {
-            var wa = Weights(a);
             var wb = Weights(b);
-            foreach (var key in wa.Keys) Assert.Equal(wa[key], wb[key]);
+            foreach (var key in wb.Keys) Assert.Equal(unbroken.Weights[key], wb[key]);
         }
-        Assert.Equal(Summary(dirA.Path), Summary(dirB.Path));
-        using (Run(start, dirC.Path, align: Align with { Seed = 4 }).Policy)
+        Assert.Equal(Summary(unbroken.Dir), Summary(dirB.Path));
+        using (Run(unbroken.Start, dirC.Path, align: Align with { Seed = 4 }).Policy)
         {
         }
-        Assert.NotEqual(Summary(dirA.Path), Summary(dirC.Path).Replace("\"seed\": 4", "\"seed\": 3"));
+        Assert.NotEqual(Summary(unbroken.Dir), Summary(dirC.Path).Replace("\"seed\": 4", "\"seed\": 3"));
     }
 
     [Fact]
     public void AResumeAfterAStopAtARoundBoundaryEndsAsAnUnbrokenRun()
     {
-        using var straight = new TestModels.TempDir();
         using var stopped = new TestModels.TempDir();
-        using var start = TestModels.Micro(seed: 2);
-        using var unbroken = Run(start, straight.Path).Policy;
+        var start = unbroken.Start;
 
         // Stop as round 1 finishes, as Ctrl+C between rounds would.
         using var cancel = new CancellationTokenSource();
@@ -123,23 +141,18 @@ public sealed class OnlineAlignerTests
             rounds: new DiffusionAlign.Runtime.ImmediateProgress<OnlineRoundReport>(r => resumedRounds.Add(r.Round)));
         using var resumed = result.Policy;
         Assert.Equal([2], resumedRounds); // round 1 was not redone
-        Assert.Equal(Summary(straight.Path), Summary(stopped.Path));
-        var a = Weights(unbroken);
+        Assert.Equal(Summary(unbroken.Dir), Summary(stopped.Path));
         var b = Weights(resumed);
-        foreach (var key in a.Keys) Assert.Equal(a[key], b[key]);
-        Assert.Equal(File.ReadAllLines(Path.Combine(straight.Path, "metrics.jsonl")).Length,
+        foreach (var key in b.Keys) Assert.Equal(unbroken.Weights[key], b[key]);
+        Assert.Equal(File.ReadAllLines(Path.Combine(unbroken.Dir, "metrics.jsonl")).Length,
             File.ReadAllLines(Path.Combine(stopped.Path, "metrics.jsonl")).Length);
     }
 
     [Fact]
     public void AStopInsideARoundsPolicyStepsLosesOnlyThoseSteps()
     {
-        using var straight = new TestModels.TempDir();
         using var stopped = new TestModels.TempDir();
-        using var start = TestModels.Micro(seed: 2);
-        using (Run(start, straight.Path).Policy)
-        {
-        }
+        var start = unbroken.Start;
         // Round 2's first step (step 3) ends with a checkpoint; the run stops there.
         using var cancel = new CancellationTokenSource();
         Assert.Throws<OperationCanceledException>(() => OnlineAligner.Run(start, new ShapesWorld(), Align, Online,
@@ -150,25 +163,23 @@ public sealed class OnlineAlignerTests
                 if (r.Step == 3) cancel.Cancel();
             })));
         Assert.Equal(3, TrainingCheckpoint.NewestStep(Path.Combine(stopped.Path, "checkpoint")));
-        using (Run(start, stopped.Path, resume: true).Policy)
-        {
-        }
-        Assert.Equal(Summary(straight.Path), Summary(stopped.Path));
+        using var resumed = Run(start, stopped.Path, resume: true).Policy;
+        Assert.Equal(Summary(unbroken.Dir), Summary(stopped.Path));
+        var b = Weights(resumed);
+        foreach (var key in b.Keys) Assert.Equal(unbroken.Weights[key], b[key]);
     }
 
     [Fact]
     public void ANewRunRefusesAFolderHoldingAnotherAndAResumeChecksTheSettings()
     {
-        using var dir = new TestModels.TempDir();
-        using var start = TestModels.Micro(seed: 2);
-        using (Run(start, dir.Path).Policy)
-        {
-        }
-        var again = Assert.Throws<DiffusionAlignException>(() => Run(start, dir.Path));
+        // Both are refused before anything in the folder is written.
+        string summary = Summary(unbroken.Dir);
+        var again = Assert.Throws<DiffusionAlignException>(() => Run(unbroken.Start, unbroken.Dir));
         Assert.Contains("holds another run", again.Message);
-        var other = Assert.Throws<SettingsMismatchException>(() => OnlineAligner.Run(start, new ShapesWorld(), Align,
-            Online with { GoldBudget = 10 }, dir.Path, Path.Combine(dir.Path, "checkpoint"),
-            Path.Combine(dir.Path, "metrics.jsonl"), resume: true));
+        var other = Assert.Throws<SettingsMismatchException>(() => OnlineAligner.Run(unbroken.Start,
+            new ShapesWorld(), Align, Online with { GoldBudget = 10 }, unbroken.Dir,
+            Path.Combine(unbroken.Dir, "checkpoint"), Path.Combine(unbroken.Dir, "metrics.jsonl"), resume: true));
         Assert.Equal(["GoldBudget"], other.Differences.Select(d => d.Setting));
+        Assert.Equal(summary, Summary(unbroken.Dir));
     }
 }
