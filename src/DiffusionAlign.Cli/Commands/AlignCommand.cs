@@ -32,7 +32,8 @@ public static class AlignCommand
         // Required unless --online, which samples its own pairs.
         var pairs = new Option<string>("--pairs")
         {
-            Description = "Pairs folder / pairs.jsonl, or Pick-a-Pic parquet file or folder (needed without --online)",
+            Description = "Pairs folder / pairs.jsonl, or Pick-a-Pic parquet file or folder "
+                + "[default: none; needed without --online]",
         };
         var outDir = new Option<string>("--out")
         {

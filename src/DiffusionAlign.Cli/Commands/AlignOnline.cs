@@ -27,7 +27,8 @@ internal sealed class AlignOnline
 
     private readonly Option<int?> _goldBudget = new("--gold-budget")
     {
-        Description = "Gold labels (true-reward Bradley–Terry draws) over the whole --online run; needed with --online",
+        Description = "Gold labels (true-reward Bradley–Terry draws) over the whole --online run "
+            + "[default: none; needed with --online]",
     };
 
     private readonly Option<int?> _rounds = new("--rounds")
