@@ -70,6 +70,12 @@ public static class CommandRunner
         ["SamplesPerProbe"] = "--md-samples",
         ["StepSize"] = "--md-step-size",
         ["ProbeSize"] = "--md-probe",
+        ["GoldBudget"] = "--gold-budget",
+        ["Rounds"] = "--rounds",
+        ["SilverPerRound"] = "--silver-per-round",
+        ["RewardSteps"] = "--reward-steps",
+        ["HackingTolerance"] = "--hacking-tolerance",
+        ["MonitorSamples"] = "--monitor-samples",
     };
 
     /// <summary>The flag that sets the config property <paramref name="setting"/> (its own name if none).</summary>

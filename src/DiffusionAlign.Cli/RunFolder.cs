@@ -1,10 +1,12 @@
 using DiffusionAlign.Training;
+using DiffusionAlign.Training.Online;
 
 namespace DiffusionAlign.Cli;
 
 /// <summary>
-/// A training command's --out folder: its <c>checkpoint/</c> and <c>metrics.jsonl</c> belong to one run, so
-/// a new run never silently mixes with an old one, and --resume never silently starts afresh.
+/// A training command's --out folder: its <c>checkpoint/</c> and <c>metrics.jsonl</c> (and an online run's
+/// <c>online.json</c>, <c>online.jsonl</c> and <c>rounds/</c>) belong to one run, so a new run never silently mixes
+/// with an old one, and --resume never silently starts afresh.
 /// </summary>
 public sealed class RunFolder
 {
@@ -62,14 +64,15 @@ public sealed class RunFolder
     }
 
     /// <summary>
-    /// With --overwrite, deletes the previous run's checkpoint and metrics; called once the command's inputs
-    /// have loaded, so a mistake in them does not cost the old run.
+    /// With --overwrite, deletes the previous run's checkpoint, metrics and online files; called once the command's
+    /// inputs have loaded, so a mistake in them does not cost the old run.
     /// </summary>
     public void ClearPreviousRun()
     {
         if (!Overwrite) return;
         if (Directory.Exists(Checkpoint)) Directory.Delete(Checkpoint, recursive: true);
         if (File.Exists(Metrics)) File.Delete(Metrics);
+        OnlineRunFolder.DeletePreviousRun(Dir);
     }
 
     private IEnumerable<string> PreviousRunFiles()
@@ -77,5 +80,6 @@ public sealed class RunFolder
         if (Directory.Exists(Checkpoint) || TrainingCheckpoint.Exists(Checkpoint))
             yield return CheckpointFolderName + "/";
         if (File.Exists(Metrics)) yield return MetricsFileName;
+        foreach (string file in OnlineRunFolder.PreviousRunFiles(Dir)) yield return file;
     }
 }

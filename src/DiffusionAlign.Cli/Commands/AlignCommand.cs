@@ -7,6 +7,7 @@ using DiffusionAlign.Pipelines;
 using DiffusionAlign.Runtime;
 using DiffusionAlign.Training;
 using DiffusionAlign.Training.Logging;
+using DiffusionAlign.Training.Online;
 
 namespace DiffusionAlign.Cli.Commands;
 
@@ -28,14 +29,16 @@ public static class AlignCommand
                 + "Stable Diffusion folder",
             Required = true,
         };
+        // Required unless --online, which samples its own pairs.
         var pairs = new Option<string>("--pairs")
         {
-            Description = "Pairs folder / pairs.jsonl, or Pick-a-Pic parquet file or folder", Required = true,
+            Description = "Pairs folder / pairs.jsonl, or Pick-a-Pic parquet file or folder "
+                + "[default: none; needed without --online]",
         };
         var outDir = new Option<string>("--out")
         {
             Description = "Output folder: the model (with LoRA: the adapters and a note naming the base), "
-                + "metrics.jsonl, checkpoint/",
+                + "metrics.jsonl, checkpoint/ (--online: also online.json, online.jsonl, rounds/)",
             Required = true,
         };
         // Recipe options have no parser default: an absent one takes the method's (AlignConfig.DefaultsFor), which
@@ -209,6 +212,7 @@ public static class AlignCommand
         var seed = CommonOptions.Seed(defaults.Seed);
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
+        var online = new AlignOnline();
 
         var command = new Command("align",
             "Align a model with preference pairs (DSPO, Diffusion-DPO or SFT on winners)");
@@ -221,6 +225,7 @@ public static class AlignCommand
                      reportTo, logDir, validationEvery, validationPrompts, resume, overwrite, seed, device, threads,
                  })
             command.Options.Add(o);
+        foreach (var o in online.Options) command.Options.Add(o);
         command.SetAction(result => CommandRunner.WithWorld(world => CommandRunner.Run(() =>
         {
             bool root = world.Rank == 0;
@@ -296,24 +301,35 @@ public static class AlignCommand
                 .Select(o => o.Setting).ToList();
             if (root) Warn(AlignConfigWarnings.Check(config, given));
             var tensorBoard = LogConfig(result, run, reportTo, logDir, validationEvery, validationPrompts);
+            if (online.Config(result, config) is { } onlineConfig)
+            {
+                if (result.GetValue(pairs) is not null)
+                    throw new DiffusionAlignException("--online samples its pairs from the policy: drop --pairs");
+                if (result.GetValue(maxPairs) is not null || result.GetValue(resolution) is not null)
+                    throw new DiffusionAlignException("--max-pairs and --resolution apply to --pairs, not --online");
+                using var start = TextToImageModel.Load(result.GetValue(model)!, dev);
+                CheckMemory(start, config, start.Config.ImageSize, root);
+                run.ClearPreviousRun();
+                if (tensorBoard is not null && run.Overwrite) TensorBoardLogger.DeleteRun(tensorBoard.LogDir);
+                using var onlineLogger = tensorBoard is null ? null : Logger(tensorBoard, start);
+                return AlignOnline.Run(start, config, onlineConfig, run, onlineLogger);
+            }
+            string pairsPath = result.GetValue(pairs)
+                ?? throw new DiffusionAlignException(
+                    "missing --pairs (or give --online to sample pairs from the model)");
+            if (run.Resuming && OnlineRunFolder.PreviousRunFiles(run.Dir).Count > 0)
+                throw new DiffusionAlignException($"{run.Dir} holds an online run: resume it with --online");
             // Checked here too, not only by the loader, so it fails before the model loads.
             InvalidSettingException.Check(result.GetValue(maxPairs) is null or >= 1, "MaxPairs",
                 $"must be at least 1, got {result.GetValue(maxPairs)}");
             string dir = run.Dir;
             using var policy = TextToImageModel.Load(result.GetValue(model)!, dev);
-            string pairsPath = result.GetValue(pairs)!;
             using var cache = LatentPairCache.IsCache(pairsPath) ? LatentPairCache.Open(pairsPath) : null;
             PreferenceDataset? dataset = null;
             LoadReport? report = null;
             // Before reading any pairs: a run that cannot fit is refused with what to change.
             int trainingSize = cache?.Info.Resolution ?? result.GetValue(resolution) ?? policy.Config.ImageSize;
-            policy.SampleShape(trainingSize, trainingSize); // a side the VAE can take
-            var estimate = MemoryEstimate.ForAlignment(policy, config, trainingSize);
-            if (MemoryEstimate.Check(estimate, MemoryEstimate.AvailableBytes()) is string tooLarge)
-                throw new DiffusionAlignException(tooLarge);
-            double needed = estimate.RequiredBytes / (1024.0 * 1024 * 1024);
-            if (root)
-                CliOutput.Log($"memory (GiB): {estimate.Summary()}; about {needed:0.00} GiB needed per process");
+            CheckMemory(policy, config, trainingSize, root);
             using var logger = tensorBoard is null || !root ? null : Logger(tensorBoard, policy);
             if (cache is not null)
             {
@@ -364,31 +380,49 @@ public static class AlignCommand
                 return 0; // rank 0 writes the model
             }
             ProgressDisplay.Run($"align {m.ToString().ToLowerInvariant()}", config.Steps, Train);
-            var provenance = new Dictionary<string, string>
-            {
-                ["command"] = "dalign " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
-                ["recipe"] = System.Text.Json.JsonSerializer.Serialize(config),
-            };
-            string written;
-            if (policy.IsLatent && policy.HasAdapters)
-            {
-                AlignmentRunFolder.Save(policy, dir, provenance);
-                written = "LoRA adapters in " + Path.Combine(dir, LoraAdapters.WeightsFileName);
-            }
-            else if (policy.IsLatent)
-            {
-                DiffusersPipelineFolder.Save(policy, dir, mergeLora: false, provenance);
-                written = "a diffusers folder in " + dir;
-            }
-            else
-            {
-                policy.Save(dir, provenance);
-                written = Path.Combine(dir, TextToImageModel.WeightsFileName);
-            }
+            string written = Save(policy, dir, config);
             CliOutput.Log($"wrote {written} after {done} steps; metrics in {metrics}");
             return 0;
         }, Path.Combine(result.GetValue(outDir)!, RunFolder.CheckpointFolderName))));
         return command;
+    }
+
+    /// <summary>
+    /// Refuses a run that cannot fit in memory (before any pairs are read), with what to change; logs the estimate.
+    /// </summary>
+    private static void CheckMemory(TextToImageModel policy, AlignConfig config, int trainingSize, bool root)
+    {
+        policy.SampleShape(trainingSize, trainingSize); // a side the VAE can take
+        var estimate = MemoryEstimate.ForAlignment(policy, config, trainingSize);
+        if (MemoryEstimate.Check(estimate, MemoryEstimate.AvailableBytes()) is string tooLarge)
+            throw new DiffusionAlignException(tooLarge);
+        double needed = estimate.RequiredBytes / (1024.0 * 1024 * 1024);
+        if (root) CliOutput.Log($"memory (GiB): {estimate.Summary()}; about {needed:0.00} GiB needed per process");
+    }
+
+    /// <summary>
+    /// Saves the trained policy in <paramref name="dir"/> with the command and recipe as provenance; returns what
+    /// was written, for the log.
+    /// </summary>
+    internal static string Save(TextToImageModel policy, string dir, AlignConfig config)
+    {
+        var provenance = new Dictionary<string, string>
+        {
+            ["command"] = "dalign " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+            ["recipe"] = System.Text.Json.JsonSerializer.Serialize(config),
+        };
+        if (policy.IsLatent && policy.HasAdapters)
+        {
+            AlignmentRunFolder.Save(policy, dir, provenance);
+            return "LoRA adapters in " + Path.Combine(dir, LoraAdapters.WeightsFileName);
+        }
+        if (policy.IsLatent)
+        {
+            DiffusersPipelineFolder.Save(policy, dir, mergeLora: false, provenance);
+            return "a diffusers folder in " + dir;
+        }
+        policy.Save(dir, provenance);
+        return Path.Combine(dir, TextToImageModel.WeightsFileName);
     }
 
     /// <summary>One line per warning on stderr, each setting named by its flag; the run goes on.</summary>
@@ -446,7 +480,7 @@ public static class AlignCommand
         return new TensorBoardLogger(config, policy);
     }
 
-    private static string Status(TrainingStepReport r)
+    internal static string Status(TrainingStepReport r)
     {
         bool hasAccuracy = r.Metrics.TryGetValue(ObjectiveMetrics.ImplicitAccuracy, out var acc);
         string accuracy = hasAccuracy ? $" acc {acc:F2}" : "";

@@ -48,6 +48,9 @@ public static class RewardCommand
         {
             Description = "AdamW learning rate", DefaultValueFactory = _ => defaults.LearningRate,
         };
+        var overwrite = CommonOptions.Overwrite();
+        overwrite.Description = "Write into an --out folder that is not empty, replacing the reward model there "
+            + "[default: off]";
         var seed = CommonOptions.Seed(defaults.Seed);
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json("the training summary (what training.json holds)");
@@ -55,11 +58,19 @@ public static class RewardCommand
         var command = new Command("train",
             $"Train a reward model with the Bradley–Terry loss; {defaults.HeldOutFraction:P0} of the prompts are held "
             + "out and the weights with the lowest held-out loss are kept");
-        foreach (var o in new Option[] { pairs, outDir, steps, batch, lr, seed, threads, json }) command.Options.Add(o);
+        foreach (var o in new Option[] { pairs, outDir, steps, batch, lr, overwrite, seed, threads, json })
+            command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
         {
             string dir = result.GetValue(outDir)!;
             OutputPath.CheckFolder(dir);
+            // Before any work: a model trained for minutes must not silently replace another.
+            if (!result.GetValue(overwrite) && Directory.Exists(dir)
+                && Directory.EnumerateFileSystemEntries(dir).Order(StringComparer.Ordinal).Take(4)
+                    .Select(Path.GetFileName).ToList() is { Count: > 0 } found)
+                throw new DiffusionAlignException(
+                    $"{dir} is not empty ({string.Join(", ", found.Take(3))}{(found.Count > 3 ? ", ..." : "")}); "
+                    + "pass --overwrite to replace the reward model there, or choose another --out");
             var config = defaults with
             {
                 Steps = result.GetValue(steps),

@@ -27,8 +27,7 @@ public static class RewardModelTrainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(pairs);
         config.Validate();
-        var (train, heldOut) = pairs.Split(config.HeldOutFraction, StepSeeds.Int32(config.Seed, 0,
-            StepSeeds.Stream.Split));
+        var (train, heldOut) = Split(pairs, config);
         var schedule = new PairBatchSchedule(train.Count, config.BatchSize, config.Seed);
         using var data = PairTensors.Of(model, train);
         using var held = heldOut.Count > 0 ? PairTensors.Of(model, heldOut) : null;
@@ -75,6 +74,13 @@ public static class RewardModelTrainer
         return new RewardTrainingResult(config, train.Count, heldOut.Count, heldOut.Prompts.Count, bestStep,
             kept?.Loss, kept?.Accuracy, trainLoss, trainAccuracy, points);
     }
+
+    /// <summary>
+    /// The pairs <see cref="Train"/> trains on and the ones it holds out, as it splits them (by prompt, seeded).
+    /// </summary>
+    public static (PreferenceDataset Train, PreferenceDataset HeldOut) Split(
+        PreferenceDataset pairs, RewardTrainingConfig config) =>
+        pairs.Split(config.HeldOutFraction, StepSeeds.Int32(config.Seed, 0, StepSeeds.Stream.Split));
 
     /// <summary>One AdamW step on the pairs at <paramref name="indices"/>; returns its loss and accuracy.</summary>
     private static (double Loss, double Accuracy) Step(

@@ -208,26 +208,56 @@ public static class PreferenceTrainer
         policy.Unet.train();
     }
 
+    /// <summary>
+    /// Restores the policy a run's checkpoint holds, for sampling from it or saving it: <paramref name="policy"/>
+    /// must be the run's starting model (a fresh copy: adapters are added as the recipe asks), and
+    /// <paramref name="config"/> the run's settings (checked as for a resume). Returns the checkpoint's step.
+    /// </summary>
+    /// <exception cref="DiffusionAlignException">No checkpoint, or one made with other settings.</exception>
+    public static int RestorePolicy(TextToImageModel policy, AlignConfig config, string checkpointDir)
+    {
+        config.Validate();
+        Prepare(policy, config);
+        return LoadCheckpoint(policy, null, null, config, checkpointDir).Step;
+    }
+
     /// <summary>Loads the checkpoint into policy, reference and optimizer; returns its step.</summary>
     private static int Resume(TextToImageModel policy, TextToImageModel? reference, FlatAdamW optimizer,
         AlignConfig config, string checkpointDir, string metricsPath, bool root)
     {
-        var (info, tensors) = TrainingCheckpoint.Load(checkpointDir, optimizer, CheckpointKind);
-        var saved = info.Settings.Deserialize<AlignConfig>()
-            ?? throw new DiffusionAlignException($"the checkpoint in {checkpointDir} has no settings");
-        var differences = Differences(Comparable(saved), Comparable(config));
-        if (differences.Count > 0) throw new SettingsMismatchException(checkpointDir, differences);
-        if (info.Step > config.Steps)
-            throw new InvalidSettingException(nameof(AlignConfig.Steps),
-                $"is {config.Steps}, but the checkpoint in {checkpointDir} is already at step {info.Step}");
-        // The reference must be the run's starting model, which the checkpoint stores too (unless it is the
-        // policy with its adapters off).
-        policy.LoadTrainableTensors(Strip(tensors, "policy."), "checkpoint");
-        if (reference is not null && !ReferenceEquals(reference, policy))
-            reference.LoadTrainableTensors(Strip(tensors, "reference."), "checkpoint");
-        foreach (var t in tensors.Values) t.Dispose();
+        var info = LoadCheckpoint(policy, reference, optimizer, config, checkpointDir);
         if (root) MetricsLog.TruncateAfter(metricsPath, info.Step);
         return info.Step;
+    }
+
+    /// <summary>
+    /// Loads the newest checkpoint made with the same settings into the policy, and the reference and optimizer
+    /// when given.
+    /// </summary>
+    private static TrainingCheckpoint.Info LoadCheckpoint(TextToImageModel policy, TextToImageModel? reference,
+        FlatAdamW? optimizer, AlignConfig config, string checkpointDir)
+    {
+        var (info, tensors) = TrainingCheckpoint.Load(checkpointDir, optimizer, CheckpointKind);
+        try
+        {
+            var saved = info.Settings.Deserialize<AlignConfig>()
+                ?? throw new DiffusionAlignException($"the checkpoint in {checkpointDir} has no settings");
+            var differences = Differences(Comparable(saved), Comparable(config));
+            if (differences.Count > 0) throw new SettingsMismatchException(checkpointDir, differences);
+            if (info.Step > config.Steps)
+                throw new InvalidSettingException(nameof(AlignConfig.Steps),
+                    $"is {config.Steps}, but the checkpoint in {checkpointDir} is already at step {info.Step}");
+            // The reference must be the run's starting model, which the checkpoint stores too (unless it is the
+            // policy with its adapters off).
+            policy.LoadTrainableTensors(Strip(tensors, "policy."), "checkpoint");
+            if (reference is not null && !ReferenceEquals(reference, policy))
+                reference.LoadTrainableTensors(Strip(tensors, "reference."), "checkpoint");
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+        return info;
     }
 
     /// <summary>A digest of the settings, to check that every process of a data-parallel run has the same.</summary>

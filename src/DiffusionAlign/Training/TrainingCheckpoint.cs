@@ -69,10 +69,29 @@ public static class TrainingCheckpoint
     public static bool Exists(string dir) => Newest(dir, warn: false, hash: false) is not null;
 
     /// <summary>
-    /// Loads the newest sound checkpoint into <paramref name="optimizer"/> and returns its info and tensors.
+    /// The step of the checkpoint <see cref="Load"/> would take (the newest whose files match their manifest,
+    /// hashes included), or null when there is none.
+    /// </summary>
+    public static int? NewestStep(string dir)
+    {
+        string? found = Newest(dir, warn: false, hash: true);
+        if (found is null) return null;
+        try
+        {
+            return JsonSerializer.Deserialize<Info>(File.ReadAllText(Path.Combine(found, StateFile)))?.Step;
+        }
+        catch (JsonException e)
+        {
+            throw new DiffusionAlignException($"checkpoint state in {found} is not valid JSON: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Loads the newest sound checkpoint into <paramref name="optimizer"/> (unless null: then only the tensors
+    /// are read, e.g. to restore weights for sampling) and returns its info and tensors.
     /// </summary>
     /// <exception cref="DiffusionAlignException">No sound checkpoint, or one from another kind of run.</exception>
-    public static (Info Info, Dictionary<string, Tensor> Tensors) Load(string dir, FlatAdamW optimizer,
+    public static (Info Info, Dictionary<string, Tensor> Tensors) Load(string dir, FlatAdamW? optimizer,
         string expectedKind)
     {
         string found = Newest(dir, warn: true, hash: true)
@@ -90,6 +109,7 @@ public static class TrainingCheckpoint
         if (info.Kind != expectedKind)
             throw new DiffusionAlignException(
                 $"checkpoint in {found} is from a '{info.Kind}' run, not '{expectedKind}'");
+        if (optimizer is null) return (info, SafetensorsFile.Read(Path.Combine(found, TensorsFile)));
         string optimizerPath = Path.Combine(found, OptimizerFile);
         var optimizerState = SafetensorsFile.Read(optimizerPath);
         try

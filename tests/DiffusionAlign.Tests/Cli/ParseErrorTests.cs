@@ -44,7 +44,7 @@ public sealed class ParseErrorTests
     {
         var run = CliRunner.Run("align", "--lr", "abc", "--stpes", "3");
         CliAssert.OneLineError(run, "unknown option '--stpes' (did you mean --steps?); missing --method, --model, "
-            + "--pairs, --out; --lr expects a number, got 'abc'");
+            + "--out; --lr expects a number, got 'abc'");
     }
 
     [Fact]

@@ -101,6 +101,29 @@ public sealed class RewardCommandTests
     }
 
     [Fact]
+    public void TrainRefusesAFolderThatIsNotEmptyUnlessOverwrite()
+    {
+        using var dir = new TestModels.TempDir();
+        string pairs = Path.Combine(dir.Path, "train"), model = Path.Combine(dir.Path, "model");
+        Assert.Equal(0, CliRunner.Run("pairs", "--from", "renderer", "--n", "40", "--out", pairs).Exit);
+        string[] train = ["reward", "train", "--pairs", pairs, "--out", model, "--steps", "2", "--batch", "8"];
+        Assert.Equal(0, CliRunner.Run(train).Exit);
+        byte[] first = File.ReadAllBytes(Path.Combine(model, "model.safetensors"));
+
+        CliAssert.OneLineError(CliRunner.Run([.. train, "--seed", "1"]),
+            $"{model} is not empty (config.json, model.safetensors, training.json); pass --overwrite");
+        Assert.Equal(first, File.ReadAllBytes(Path.Combine(model, "model.safetensors"))); // untouched
+
+        var replaced = CliRunner.Run([.. train, "--seed", "1", "--overwrite"]);
+        Assert.True(replaced.Exit == 0, replaced.Err);
+        Assert.NotEqual(first, File.ReadAllBytes(Path.Combine(model, "model.safetensors")));
+        // An existing empty folder is fine without the flag.
+        Directory.CreateDirectory(Path.Combine(dir.Path, "empty"));
+        Assert.Equal(0, CliRunner.Run("reward", "train", "--pairs", pairs, "--out", Path.Combine(dir.Path, "empty"),
+            "--steps", "2", "--batch", "8").Exit);
+    }
+
+    [Fact]
     public void UserMistakesEndInOneLine()
     {
         using var dir = new TestModels.TempDir();

@@ -1,4 +1,5 @@
 using DiffusionAlign.Data.Generation;
+using DiffusionAlign.Evaluation.Statistics;
 
 namespace DiffusionAlign.Experiments.Study;
 

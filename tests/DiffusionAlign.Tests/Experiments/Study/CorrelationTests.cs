@@ -1,3 +1,4 @@
+using DiffusionAlign.Evaluation.Statistics;
 using DiffusionAlign.Experiments.Study;
 
 namespace DiffusionAlign.Tests.Experiments.Study;

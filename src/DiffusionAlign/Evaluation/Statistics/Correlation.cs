@@ -1,4 +1,4 @@
-namespace DiffusionAlign.Experiments.Study;
+namespace DiffusionAlign.Evaluation.Statistics;
 
 /// <summary>
 /// Pearson's and Spearman's correlation coefficients; null where undefined (fewer than 3 points, or a constant).
