@@ -208,6 +208,8 @@ public static class OnlineAligner
         using var policy = Policy(start, align, checkpointDir, end);
         using var reward = LearnedRewardModel.Load(folder.Reward(round));
         var after = monitor.Measure(policy, reward);
+        // Saved before the row: a stop in between redoes this round's Finish, which rewrites the same weights.
+        policy.Save(folder.Policy(round));
         var means = after.Means;
         return new OnlineRoundReport(round, end, online.GoldThrough(round), prepared.RoundGoldLabels,
             prepared.SilverLabels, online.GoldThrough(round) + prepared.SilverLabels, prepared.GoldTau,

@@ -13,6 +13,7 @@ namespace DiffusionAlign.Training.Online;
 /// rounds/round-001/gold/           the round's gold pairs (a pairs folder with labels.json)
 /// rounds/round-001/reward/         the reward model trained on all gold pairs so far
 /// rounds/round-001/silver/         the pairs it labelled (absent without silver pairs)
+/// rounds/round-001/policy/         the policy at the round's end, a model folder eval and sample read
 /// rounds/round-001/round.json      written last: the round's data is complete (PreparedRound)
 /// </code>
 /// Every JSON file is written atomically.
@@ -39,6 +40,9 @@ public sealed class OnlineRunFolder(string dir)
     public string Silver(int round) => Path.Combine(Round(round), "silver");
 
     public string Reward(int round) => Path.Combine(Round(round), "reward");
+
+    /// <summary>The policy as it stood at the round's end: win rate per gold label spent is measured on these.</summary>
+    public string Policy(int round) => Path.Combine(Round(round), "policy");
 
     /// <summary>The online files a previous run left in <paramref name="dir"/>, by name.</summary>
     public static IReadOnlyList<string> PreviousRunFiles(string dir)

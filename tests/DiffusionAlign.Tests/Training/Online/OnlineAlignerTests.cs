@@ -105,6 +105,14 @@ public sealed class OnlineAlignerTests(UnbrokenOnlineRun unbroken) : IClassFixtu
         Assert.Equal(4, File.ReadAllLines(Path.Combine(unbroken.Dir, "metrics.jsonl")).Length); // one per step
         var initial = Weights(unbroken.Start);
         Assert.Contains(initial.Keys, k => !unbroken.Weights[k].SequenceEqual(initial[k]));
+
+        // Each round leaves its policy as a model folder: the last is the final policy, the first is not.
+        using var last = TextToImageModel.Load(folder.Policy(2));
+        using var first = TextToImageModel.Load(folder.Policy(1));
+        var lastWeights = Weights(last);
+        Assert.All(unbroken.Weights, kv => Assert.Equal(kv.Value, lastWeights[kv.Key]));
+        var firstWeights = Weights(first);
+        Assert.Contains(initial.Keys, k => !firstWeights[k].SequenceEqual(lastWeights[k]));
     }
 
     [Fact]
