@@ -354,8 +354,9 @@ public static class AlignCommand
                 CliOutput.Log($"data parallel: {world.Size} processes × {config.BatchSize} pairs per micro-batch, "
                     + $"{ComputeDevice.Threads()} threads each");
             if (root) CliOutput.Log($"{m.ToString().ToUpperInvariant()}: {count} pairs{kind}, "
-                + $"{config.Steps} steps × {config.EffectiveBatch} pairs, β={config.Beta}, lr={config.LearningRate}"
-                + (config.LearningRatePerPair is { } perPair ? $" ({perPair} per pair)" : "")
+                + $"{config.Steps} steps × {config.EffectiveBatch} pairs, β={RecipeDefaults.Format(config.Beta)}, "
+                + $"lr={RecipeDefaults.Format(config.LearningRate)}"
+                + (config.LearningRatePerPair is { } perPair ? $" ({RecipeDefaults.Format(perPair)} per pair)" : "")
                 + $" ({LearningRateSchedulerWords.ToWord(config.LrScheduler)}), seed {config.Seed}");
             // No process may look at --out (above) once rank 0 starts clearing and writing it.
             world.Barrier();

@@ -100,8 +100,8 @@ internal sealed class AlignOnline
     {
         string method = align.Method.ToString().ToLowerInvariant();
         CliOutput.Log($"{method.ToUpperInvariant()} online: {online.Rounds} rounds, {online.GoldBudget} gold labels, "
-            + $"{align.Steps} steps × {align.EffectiveBatch} pairs, β={align.Beta}, lr={align.LearningRate}, seed "
-            + $"{align.Seed}");
+            + $"{align.Steps} steps × {align.EffectiveBatch} pairs, β={RecipeDefaults.Format(align.Beta)}, "
+            + $"lr={RecipeDefaults.Format(align.LearningRate)}, seed {align.Seed}");
         var cancel = CommandRunner.CancelOnCtrlC();
         OnlineResult? result = null;
         ProgressDisplay.Run($"align {method} online", align.Steps, report =>

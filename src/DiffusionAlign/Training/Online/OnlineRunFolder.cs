@@ -41,7 +41,7 @@ public sealed class OnlineRunFolder(string dir)
 
     public string Reward(int round) => Path.Combine(Round(round), "reward");
 
-    /// <summary>The policy as it stood at the round's end: win rate per gold label spent is measured on these.</summary>
+    /// <summary>The policy at the round's end: win rate per gold label spent is measured on these.</summary>
     public string Policy(int round) => Path.Combine(Round(round), "policy");
 
     /// <summary>The online files a previous run left in <paramref name="dir"/>, by name.</summary>
