@@ -125,8 +125,10 @@ internal sealed class AlignOnline
             + (r.Spearman is double s ? s.ToString("F2", CultureInfo.InvariantCulture) : "—"));
         if (r.Hacking)
             Console.Error.WriteLine($"dalign: warning: round {r.Round} looks like reward hacking: on the monitor "
-                + $"images the learned reward rose by {r.LearnedRewardChange:F3} while the true reward fell by "
-                + $"{-r.TrueRewardChange:F4} (more than --hacking-tolerance {online.HackingTolerance})");
+                + $"images the learned reward rose by {r.LearnedRewardChange:F3} (95% {r.LearnedRewardChangeLow:F3} to "
+                + $"{r.LearnedRewardChangeHigh:F3}) while the true reward fell by {-r.TrueRewardChange:F4} (95% "
+                + $"{-r.TrueRewardChangeHigh:F4} to {-r.TrueRewardChangeLow:F4}; more than --hacking-tolerance "
+                + $"{online.HackingTolerance})");
     }
 
     /// <summary>A change with its sign: +0.012, -0.003; one that rounds to zero as +0.000.</summary>

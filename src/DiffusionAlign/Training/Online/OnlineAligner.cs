@@ -162,10 +162,11 @@ public static class OnlineAligner
             log?.Invoke($"{name}: {silver.Pairs.Count} silver labels from the reward model ("
                 + $"{silver.TrueRewardAgreement:P1} agree with the true reward order)" + Took());
         }
-        var before = monitor.Measure(policy, reward).Means;
+        var before = monitor.Measure(policy, reward);
         log?.Invoke($"{name}: the starting policy's {online.MonitorSamples} monitor images scored" + Took());
         var prepared = new PreparedRound(gold.Pairs.Count, silver?.Pairs.Count ?? 0, gold.Tau, gold.Agreement,
-            silver?.Tau, silver?.TrueRewardAgreement, trained.HeldOutAccuracy, before.Learned, before.True);
+            silver?.Tau, silver?.TrueRewardAgreement, trained.HeldOutAccuracy, before.Means.Learned,
+            before.Means.True, before);
         folder.WritePrepared(round, prepared);
         return prepared;
     }
@@ -211,11 +212,14 @@ public static class OnlineAligner
         // Saved before the row: a stop in between redoes this round's Finish, which rewrites the same weights.
         policy.Save(folder.Policy(round));
         var means = after.Means;
+        var change = MonitorChange.Between(prepared.MonitorBefore, after);
         return new OnlineRoundReport(round, end, online.GoldThrough(round), prepared.RoundGoldLabels,
             prepared.SilverLabels, online.GoldThrough(round) + prepared.SilverLabels, prepared.GoldTau,
             prepared.GoldTrueAgreement, prepared.SilverTau, prepared.SilverTrueAgreement,
             prepared.RewardHeldOutAccuracy, means.Learned, means.True, after.Spearman, prepared.LearnedRewardBefore,
-            prepared.TrueRewardBefore, RewardHacking.Fires(prepared.Before, means, online.HackingTolerance));
+            prepared.TrueRewardBefore, RewardHacking.Fires(change, online.HackingTolerance),
+            Finite(change.Learned.CiLow), Finite(change.Learned.CiHigh), Finite(change.True.CiLow),
+            Finite(change.True.CiHigh));
     }
 
     /// <summary>
@@ -241,6 +245,8 @@ public static class OnlineAligner
             throw;
         }
     }
+
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
 
     private static PairGenerationConfig PairsConfig(OnlineConfig online, int count, long seed, double? tau) =>
         new(Count: count, Seed: seed, Source: PairSource.Model, Tau: tau, Sampling: online.Sampling,

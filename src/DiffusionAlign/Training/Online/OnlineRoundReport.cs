@@ -28,6 +28,8 @@ namespace DiffusionAlign.Training.Online;
 /// <param name="LearnedRewardBefore">Mean learned reward (this round's model) of the starting policy's images.</param>
 /// <param name="TrueRewardBefore">Mean true reward of the starting policy's monitor images.</param>
 /// <param name="Hacking">Whether <see cref="RewardHacking.Fires"/> for before → after.</param>
+/// <param name="LearnedRewardChangeLow">Low end of the 95% interval of the per-image learned-reward change (null
+/// with one monitor image); the High ends and the true reward's likewise (<see cref="MonitorChange"/>).</param>
 public sealed record OnlineRoundReport(
     [property: JsonPropertyName("round")] int Round,
     [property: JsonPropertyName("step")] int Step,
@@ -45,7 +47,11 @@ public sealed record OnlineRoundReport(
     [property: JsonPropertyName("spearman")] double? Spearman,
     [property: JsonPropertyName("learned_reward_before")] double LearnedRewardBefore,
     [property: JsonPropertyName("true_reward_before")] double TrueRewardBefore,
-    [property: JsonPropertyName("hacking")] bool Hacking)
+    [property: JsonPropertyName("hacking")] bool Hacking,
+    [property: JsonPropertyName("learned_reward_change_low")] double? LearnedRewardChangeLow = null,
+    [property: JsonPropertyName("learned_reward_change_high")] double? LearnedRewardChangeHigh = null,
+    [property: JsonPropertyName("true_reward_change_low")] double? TrueRewardChangeLow = null,
+    [property: JsonPropertyName("true_reward_change_high")] double? TrueRewardChangeHigh = null)
 {
     /// <summary>After − before of the mean learned reward (one reward model scores both).</summary>
     [JsonPropertyName("learned_reward_change")]

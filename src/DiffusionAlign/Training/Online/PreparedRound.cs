@@ -7,7 +7,8 @@ namespace DiffusionAlign.Training.Online;
 /// <summary>
 /// <c>round.json</c> in a round's folder, written once its gold pairs, reward model and silver pairs are on disk:
 /// its presence marks the round's data as complete. Fields as in <see cref="OnlineRoundReport"/>; "before" is the
-/// round's starting policy on the monitor images, scored by the round's reward model.
+/// round's starting policy on the monitor images, scored by the round's reward model; every image's scores are
+/// kept, since the round's hacking rule compares them image by image with the trained policy's.
 /// </summary>
 public sealed record PreparedRound(
     [property: JsonPropertyName("round_gold_labels")] int RoundGoldLabels,
@@ -18,8 +19,5 @@ public sealed record PreparedRound(
     [property: JsonPropertyName("silver_true_agreement")] double? SilverTrueAgreement,
     [property: JsonPropertyName("reward_held_out_accuracy")] double? RewardHeldOutAccuracy,
     [property: JsonPropertyName("learned_reward_before")] double LearnedRewardBefore,
-    [property: JsonPropertyName("true_reward_before")] double TrueRewardBefore)
-{
-    [JsonIgnore]
-    public RewardMeans Before => new(LearnedRewardBefore, TrueRewardBefore);
-}
+    [property: JsonPropertyName("true_reward_before")] double TrueRewardBefore,
+    [property: JsonPropertyName("monitor_before")] MonitorScores MonitorBefore);

@@ -6,21 +6,22 @@ public sealed record RewardMeans(double Learned, double True);
 
 /// <summary>
 /// Reward hacking, as online alignment watches for it: the policy gets better at what the learned reward model
-/// scores and worse at what the true reward scores. A round fires when, on the same monitor prompts and noise, its
-/// policy's images have a higher mean learned reward than the previous round's policy had (any rise) and a true
-/// reward lower by more than a tolerance:
-/// <c>after.Learned − before.Learned &gt; 0  and  after.True − before.True &lt; −tolerance</c>.
-/// Both learned means come from the same reward model (the round's), since a retrained model's scores have no
-/// fixed offset: comparing two models' means would measure the models, not the policy.
+/// scores and worse at what the true reward scores. A round fires when, on the same monitor prompts and noise as
+/// the policy it started from, its policy's images moved (<see cref="MonitorChange"/>, after − before per image):
+/// <c>learned: 95% interval above 0,  and  true: mean &lt; −tolerance and 95% interval below 0</c>.
+/// The intervals keep sampling noise from firing the flag: a few monitor images whose true reward happens to drop
+/// while an overfitted reward model's scores swing is not evidence of hacking. Both learned scores come from the
+/// same reward model (the round's), since a retrained model's scores have no fixed offset: comparing two models'
+/// means would measure the models, not the policy.
 /// </summary>
 public static class RewardHacking
 {
-    /// <summary>Whether the change from <paramref name="before"/> to <paramref name="after"/> is hacking.</summary>
-    public static bool Fires(RewardMeans before, RewardMeans after, double tolerance)
+    /// <summary>Whether <paramref name="change"/> is hacking under <paramref name="tolerance"/>.</summary>
+    public static bool Fires(MonitorChange change, double tolerance)
     {
-        ArgumentNullException.ThrowIfNull(before);
-        ArgumentNullException.ThrowIfNull(after);
+        ArgumentNullException.ThrowIfNull(change);
         if (!(tolerance >= 0)) throw new ArgumentOutOfRangeException(nameof(tolerance), tolerance, "must be >= 0");
-        return after.Learned - before.Learned > 0 && after.True - before.True < -tolerance;
+        // NaN intervals (one image) compare false: nothing fires without an estimate of the noise.
+        return change.Learned.CiLow > 0 && change.True.Mean < -tolerance && change.True.CiHigh < 0;
     }
 }

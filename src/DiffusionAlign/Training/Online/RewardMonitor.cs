@@ -1,4 +1,5 @@
 // Fresh samples of a policy on fixed prompts and noise, scored by a learned reward and by the true reward.
+using System.Text.Json.Serialization;
 using DiffusionAlign.Data;
 using DiffusionAlign.Evaluation.Statistics;
 using DiffusionAlign.Imaging;
@@ -12,11 +13,15 @@ namespace DiffusionAlign.Training.Online;
 
 /// <summary>One policy's monitor images, scored two ways (in the order of <see cref="RewardMonitor.Prompts"/>).
 /// </summary>
-public sealed record MonitorScores(IReadOnlyList<double> Learned, IReadOnlyList<double> True)
+public sealed record MonitorScores(
+    [property: JsonPropertyName("learned")] IReadOnlyList<double> Learned,
+    [property: JsonPropertyName("true")] IReadOnlyList<double> True)
 {
+    [JsonIgnore]
     public RewardMeans Means => new(Learned.Average(), True.Average());
 
     /// <summary>Spearman's rank correlation of the two rewards over the images; null if either is constant.</summary>
+    [JsonIgnore]
     public double? Spearman => Correlation.Spearman(Learned, True);
 }
 

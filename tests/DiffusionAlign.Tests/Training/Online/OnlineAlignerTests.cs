@@ -84,8 +84,11 @@ public sealed class OnlineAlignerTests(UnbrokenOnlineRun unbroken) : IClassFixtu
             Assert.InRange(r.TrueRewardBefore, 0, 1);
             Assert.True(double.IsFinite(r.LearnedReward) && double.IsFinite(r.LearnedRewardBefore));
             Assert.InRange(r.Spearman!.Value, -1, 1);
-            Assert.Equal(RewardHacking.Fires(new(r.LearnedRewardBefore, r.TrueRewardBefore),
-                new(r.LearnedReward, r.TrueReward), Online.HackingTolerance), r.Hacking);
+            // The intervals bracket the changes, and the flag is the rule's verdict on them.
+            Assert.InRange(r.TrueRewardChange, r.TrueRewardChangeLow!.Value, r.TrueRewardChangeHigh!.Value);
+            Assert.InRange(r.LearnedRewardChange, r.LearnedRewardChangeLow!.Value, r.LearnedRewardChangeHigh!.Value);
+            Assert.Equal(r.LearnedRewardChangeLow > 0 && r.TrueRewardChange < -Online.HackingTolerance
+                && r.TrueRewardChangeHigh < 0, r.Hacking);
         }
         // Round 2 starts from round 1's policy on the same monitor draws: its "before" is round 1's "after".
         Assert.Equal(result.Rounds[0].TrueReward, result.Rounds[1].TrueRewardBefore);
