@@ -10,11 +10,14 @@ BASE=${BASE:-models/shapes-base}
 SEEDS="0 1 2"
 RECIPE="--method dpo --beta 5000 --batch 4 --warmup 10"
 G=64 ROUNDS=4 STEPS=80                 # gold budget, rounds and policy steps of the online-vs-offline runs
+# A rerun after a stop skips every step whose output is complete (a model, a labelled pairs folder).
+have() { [ -f "$1/model.safetensors" ] || [ -f "$1/labels.json" ]; }
 case $stage in
 mix) # one policy per half of the reward and one on the whole, then the mixture of the halves
   for half in alignment aesthetics true; do
-    $DALIGN pairs --model $BASE --n 200 --labeler $half --seed 1 --out $out/pairs-$half
-    $DALIGN align $RECIPE --model $BASE --pairs $out/pairs-$half --steps 100 --out $out/align-$half
+    have $out/pairs-$half || $DALIGN pairs --model $BASE --n 200 --labeler $half --seed 1 --out $out/pairs-$half
+    have $out/align-$half \
+      || $DALIGN align $RECIPE --model $BASE --pairs $out/pairs-$half --steps 100 --out $out/align-$half
   done
   $DALIGN mix --model alignment=$out/align-alignment --model aesthetics=$out/align-aesthetics --weights auto \
     --md-iterations 6 --md-samples 10 --seeds 6 --front 2 --out $out/mix
@@ -22,24 +25,28 @@ mix) # one policy per half of the reward and one on the whole, then the mixture 
     --model true=$out/align-true --model mix=$out/mix --baseline base --seeds 6 --out $out/eval/results.json ;;
 online) # online (4 rounds) against offline at the same gold labels spent; each round's policy is kept
   for s in $SEEDS; do
-    $DALIGN align $RECIPE --model $BASE --online --gold-budget $G --rounds $ROUNDS --reward-steps 100 \
-      --monitor-samples 32 --steps $STEPS --seed $s --out $out/online-s$s
-    $DALIGN pairs --model $BASE --n $G --seed $((100 + s)) --out $out/gold-s$s
+    have $out/online-s$s || $DALIGN align $RECIPE --model $BASE --online --gold-budget $G --rounds $ROUNDS \
+      --reward-steps 100 --monitor-samples 32 --steps $STEPS --seed $s --out $out/online-s$s
+    have $out/gold-s$s || $DALIGN pairs --model $BASE --n $G --seed $((100 + s)) --out $out/gold-s$s
     for r in $(seq 1 $ROUNDS); do # offline with the first g gold pairs and the steps online had taken by then
-      $DALIGN align $RECIPE --model $BASE --pairs $out/gold-s$s --max-pairs $((G * r / ROUNDS)) \
-        --steps $((STEPS * r / ROUNDS)) --seed $s --out $out/offline-s$s-g$((G * r / ROUNDS))
+      g=$((G * r / ROUNDS))
+      have $out/offline-s$s-g$g || $DALIGN align $RECIPE --model $BASE --pairs $out/gold-s$s --max-pairs $g \
+        --steps $((STEPS * r / ROUNDS)) --seed $s --out $out/offline-s$s-g$g
     done
   done ;;
 ai) # AI feedback: a reward model trained on the offline runs' gold pairs labels 4× as many fresh pairs
   for s in $SEEDS; do
-    $DALIGN reward train --pairs $out/gold-s$s --out $out/rm-s$s --steps 200 --seed $s
-    $DALIGN pairs --model $BASE --n $((4 * G)) --seed $((300 + s)) --labeler $out/rm-s$s --out $out/ai-s$s
-    $DALIGN align $RECIPE --model $BASE --pairs $out/ai-s$s --steps $STEPS --seed $s --out $out/ai-align-s$s
+    have $out/rm-s$s || $DALIGN reward train --pairs $out/gold-s$s --out $out/rm-s$s --steps 200 --seed $s
+    have $out/ai-s$s || $DALIGN pairs --model $BASE --n $((4 * G)) --seed $((300 + s)) --labeler $out/rm-s$s \
+      --out $out/ai-s$s
+    have $out/ai-align-s$s \
+      || $DALIGN align $RECIPE --model $BASE --pairs $out/ai-s$s --steps $STEPS --seed $s --out $out/ai-align-s$s
   done ;;
 hacking) # the same strong optimisation (lr 1e-4, 160 steps, 4 rounds) against a weak and a strong reward model
   for arm in weak strong; do
     if [ $arm = weak ]; then g=8 rs=20; else g=128 rs=150; fi
-    $DALIGN align $RECIPE --model $BASE --online --gold-budget $g --rounds 4 --silver-per-round 64 \
-      --reward-steps $rs --monitor-samples 32 --steps 160 --lr 1e-4 --seed 0 --out $out/hacking-$arm
+    have $out/hacking-$arm || $DALIGN align $RECIPE --model $BASE --online --gold-budget $g --rounds 4 \
+      --silver-per-round 64 --reward-steps $rs --monitor-samples 32 --steps 160 --lr 1e-4 --seed 0 \
+      --out $out/hacking-$arm
   done ;;
 esac
