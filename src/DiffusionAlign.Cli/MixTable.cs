@@ -23,12 +23,13 @@ public static class MixTable
             $"mean rewards on {settings.GetValueOrDefault("prompts")} {settings.GetValueOrDefault("prompt_set")} "
             + $"prompts × {settings.GetValueOrDefault("seeds")} noises (95% t interval)"));
         Columns(table, ["candidate", "weights", .. results.Rewards, "worst"]);
-        foreach (var c in results.Candidates)
+        foreach (var c in results.Candidates.Concat(results.Comparisons))
         {
             var cells = new List<string>
             {
                 c.Name,
-                string.Join(" / ", c.Weights.Values.Select(w => w.ToString("0.###", CultureInfo.InvariantCulture))),
+                c.Weights.Count == 0 ? "(compared)" : string.Join(" / ",
+                    c.Weights.Values.Select(w => w.ToString("0.###", CultureInfo.InvariantCulture))),
             };
             foreach (var reward in results.Rewards)
             {

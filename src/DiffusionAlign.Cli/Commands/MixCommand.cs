@@ -24,6 +24,12 @@ public static class MixCommand
             Required = true,
             AllowMultipleArgumentsPerToken = true,
         };
+        var compare = new Option<string[]>("--compare")
+        {
+            Description = "NAME=DIR of a policy to score beside the mixtures without mixing it (e.g. one aligned to "
+                + "the combined reward), repeat for each; plotted as a diamond",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var weights = new Option<string>("--weights")
         {
             Description = "'auto' (mirror descent for the best worst reward) or one weight >= 0 per --model, "
@@ -101,8 +107,8 @@ public static class MixCommand
             + "the mixture with each policy on every reward");
         foreach (var o in new Option[]
                  {
-                     models, weights, rewards, outDir, prompts, promptSet, seeds, steps, guidance, batch, iterations,
-                     probeSamples, stepSize, probeSize, front, seed, device, threads, json,
+                     models, compare, weights, rewards, outDir, prompts, promptSet, seeds, steps, guidance, batch,
+                     iterations, probeSamples, stepSize, probeSize, front, seed, device, threads, json,
                  })
             command.Options.Add(o);
         command.SetAction(result => CommandRunner.Run(() =>
@@ -114,6 +120,13 @@ public static class MixCommand
             if (specs.Count < 2)
                 throw new DiffusionAlignException($"give at least two --model NAME=DIR to mix, got {specs.Count}");
             var given = ParseWeights(result.GetValue(weights)!, specs.Count);
+            string[] compareGiven = result.GetValue(compare) ?? [];
+            var compareSpecs = compareGiven.Length == 0 ? [] : EvalCommand.ParseModels(compareGiven);
+            var names = specs.Concat(compareSpecs).Select(s => s.Name).ToList();
+            foreach (var (name, _) in compareSpecs)
+                if (names.Count(n => n.Equals(name, StringComparison.OrdinalIgnoreCase)) > 1
+                    || name.Equals(MixResults.MixtureName, StringComparison.OrdinalIgnoreCase))
+                    throw new DiffusionAlignException($"--compare {name}: the name is taken; give each policy its own");
             var rewardSpecs = result.GetValue(rewards)!;
             if (rewardSpecs.Length == 0) throw new DiffusionAlignException("give at least one --reward");
             if (rewardSpecs.Distinct(StringComparer.OrdinalIgnoreCase).Count() != rewardSpecs.Length)
@@ -154,13 +167,15 @@ public static class MixCommand
             var world = new ShapesWorld();
             var opened = new List<(string Name, IRewardModel Reward)>();
             var loaded = new List<(string Name, TextToImageModel Model)>();
+            var compared = new List<(string Name, TextToImageModel Model)>();
             try
             {
                 foreach (var spec in rewardSpecs) opened.Add((spec, RewardModels.Open(spec, world)));
-                foreach (var (name, modelDir) in specs)
+                foreach (var (name, modelDir, isCompared) in specs.Select(s => (s.Name, s.Dir, false))
+                             .Concat(compareSpecs.Select(s => (s.Name, s.Dir, true))))
                 {
                     var model = TextToImageModel.Load(modelDir, dev);
-                    loaded.Add((name, model));
+                    (isCompared ? compared : loaded).Add((name, model));
                     model.Freeze();
                     if (model.IsLatent)
                         throw new DiffusionAlignException(
@@ -169,13 +184,13 @@ public static class MixCommand
                 }
                 PolicyMixture.CheckCompatible(loaded);
                 int total = PolicyMixing.SampleCount(
-                    loaded.Count, given is null, searchConfig, evalConfig, frontPoints, world);
+                    loaded.Count, given is null, searchConfig, evalConfig, frontPoints, world, compared.Count);
                 var cancel = CommandRunner.CancelOnCtrlC();
                 (MixResults Results, MixtureWeights Weights) mixed = (null!, null!);
                 ProgressDisplay.Run("mix", total, report => mixed = PolicyMixing.Run(loaded, given, opened, world,
                     evalConfig, searchConfig, frontPoints,
                     new ImmediateProgress<AlignmentEvaluator.Progress>(p => report(Math.Min(total, p.Done), p.Phase)),
-                    cancel));
+                    cancel, compared));
                 var results = mixed.Results with { PolicyFolders = specs.ToDictionary(s => s.Name, s => s.Dir) };
                 if (dir is not null) Write(dir, results, specs, mixed.Weights);
                 if (result.GetValue(json)) CliOutput.Result(results.ToJson());
@@ -184,7 +199,7 @@ public static class MixCommand
             }
             finally
             {
-                foreach (var (_, model) in loaded) model.Dispose();
+                foreach (var (_, model) in loaded.Concat(compared)) model.Dispose();
                 foreach (var (_, reward) in opened) reward.Dispose();
             }
         }));

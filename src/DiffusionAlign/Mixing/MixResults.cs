@@ -71,6 +71,13 @@ public sealed record MixResults(
 {
     public const string FileName = "mix.json";
 
+    /// <summary>
+    /// Policies evaluated beside the mixing candidates on the same prompts and noises but not mixed, e.g. one policy
+    /// aligned to the combined reward, which the mixture should be compared with (no weights).
+    /// </summary>
+    [JsonPropertyName("comparisons")]
+    public List<CandidateScores> Comparisons { get; init; } = [];
+
     /// <summary>The name the chosen mixture has among the candidates.</summary>
     public const string MixtureName = "mixture";
 

@@ -12,7 +12,8 @@ namespace DiffusionAlign.Mixing;
 /// <summary>
 /// What <c>dalign mix</c> does, for callers in C#: weights from the user or from
 /// <see cref="MirrorDescentWeights"/>, then each policy alone, the chosen mixture and, optionally, evenly spaced
-/// mixtures along the front, all sampled from the same initial noises and scored by every reward.
+/// mixtures along the front, all sampled from the same initial noises and scored by every reward; policies to
+/// compare with are scored on the same draws.
 /// </summary>
 public static class PolicyMixing
 {
@@ -23,12 +24,15 @@ public static class PolicyMixing
     /// <param name="evaluation">Prompts, noises and sampling of the evaluation (its prompt set should be test).</param>
     /// <param name="frontPoints">Further mixtures of two policies at evenly spaced weights, for the front.</param>
     /// <param name="progress">(phase, samples done, samples in all), counted over the whole run.</param>
+    /// <param name="comparisons">Policies scored beside the candidates but not mixed (<see
+    /// cref="MixResults.Comparisons"/>); their names must differ from the candidates'.</param>
     public static (MixResults Results, MixtureWeights Weights) Run(
         IReadOnlyList<(string Name, TextToImageModel Model)> policies, MixtureWeights? weights,
         IReadOnlyList<(string Name, IRewardModel Reward)> rewards, ShapesWorld world, EvaluationConfig evaluation,
         MirrorDescentConfig search, int frontPoints = 0, IProgress<AlignmentEvaluator.Progress>? progress = null,
-        CancellationToken cancel = default)
+        CancellationToken cancel = default, IReadOnlyList<(string Name, TextToImageModel Model)>? comparisons = null)
     {
+        comparisons ??= [];
         ArgumentNullException.ThrowIfNull(policies);
         ArgumentNullException.ThrowIfNull(rewards);
         evaluation.Validate();
@@ -45,7 +49,8 @@ public static class PolicyMixing
             .Select(i => MixtureWeights.Normalised([(double)i / (frontPoints + 1), 1 - (double)i / (frontPoints + 1)]))
             .ToList();
         int searchSamples = weights is null ? SearchSamples(policies.Count, search) : 0;
-        int total = SampleCount(policies.Count, weights is null, search, evaluation, frontPoints, world);
+        int total = SampleCount(policies.Count, weights is null, search, evaluation, frontPoints, world,
+            comparisons.Count);
         int offset = 0;
         var counted = progress is null ? null : new ImmediateProgress<AlignmentEvaluator.Progress>(p =>
             progress.Report(p with { Done = offset + p.Done, Total = total }));
@@ -74,18 +79,25 @@ public static class PolicyMixing
             for (int i = 0; i < fronts.Count; i++)
                 candidates.Add((FrontName(fronts[i]), frontMixtures[i], fronts[i]));
             // Every candidate starts sample i from the same x_T, so differences between them are paired.
+            var taken = candidates.Select(c => c.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            foreach (var (name, _) in comparisons)
+                if (!taken.Add(name))
+                    throw new DiffusionAlignException(
+                        $"the policy to compare with is named {name}, as a policy or mixture already is");
             var compare = new SampleComparisons(plan, evaluation.BootstrapResamples,
                 (int)(evaluation.Seed & 0x7FFFFFFF));
-            var scored = new List<CandidateScores>();
-            foreach (var (name, model, candidateWeights) in candidates)
+            Dictionary<string, RewardMean> Score(string name, INoisePredictor model)
             {
                 var scores = RewardSamples.Score(model, plan.Samples, [.. rewards.Select(r => r.Reward)], evaluation,
                     name, counted, cancel);
                 offset += plan.Samples.Count;
-                var means = rewards.Select((r, j) => (r.Name, Value: Mean(compare, scores[j])))
+                return rewards.Select((r, j) => (r.Name, Value: Mean(compare, scores[j])))
                     .ToDictionary(x => x.Name, x => x.Value);
-                scored.Add(new CandidateScores(name, ByName(names, candidateWeights.Values), means));
             }
+            var scored = candidates
+                .Select(c => new CandidateScores(c.Name, ByName(names, c.Weights.Values), Score(c.Name, c.Model)))
+                .ToList();
+            var others = comparisons.Select(c => new CandidateScores(c.Name, [], Score(c.Name, c.Model))).ToList();
             var results = new MixResults(
                 ByName(names, chosen.Values),
                 weights is null ? "mirror descent" : "given",
@@ -93,7 +105,7 @@ public static class PolicyMixing
                 scored,
                 report,
                 [],
-                Settings(plan, evaluation));
+                Settings(plan, evaluation)) { Comparisons = others };
             return (results, chosen);
         }
         finally
@@ -104,9 +116,9 @@ public static class PolicyMixing
 
     /// <summary>Samples <see cref="Run"/> draws in all (what its progress counts to).</summary>
     public static int SampleCount(int policies, bool searchWeights, MirrorDescentConfig search,
-        EvaluationConfig evaluation, int frontPoints, ShapesWorld world) =>
+        EvaluationConfig evaluation, int frontPoints, ShapesWorld world, int comparisons = 0) =>
         (searchWeights ? SearchSamples(policies, search) : 0)
-        + (policies + 1 + frontPoints) * EvaluationPrompts.Select(world.Split, evaluation).Samples.Count;
+        + (policies + 1 + frontPoints + comparisons) * EvaluationPrompts.Select(world.Split, evaluation).Samples.Count;
 
     private static int SearchSamples(int policies, MirrorDescentConfig search) =>
         search.Iterations * (policies + 1) * search.SamplesPerProbe;

@@ -71,7 +71,7 @@ public sealed class MixCommandTests
         using var dir = new TestModels.TempDir();
         var (a, b) = TwoModels(dir.Path);
         var run = CliRunner.Run(["mix", "--model", $"A={a}", "--model", $"B={b}", "--weights", "1,0", "--front", "1",
-            .. Tiny]);
+            "--compare", $"ref={a}", .. Tiny]);
         Assert.True(run.Exit == 0, run.Err);
         Assert.Contains("mixture weights (given): A 1.000, B 0.000", run.Out);
         Assert.Contains("w=0.5/0.5", run.Out);
@@ -80,6 +80,9 @@ public sealed class MixCommandTests
             .First(l => l.StartsWith('│') && l.Contains($" {name} ")).Split('│')[3..5]);
         Assert.Equal(Row("A"), Row("mixture"));
         Assert.NotEqual(Row("A"), Row("B"));
+        // A policy compared with, not mixed, is scored on the same noises: A's own folder scores as A.
+        Assert.Equal(Row("A"), Row("ref"));
+        Assert.Contains("(compared)", run.Out);
     }
 
     [Fact]
@@ -103,6 +106,8 @@ public sealed class MixCommandTests
             $"B={Path.Combine(dir.Path, "missing")}", "--weights", "auto"), "model folder not found");
         CliAssert.OneLineError(CliRunner.Run("mix", "--model", $"A={a}", "--weights", "1"), "at least two --model");
         CliAssert.OneLineError(CliRunner.Run(Mix("1,1", "--out", a)), "holds a model; give a new folder");
+        CliAssert.OneLineError(CliRunner.Run(Mix("1,1", "--compare", $"B={a}")), "--compare B: the name is taken");
+        CliAssert.OneLineError(CliRunner.Run(Mix("1,1", "--compare", $"mixture={a}")), "the name is taken");
 
         string big = Experiments.Study.StudyTestModel.Save(Path.Combine(dir.Path, "big"));
         CliAssert.OneLineError(CliRunner.Run("mix", "--model", $"A={a}", "--model", $"B={big}", "--weights", "1,1"),
