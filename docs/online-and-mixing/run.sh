@@ -20,7 +20,7 @@ mix) # one policy per half of the reward and one on the whole, then the mixture 
       || $DALIGN align $RECIPE --model $BASE --pairs $out/pairs-$half --steps 100 --out $out/align-$half
   done
   $DALIGN mix --model alignment=$out/align-alignment --model aesthetics=$out/align-aesthetics --weights auto \
-    --md-iterations 6 --md-samples 10 --seeds 6 --front 2 --out $out/mix
+    --compare true=$out/align-true --md-iterations 6 --md-samples 10 --seeds 6 --front 2 --out $out/mix
   $DALIGN eval --model base=$BASE --model alignment=$out/align-alignment --model aesthetics=$out/align-aesthetics \
     --model true=$out/align-true --model mix=$out/mix --baseline base --seeds 6 --out $out/eval/results.json ;;
 online) # online (4 rounds) against offline at the same gold labels spent; each round's policy is kept
