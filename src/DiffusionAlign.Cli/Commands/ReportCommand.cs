@@ -4,8 +4,9 @@ using DiffusionAlign.Evaluation.Reports;
 namespace DiffusionAlign.Cli.Commands;
 
 /// <summary>
-/// <c>dalign report</c>: one self-contained HTML page over align, eval and demo outputs: results with
-/// intervals, sample grids, training curves and ranking accuracy against win rate.
+/// <c>dalign report</c>: one self-contained HTML page over align (offline or online), eval, demo, study and mix
+/// outputs: results with intervals, sample grids, training curves, ranking accuracy against win rate, online
+/// rounds with their reward-hacking flags, and mixtures with their weights and Pareto front.
 /// </summary>
 public static class ReportCommand
 {
@@ -13,7 +14,7 @@ public static class ReportCommand
     {
         var runs = new Option<string[]>("--run")
         {
-            Description = "An align, eval or demo output folder, or a results.json; repeat for each run",
+            Description = "An align, eval, demo, study or mix output folder, or a results.json; repeat for each run",
             Required = true, AllowMultipleArgumentsPerToken = true,
         };
         var outPath = new Option<string>("--out") { Description = "The HTML file to write", Required = true };

@@ -93,4 +93,34 @@ public sealed record MixResults(
     /// <summary>Writes the JSON atomically.</summary>
     public void Save(string path) =>
         AtomicFile.Write(path, stream => JsonSerializer.Serialize(stream, this, JsonOptions));
+
+    /// <summary>Reads a <c>mix.json</c> back.</summary>
+    /// <exception cref="DiffusionAlignException">Not valid JSON, or without weights, rewards or candidates (naming
+    /// the file).</exception>
+    public static MixResults Load(string path)
+    {
+        MixResults? results;
+        try
+        {
+            results = JsonSerializer.Deserialize<MixResults>(File.ReadAllText(path), JsonOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new DiffusionAlignException($"{path} is not a valid {FileName}: {e.Message.ReplaceLineEndings(" ")}",
+                e);
+        }
+        // Deserialization leaves a missing key null whatever the type says: each is checked once, here.
+        string? missing = results is null ? "content"
+            : results.Weights is null ? "weights"
+            : results.Rewards is null || results.Rewards.Any(r => r is null) ? "rewards"
+            : results.Candidates is null || results.Candidates.Any(c => c?.Rewards is null || c.Weights is null)
+                ? "candidates with weights and rewards"
+            : null;
+        if (missing is not null) throw new DiffusionAlignException($"{path} holds no {missing}");
+        return results! with
+        {
+            PolicyFolders = results!.PolicyFolders ?? [],
+            Settings = results.Settings ?? [],
+        };
+    }
 }

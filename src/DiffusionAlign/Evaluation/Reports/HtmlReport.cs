@@ -23,6 +23,11 @@ public static class HtmlReport
         td:first-child { white-space: nowrap; }
         td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
         tr.baseline td { background: #f7f7f7; color: #555; }
+        tr.chosen td { background: #eef6ee; }
+        tr.hacking td { background: #fdecea; }
+        tr.hacking td:last-child { color: #b00020; font-weight: 600; }
+        .warning { color: #b00020; font-weight: 600; background: #fdecea; padding: 6px 10px;
+                   border-left: 4px solid #b00020; }
         img { max-width: 100%; height: auto; }
         img.grid { image-rendering: pixelated; border: 1px solid #ddd; }
         .panels { display: flex; flex-wrap: wrap; gap: 8px; }
@@ -54,6 +59,8 @@ public static class HtmlReport
         WriteHeader(html, read, generatedUtc ?? DateTime.UtcNow);
         WriteResults(html, read);
         StudySection.WriteAll(html, read);
+        OnlineSection.WriteAll(html, read);
+        MixSection.WriteAll(html, read);
         WriteScatter(html, read);
         WriteSamples(html, read);
         WriteTraining(html, read);
@@ -86,6 +93,8 @@ public static class HtmlReport
         }
         html.Markup("<nav><a href=\"#results\">results</a>")
             .Markup(runs.Any(StudySection.Has) ? "<a href=\"#study\">study</a>" : "")
+            .Markup(runs.Any(OnlineSection.Has) ? "<a href=\"#online\">online alignment</a>" : "")
+            .Markup(runs.Any(MixSection.Has) ? "<a href=\"#mixing\">policy mixtures</a>" : "")
             .Markup("<a href=\"#ranking\">ranking vs win rate</a>")
             .Markup("<a href=\"#samples\">samples</a><a href=\"#training\">training</a>")
             .Markup("<a href=\"#provenance\">provenance</a></nav>\n");
@@ -96,6 +105,8 @@ public static class HtmlReport
         var parts = new List<string>();
         if (run.Results is not null) parts.Add(Path.GetFileName(run.ResultsPath!));
         if (StudySection.Has(run)) parts.Add(StudySection.FileName);
+        if (OnlineSection.Has(run)) parts.Add(OnlineSection.FileName);
+        parts.AddRange(MixSection.Files(run));
         if (run.Training.Count > 0)
             parts.Add(run.Training.Count == 1 ? "1 training log" : $"{run.Training.Count} training logs");
         parts.AddRange(run.Images.Select(i => i.RelativePath));
@@ -144,7 +155,7 @@ public static class HtmlReport
         html.Element("h2", "Samples", id: "samples");
         var any = false;
         foreach (var run in runs)
-            foreach (var image in run.Images)
+            foreach (var image in run.Images.Where(i => !MixSection.Shows(run, i)))
             {
                 any = true;
                 bool grid = image.RelativePath.StartsWith("samples", StringComparison.Ordinal);

@@ -9,8 +9,9 @@ namespace DiffusionAlign.Evaluation.Reports;
 
 /// <summary>
 /// Reads what a report can show from a run: an <c>align</c> output folder (metrics.jsonl, checkpoint/, the model's
-/// config.json or dalign_run.json), a <c>demo</c> folder (results.json, PNGs, models/NAME/metrics.jsonl), or an
-/// <c>eval</c> output (its results.json, or the folder holding it).
+/// config.json or dalign_run.json; with <c>--online</c> also online.json), a <c>demo</c> folder (results.json, PNGs,
+/// models/NAME/metrics.jsonl), an <c>eval</c> output (its results.json, or the folder holding it), a <c>study</c>
+/// folder (study.json) or a <c>mix</c> folder (mixture.json, mix.json, pareto.png).
 /// </summary>
 internal static class ReportRunReader
 {
@@ -18,6 +19,11 @@ internal static class ReportRunReader
     public const string MetricsFileName = "metrics.jsonl";
     private const string CheckpointFolderName = "checkpoint";
     private const string StepPrefix = "step-";
+
+    /// <summary>Files read by sections of their own: <see cref="StudySection"/>, <see cref="OnlineSection"/>,
+    /// <see cref="MixSection"/>.</summary>
+    private static readonly string[] SectionFiles =
+        [StudySection.FileName, OnlineSection.FileName, .. MixSection.FileNames];
 
     /// <summary>Larger images are left out: a page of hundreds of megabytes helps no one judge a run.</summary>
     private const long MaxImageBytes = 32L << 20;
@@ -75,9 +81,9 @@ internal static class ReportRunReader
         written.AddRange(training.Select(t => File.GetLastWriteTimeUtc(t.MetricsPath)));
         var images = ReadImages(full, keepTrainingPlot: training.Count == 0, notes);
         written.AddRange(images.Select(i => File.GetLastWriteTimeUtc(Path.Combine(full, i.RelativePath))));
-        // A study folder's tables are in its study.json (StudySection reads it).
-        if (File.Exists(Path.Combine(full, StudySection.FileName)))
-            written.Add(File.GetLastWriteTimeUtc(Path.Combine(full, StudySection.FileName)));
+        // Study, online and mix folders keep their tables in files of their own, which their sections read.
+        foreach (string file in SectionFiles.Select(f => Path.Combine(full, f)).Where(File.Exists))
+            written.Add(File.GetLastWriteTimeUtc(file));
         if (results is null && training.Count == 0 && images.Count == 0 && written.Count == 0)
             throw new DiffusionAlignException(
                 $"run folder {path} holds no {ResultsFileName}, {MetricsFileName} or PNG image to report on");

@@ -116,7 +116,9 @@ public sealed class ChromiumReportTests(ITestOutputHelper output)
     {
         using var dir = new TestModels.TempDir();
         string page = Path.Combine(dir.Path, "report.html");
-        HtmlReport.Write([FakeRuns.Demo(dir.Path), FakeRuns.AlignRun(dir.Path)], page);
+        HtmlReport.Write([FakeRuns.Demo(dir.Path), FakeRuns.AlignRun(dir.Path),
+            FakeOnlineAndMixRuns.Online(dir.Path, planned: 3, finished: 3, hacking: [2], policies: 3),
+            FakeOnlineAndMixRuns.Mix(dir.Path)], page);
         string html = File.ReadAllText(page);
         int expectedImages = Regex.Matches(html, "<img ").Count;
         string probed = Path.Combine(dir.Path, "report-probed.html");
