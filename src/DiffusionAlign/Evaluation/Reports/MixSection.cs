@@ -135,13 +135,17 @@ internal static class MixSection
 
     private static void WriteFront(HtmlBuilder html, MixResults results)
     {
-        html.Element("h4", "Candidates: each policy alone and the mixtures");
+        html.Element("h4", "Candidates: each policy alone and the mixtures"
+            + (results.Comparisons.Count > 0 ? ", and the policies compared with" : ""));
         var headers = new List<string> { "candidate", "weights" };
         foreach (var r in results.Rewards) headers.AddRange([$"{r} (95% t CI)", $"{r} clustered CI"]);
         headers.AddRange(["worst reward", "n"]);
-        html.Table(headers, results.Candidates.Select(c =>
+        html.Table(headers, results.Candidates.Concat(results.Comparisons ?? []).Select(c =>
             {
-                var cells = new List<string> { c.Name ?? Format.Missing, Weights(c.Weights) };
+                var cells = new List<string>
+                {
+                    c.Name ?? Format.Missing, c.Weights is { Count: 0 } ? "(compared, not mixed)" : Weights(c.Weights),
+                };
                 foreach (var r in results.Rewards)
                 {
                     var mean = c.Rewards.GetValueOrDefault(r);
@@ -157,7 +161,7 @@ internal static class MixSection
             }),
             headers.Select(h => h is not ("candidate" or "weights" or "worst reward")).ToList(),
             "Mean reward over each candidate's samples (the same prompts and initial noises for every candidate). "
-            + "The chosen mixture is highlighted.");
+            + "The chosen mixture is highlighted; policies compared with are scored on the same draws but not mixed.");
     }
 
     private static void WritePareto(HtmlBuilder html, ReportRun run, MixResults? results)
@@ -167,7 +171,7 @@ internal static class MixSection
             html.Image(image.Png, image.Width, image.Height, $"{run.Name}: {image.RelativePath}", "plot");
             html.Element("p", $"{image.RelativePath}, as dalign mix drew it: the first two rewards against each "
                 + "other, single policies as circles, mixtures as squares, 95% t intervals as crosses, a dashed line "
-                + "through the candidates no other beats on both.", "note");
+                + "through the candidates no other beats on both, policies compared with as diamonds.", "note");
             return;
         }
         bool plottable = results is not null && results.Rewards.Count >= 2

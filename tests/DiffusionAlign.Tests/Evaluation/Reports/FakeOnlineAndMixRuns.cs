@@ -80,6 +80,9 @@ public static class FakeOnlineAndMixRuns
             new("B", W(0), R(0.3811, 0.5544)),
             new(MixResults.MixtureName, W(0.625), R(0.4687, 0.4790)),
         ], search, new() { ["A"] = "align-a", ["B"] = "align-b" },
-            new() { ["prompt_set"] = "test", ["seeds"] = 2, ["guidance_scale"] = 3.0 });
+            new() { ["prompt_set"] = "test", ["seeds"] = 2, ["guidance_scale"] = 3.0 })
+        {
+            Comparisons = [new("joint", [], R(0.4411, 0.4522))],
+        };
     }
 }

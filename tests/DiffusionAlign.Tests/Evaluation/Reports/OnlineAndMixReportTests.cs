@@ -101,8 +101,9 @@ public sealed class OnlineAndMixReportTests
         Assert.Contains($"<td>{Path.Combine(dir.Path, "align-b")} (missing)</td>", section);
         Assert.Contains("Mixture weights (mirror descent): A 0.625, B 0.375.", section);
         Assert.Contains("<dt>last iterate</dt><dd>A 0.600, B 0.400</dd>", section);
-        // Two steps of the search, then three candidates.
-        Assert.Equal(2 + 2 + 3, Rows(section));
+        // Two steps of the search, then three candidates and the policy compared with.
+        Assert.Equal(2 + 2 + 3 + 1, Rows(section));
+        Assert.Contains("<td>joint</td><td>(compared, not mixed)</td>", section);
         Assert.Contains("<td class=\"num\">0.4100</td>", section); // step 1's alignment mean at w
         Assert.Contains("<tr class=\"chosen\"><td>mixture</td><td>A 0.625, B 0.375</td>", section);
         Assert.Contains("<td class=\"num\">0.4687 [0.4187, 0.5187]</td><td class=\"num\">[0.3987, 0.5387]</td>",
@@ -126,7 +127,7 @@ public sealed class OnlineAndMixReportTests
         Assert.Contains($"{mix} is not a mixture folder: no {MixtureFolder.ManifestFileName}", section);
         Assert.Single(ImageSources(section)); // drawn from mix.json
         Assert.Contains("drawn from mix.json", section);
-        Assert.Equal(2 + 3, Rows(section));
+        Assert.Equal(2 + 3 + 1, Rows(section)); // the search, the candidates, the comparison
     }
 
     [Fact]
