@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The runs behind the figures in docs/online-and-mixing.md. Usage: run.sh mix|online|ai|hacking|eval OUT
+# The runs behind the figures in docs/online-and-mixing.md. Usage: run.sh online|ai|hacking|eval|mix OUT
+# (eval needs the online, ai and hacking runs).
 # Env: DALIGN (the dalign command, default dalign), BASE (default models/shapes-base).
 # Recipe for every policy: Diffusion-DPO, β 5000, 4 pairs per step, lr 2e-5, 10 warm-up steps: the
 # on-policy choice of the study.
@@ -22,7 +23,7 @@ mix) # one policy per half of the reward and one on the whole, then the mixture 
   $DALIGN mix --model alignment=$out/align-alignment --model aesthetics=$out/align-aesthetics --weights auto \
     --compare true=$out/align-true --md-iterations 6 --md-samples 10 --seeds 6 --front 2 --out $out/mix
   $DALIGN eval --model base=$BASE --model alignment=$out/align-alignment --model aesthetics=$out/align-aesthetics \
-    --model true=$out/align-true --model mix=$out/mix --baseline base --seeds 6 --out $out/eval/results.json ;;
+    --model true=$out/align-true --model mix=$out/mix --baseline base --seeds 6 --out $out/mix-eval/results.json ;;
 online) # online (4 rounds) against offline at the same gold labels spent; each round's policy is kept
   for s in $SEEDS; do
     have $out/online-s$s || $DALIGN align $RECIPE --model $BASE --online --gold-budget $G --rounds $ROUNDS \
@@ -49,4 +50,21 @@ hacking) # the same strong optimisation (lr 1e-4, 160 steps, 4 rounds) against a
       --silver-per-round 64 --reward-steps $rs --monitor-samples 32 --steps 160 --lr 1e-4 --seed 0 \
       --out $out/hacking-$arm
   done ;;
+eval) # every policy of online, ai and hacking against the base; a repeated name is a group of seed replicates
+  models=(--model base=$BASE)
+  for s in $SEEDS; do
+    for r in $(seq 1 $ROUNDS); do
+      g=$((G * r / ROUNDS))
+      models+=(--model online-g$g=$out/online-s$s/rounds/round-00$r/policy --model offline-g$g=$out/offline-s$s-g$g)
+    done
+    models+=(--model ai=$out/ai-align-s$s)
+  done
+  models+=(--model hacking-weak=$out/hacking-weak --model hacking-strong=$out/hacking-strong)
+  $DALIGN eval "${models[@]}" --baseline base --seeds 4 --out $out/eval/results.json
+  series() { # NAME=NAME-g16@16,NAME-g32@32,...
+    local text="$1=" r; for r in $(seq 1 $ROUNDS); do text+="$1-g$((G * r / ROUNDS))@$((G * r / ROUNDS)),"; done
+    echo "${text%,}"; }
+  $DALIGN plot --results $out/eval/results.json --series "$(series online)" --series "$(series offline)" \
+    --x-label "gold labels spent" --title "Online vs offline at equal gold labels (3 seeds)" \
+    --out $out/eval/online-vs-offline.png ;;
 esac
