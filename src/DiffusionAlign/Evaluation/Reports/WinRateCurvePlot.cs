@@ -71,7 +71,7 @@ public static class WinRateCurvePlot
         var ends = lines.SelectMany(l => l.Points.SelectMany(p => new[] { p.Low, p.High })).Append(0.5).ToList();
         double margin = 0.05 * (ends.Max() - ends.Min()) + 0.02;
         plot.Axes.SetLimitsY(ends.Min() - margin, ends.Max() + margin);
-        plot.Title(title ?? $"Win rate vs {baseline} (95% intervals: prompt-clustered where recorded, else Wilson)");
+        plot.Title(title ?? $"Win rate vs {baseline} with 95% intervals");
         plot.XLabel(xLabel);
         plot.YLabel($"win rate vs {baseline}");
         plot.ShowLegend(ScottPlot.Edge.Right);
