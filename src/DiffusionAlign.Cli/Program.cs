@@ -52,6 +52,7 @@ public static class Program
         root.Subcommands.Add(MixCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
+        root.Subcommands.Add(PlotCommand.Create());
         root.Subcommands.Add(CacheLatentsCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(StudyCommand.Create());

@@ -7,8 +7,9 @@ namespace DiffusionAlign.Cli;
 
 /// <summary>
 /// Prints evaluation results as tables: one row per model, then one row per comparison with its Wilson and
-/// prompt-clustered intervals. On a terminal the tables fit its width; redirected, each row stays on one line
-/// (see <see cref="TableConsole"/>).
+/// prompt-clustered intervals; a replicate group's pooled row follows its last replicate, and a third table gives
+/// the spread across each group's replicates. On a terminal the tables fit its width; redirected, each row stays on
+/// one line (see <see cref="TableConsole"/>).
 /// </summary>
 public static class ResultsTable
 {
@@ -26,6 +27,7 @@ public static class ResultsTable
         }
         PrintModels(results, console);
         PrintComparisons(results, console, writer);
+        PrintReplicates(results, console);
         writer.WriteLine($"mean reward of uniform-noise images for the same prompts: {results.NoiseImageReward:F4}");
         if (results.IdealizedRankingAccuracy is double ideal)
             writer.WriteLine($"idealized ranking accuracy "
@@ -58,14 +60,23 @@ public static class ResultsTable
             AddRow(table, name, $"{s.MeanReward:F4}", Interval(s.MeanRewardCiLow, s.MeanRewardCiHigh, "F4"),
                 Clustered(s, "F4"), $"{s.ColourAccuracy:P0}",
                 judge ? judged : null, rank, imp);
+            foreach (var (group, pooled) in PooledAfter(results, name))
+            {
+                var p = pooled.Scores;
+                AddRow(table, PooledName(group, pooled), $"{p.MeanReward:F4}",
+                    Interval(p.MeanRewardCiLow, p.MeanRewardCiHigh, "F4"), Clustered(p, "F4"),
+                    $"{p.ColourAccuracy:P0}", judge ? "—" : null, "—", "—");
+            }
         }
         console.Write(table);
     }
 
     private static void PrintComparisons(EvaluationResults results, IAnsiConsole console, TextWriter writer)
     {
-        var rows = results.WinRate.Select(kv => (Model: kv.Key, Key: kv.Key, Entry: kv.Value, Judge: Judged(
-                results.Judge?.WinRate, kv.Key)))
+        var rows = results.WinRate.SelectMany(kv => PooledAfter(results, kv.Key)
+                .Select(g => (Model: PooledName(g.Group, g.Pooled), Key: g.Group, Entry: g.Pooled.WinRate,
+                    Judge: g.Pooled.JudgeWinRate))
+                .Prepend((Model: kv.Key, Key: kv.Key, Entry: kv.Value, Judge: Judged(results.Judge?.WinRate, kv.Key))))
             .Concat(results.HeadToHead.Select(kv => (Model: ModelOf(kv.Key, kv.Value.Vs), Key: kv.Key,
                 Entry: kv.Value, Judge: Judged(results.Judge?.HeadToHead, kv.Key))))
             .ToList();
@@ -90,6 +101,36 @@ public static class ResultsTable
                     : ""));
         writer.WriteLine("clustered: bootstrap over prompts, then noises within each prompt");
     }
+
+    /// <summary>Each replicate group's per-replicate figures: mean ± sd [min, max] over its replicates.</summary>
+    private static void PrintReplicates(EvaluationResults results, IAnsiConsole console)
+    {
+        if (results.Pooled is not { Count: > 0 } pooled) return;
+        var table = new Table().Title(Markup.Escape(
+            "across training replicates: mean ± sd [min, max] of each replicate's figure"));
+        bool judge = pooled.Values.Any(p => p.AcrossReplicates.ContainsKey("judge_win_rate"));
+        AddColumns(table, "group", "replicates", $"win rate vs {results.Baseline}", "mean reward",
+            judge ? "judge win rate" : null);
+        foreach (var (group, p) in pooled)
+            AddRow(table, group, string.Join(", ", p.Replicates), Spread(p, "win_rate", "F3"),
+                Spread(p, "mean_reward", "F4"), judge ? Spread(p, "judge_win_rate", "F3") : null);
+        console.Write(table);
+    }
+
+    private static string Spread(PooledReplicates pooled, string key, string format) =>
+        pooled.AcrossReplicates.TryGetValue(key, out var s)
+            ? $"{s.Mean.ToString(format)} ± {s.Sd?.ToString(format) ?? "—"} "
+                + $"[{s.Min.ToString(format)}, {s.Max.ToString(format)}]"
+            : "—";
+
+    /// <summary>The replicate groups whose last replicate is <paramref name="model"/>: their rows follow its.</summary>
+    private static IEnumerable<(string Group, PooledReplicates Pooled)> PooledAfter(
+        EvaluationResults results, string model) =>
+        (results.Pooled ?? []).Where(kv => kv.Value.Replicates.Count > 0 && kv.Value.Replicates[^1] == model)
+            .Select(kv => (kv.Key, kv.Value));
+
+    private static string PooledName(string group, PooledReplicates pooled) =>
+        $"{group} (pooled, {pooled.Replicates.Count} replicates)";
 
     /// <summary>Ranking accuracies alone (models without a reward to sample against).</summary>
     private static void PrintRanking(EvaluationResults results, IAnsiConsole console)

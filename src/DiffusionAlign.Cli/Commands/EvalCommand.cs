@@ -22,7 +22,8 @@ public static class EvalCommand
         var defaults = new EvaluationConfig();
         var models = new Option<string[]>("--model")
         {
-            Description = "NAME=DIR, repeat for each model (DIR may be a policy mixture folder from 'dalign mix')",
+            Description = "NAME=DIR, repeat for each model (DIR may be a policy mixture folder from 'dalign mix'); "
+                + "a NAME given again names training replicates (NAME#1, NAME#2, …), also pooled",
             Required = true,
             AllowMultipleArgumentsPerToken = true,
         };
@@ -87,7 +88,8 @@ public static class EvalCommand
             bool root = communicator.Rank == 0;
             OutputPath.CheckFile(result.GetValue(outPath), "results.json");
             var dev = CommonOptions.Setup(result, device, threads);
-            var specs = ParseModels(result.GetValue(models)!);
+            var (specs, replicates) = ParseReplicates(result.GetValue(models)!);
+            replicates.CheckBaseline(result.GetValue(baseline)!); // before the models load
             string pairsPath = result.GetValue(pairs) ?? "";
             var config = defaults with
             {
@@ -165,7 +167,7 @@ public static class EvalCommand
                 if (!root)
                 {
                     AlignmentEvaluator.Evaluate(loaded, result.GetValue(baseline)!, world, heldOut, config, null,
-                        cancel, communicator);
+                        cancel, communicator, replicates);
                     return 0; // rank 0 prints and writes the results
                 }
                 ProgressDisplay.Run("eval", total, report =>
@@ -173,7 +175,7 @@ public static class EvalCommand
                     var progress = new ImmediateProgress<AlignmentEvaluator.Progress>(
                         p => report(Math.Min(total, p.Done), p.Phase));
                     results = AlignmentEvaluator.Evaluate(loaded, result.GetValue(baseline)!, world,
-                        heldOut, config, progress, cancel, communicator);
+                        heldOut, config, progress, cancel, communicator, replicates);
                 });
                 return Finish(results, specs, result.GetValue(outPath)!, result.GetValue(json));
             }
@@ -199,15 +201,33 @@ public static class EvalCommand
     /// <summary>Parses NAME=DIR specs; names must be unique.</summary>
     public static List<(string Name, string Dir)> ParseModels(IEnumerable<string> specs)
     {
+        var list = ParseSpecs(specs);
+        var twice = list.GroupBy(x => x.Name).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null) throw new DiffusionAlignException($"model name '{twice.Key}' given twice");
+        return list;
+    }
+
+    /// <summary>
+    /// Parses NAME=DIR specs where a NAME given more than once names training replicates: they become NAME#1,
+    /// NAME#2, … in the order given, and a group (<see cref="ReplicateGroups.Assign"/>).
+    /// </summary>
+    public static (List<(string Name, string Dir)> Specs, ReplicateGroups Groups) ParseReplicates(
+        IEnumerable<string> specs)
+    {
+        var list = ParseSpecs(specs);
+        var (names, groups) = ReplicateGroups.Assign([.. list.Select(x => x.Name)]);
+        return ([.. list.Select((x, i) => (names[i], x.Dir))], groups);
+    }
+
+    private static List<(string Name, string Dir)> ParseSpecs(IEnumerable<string> specs)
+    {
         var list = new List<(string, string)>();
         foreach (var spec in specs)
         {
             int eq = spec.IndexOf('=');
             if (eq <= 0 || eq == spec.Length - 1)
                 throw new DiffusionAlignException($"--model expects NAME=DIR, got '{spec}'");
-            string name = spec[..eq];
-            if (list.Any(x => x.Item1 == name)) throw new DiffusionAlignException($"model name '{name}' given twice");
-            list.Add((name, spec[(eq + 1)..]));
+            list.Add((spec[..eq], spec[(eq + 1)..]));
         }
         if (list.Count == 0) throw new DiffusionAlignException("give at least one --model NAME=DIR");
         return list;

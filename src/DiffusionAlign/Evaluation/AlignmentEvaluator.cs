@@ -35,15 +35,22 @@ public static class AlignmentEvaluator
     /// scoring (<see cref="EvaluationShards"/>) and every one returns the results one process alone returns. Null (or a
     /// group of one): this process does all of it.
     /// </param>
+    /// <param name="replicates">
+    /// Models that are training replicates of one recipe: each is compared as a model of its own, and each group
+    /// is also pooled over its replicates (<see cref="EvaluationResults.Pooled"/>). Null: no groups.
+    /// </param>
     public static EvaluationResults Evaluate<TModel>(IReadOnlyDictionary<string, TModel> models, string baseline,
         ShapesWorld world, IReadOnlyList<PreferencePair>? heldOutPairs, EvaluationConfig config,
-        IProgress<Progress>? progress = null, CancellationToken cancel = default, ICommunicator? communicator = null)
+        IProgress<Progress>? progress = null, CancellationToken cancel = default, ICommunicator? communicator = null,
+        ReplicateGroups? replicates = null)
         where TModel : INoisePredictor
     {
         config.Validate();
+        replicates?.CheckBaseline(baseline);
         if (!models.ContainsKey(baseline))
             throw new DiffusionAlignException(
                 $"baseline '{baseline}' is not among the models ({string.Join(", ", models.Keys)})");
+        replicates?.Check(models.Keys, baseline);
 
         var plan = EvaluationPrompts.Select(world.Split, config);
         var prompts = plan.Samples;
@@ -66,6 +73,10 @@ public static class AlignmentEvaluator
         var judgeResolution = ScoreResolution.FromDifferences(sampled.Values.SelectMany(s => s.JudgeJitter));
         var byReward = compare.All(rewards, models.Keys, baseline, rewardResolution.Value);
         var byJudge = compare.All(judged, models.Keys, baseline, judgeResolution.Value);
+        var pooled = replicates is { Members.Count: > 0 }
+            ? replicates.Members.ToDictionary(g => g.Key, g => compare.Pool(g.Value, baseline, rewards, judged, scores,
+                byReward, byJudge, rewardResolution.Value, judgeResolution.Value))
+            : null;
         double noiseReward = NoiseImageReward(world, prompts, models.Values.First().ImageSize, config.Seed);
 
         var ranking = new Dictionary<string, double>();
@@ -119,6 +130,7 @@ public static class AlignmentEvaluator
                 ResolutionMethod = judgeResolution.Method,
             },
             JudgeDisagreements = JudgeDisagreements.Find(byReward, byJudge),
+            Pooled = pooled,
             Settings = new Dictionary<string, JsonNode?>
             {
                 ["prompt_set"] = EvaluationPrompts.Name(plan.Set),

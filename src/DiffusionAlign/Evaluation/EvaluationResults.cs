@@ -44,6 +44,11 @@ public sealed record ModelScores(
     [JsonPropertyName("seeds")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? Seeds { get; init; }
+
+    /// <summary>Training replicates pooled in the entry (<see cref="PooledReplicates"/>); null for one model.</summary>
+    [JsonPropertyName("replicates")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Replicates { get; init; }
 }
 
 /// <summary>
@@ -89,6 +94,11 @@ public sealed record WinRateEntry(
     [JsonPropertyName("seeds")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? Seeds { get; init; }
+
+    /// <summary>Training replicates pooled in the entry (<see cref="PooledReplicates"/>); null for one model.</summary>
+    [JsonPropertyName("replicates")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Replicates { get; init; }
 }
 
 /// <summary>
@@ -178,6 +188,14 @@ public sealed record EvaluationResults
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public List<JudgeDisagreement>? JudgeDisagreements { get; init; }
 
+    /// <summary>
+    /// Per model name given more than once (training replicates, each also a model <c>NAME#k</c> above), the
+    /// replicates pooled against the baseline; null when every name was given once.
+    /// </summary>
+    [JsonPropertyName("pooled")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Dictionary<string, PooledReplicates>? Pooled { get; init; }
+
     // A t interval of a single sample is NaN; written as the literal (which common JSON readers accept) rather than
     // failing the whole save.
     public static readonly JsonSerializerOptions JsonOptions = new()
@@ -187,6 +205,30 @@ public sealed record EvaluationResults
     };
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>
+    /// Reads a results.json that <c>dalign eval</c> or <c>dalign demo</c> wrote (older files too: fields added later
+    /// read as null).
+    /// </summary>
+    /// <exception cref="DiffusionAlignException">The file is missing, not JSON, or not an evaluation's results.</exception>
+    public static EvaluationResults Load(string path)
+    {
+        if (!File.Exists(path)) throw new DiffusionAlignException($"results file not found: {path}");
+        EvaluationResults? results;
+        try
+        {
+            results = JsonSerializer.Deserialize<EvaluationResults>(File.ReadAllText(path), JsonOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new DiffusionAlignException($"{path} is not an evaluation's results.json: {e.Message}", e);
+        }
+        // Every evaluation names its baseline and records its settings; other JSON files (mix.json, a study's) don't.
+        if (results is null || string.IsNullOrEmpty(results.Baseline) || results.Settings.Count == 0)
+            throw new DiffusionAlignException(
+                $"{path} is not an evaluation's results.json (no baseline or settings; 'dalign eval' writes one)");
+        return results;
+    }
 
     /// <summary>Writes the JSON atomically (temp file + rename).</summary>
     public void Save(string path)

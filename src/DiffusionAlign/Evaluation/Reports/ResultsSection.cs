@@ -1,8 +1,9 @@
 namespace DiffusionAlign.Evaluation.Reports;
 
 /// <summary>
-/// One run's results.json as the page shows it: the per-model table with intervals, the evaluation's single
-/// numbers, the head-to-head comparisons, the settings, then any section this version has no layout for.
+/// One run's results.json as the page shows it: the per-model table with intervals (a replicate group's pooled row
+/// after its replicates), the spread across each group's replicates, the evaluation's single numbers, the
+/// head-to-head comparisons, the settings, then any section this version has no layout for.
 /// </summary>
 internal static class ResultsSection
 {
@@ -11,6 +12,7 @@ internal static class ResultsSection
         html.Element("h3", run.Name);
         html.Element("p", $"from {run.ResultsPath}; baseline: {results.Baseline ?? Format.Missing}", "path");
         if (results.Models.Count > 0) WriteModels(html, results);
+        if (results.Replicates.Count > 0) WriteReplicates(html, results);
         var scalars = results.Other.Where(o => JsonRead.IsScalar(o.Value))
             .Select(o => new Field(o.Key, JsonRead.Scalar(o.Value)));
         var facts = results.Facts.Concat(scalars).ToList();
@@ -57,6 +59,20 @@ internal static class ResultsSection
             columns.Select(c => c.Numeric).ToList(),
             "Intervals are 95%. " + Methods("Mean reward", results.Models.Select(m => m.RewardClustered))
             + Methods("Win rate", results.Models.Select(m => m.Win?.Clustered)) + "Win rates count ties ½.");
+    }
+
+    /// <summary>Per replicate group, each per-replicate figure as mean ± sd [min, max] over its replicates.</summary>
+    private static void WriteReplicates(HtmlBuilder html, ResultsView results)
+    {
+        var figures = results.Replicates.SelectMany(r => r.Spreads.Select(f => f.Name)).Distinct().ToList();
+        var headers = new List<string> { "replicate group", "replicates" };
+        headers.AddRange(figures.Select(f => f.Replace('_', ' ')));
+        html.Table(headers, results.Replicates.Select(r => new HtmlRow([r.Group, string.Join(", ", r.Replicates),
+                .. figures.Select(f => r.Spreads.FirstOrDefault(s => s.Name == f)?.Value ?? Format.Missing)])),
+            headers.Select((_, i) => i >= 2).ToList(),
+            "Across training replicates: mean ± sd [min, max] of each replicate's own figure. The pooled rows above "
+            + "count every replicate's comparisons together; their clustered intervals resample prompts, each "
+            + "holding all replicates' samples of it.");
     }
 
     private static void WriteHeadToHead(HtmlBuilder html, ResultsView results)

@@ -53,6 +53,11 @@ internal sealed record ModelRow(
     IReadOnlyList<Field> Extra);
 
 /// <summary>
+/// A replicate group's <c>across_replicates</c> figures as display text ("mean ± sd [min, max]"), in file order.
+/// </summary>
+internal sealed record ReplicateRow(string Group, IReadOnlyList<string> Replicates, IReadOnlyList<Field> Spreads);
+
+/// <summary>
 /// results.json (see <see cref="EvaluationResults"/>) read tolerantly: known sections in their expected shape
 /// feed the results table; anything else, including a known key of another shape, is kept for display as is.
 /// </summary>
@@ -68,6 +73,9 @@ internal sealed class ResultsView
     public List<ModelRow> Models { get; } = [];
 
     public List<(string Key, WinRateRow Entry)> HeadToHead { get; } = [];
+
+    /// <summary>Replicate groups (<c>pooled</c>); each group's pooled row is in <see cref="Models"/> too.</summary>
+    public List<ReplicateRow> Replicates { get; } = [];
 
     /// <summary>The single numbers describing the evaluation as a whole.</summary>
     public List<Field> Facts { get; } = [];
@@ -86,6 +94,7 @@ internal sealed class ResultsView
         var ranking = ObjectOfNumbers(root["ranking_accuracy"]);
         var implicitAcc = ObjectOfNumbers(root["implicit_reward_accuracy"]);
         var settings = root["settings"] as JsonObject;
+        var pooled = PooledGroups(root["pooled"]);
 
         // Rows in file order: the models section first (baseline first as written), then any model only ranked.
         var names = new List<string>();
@@ -97,16 +106,15 @@ internal sealed class ResultsView
                 if (!names.Contains(name)) names.Add(name);
         foreach (var name in names)
         {
-            var scores = models?.GetValueOrDefault(name);
-            var win = winRate?.GetValueOrDefault(name);
-            view.Models.Add(new ModelRow(name,
-                JsonRead.Number(scores, "mean_reward"), JsonRead.Number(scores, "mean_reward_ci_low"),
-                JsonRead.Number(scores, "mean_reward_ci_high"),
-                scores is null ? null : ClusteredInterval.From(scores), JsonRead.Number(scores, "colour_accuracy"),
-                JsonRead.Integer(scores, "n"), win is null ? null : WinRateRow.From(win),
-                Lookup(ranking, name), Lookup(implicitAcc, name),
-                scores is null ? [] : ExtraFields(scores, ScoreKeys)));
+            view.Models.Add(Row(name, models?.GetValueOrDefault(name), winRate?.GetValueOrDefault(name),
+                Lookup(ranking, name), Lookup(implicitAcc, name)));
+            // A replicate group's pooled row follows its last replicate.
+            foreach (var group in pooled?.Where(g => g.Replicates.LastOrDefault() == name) ?? [])
+                view.Models.Add(Row($"{group.Name} (pooled, {group.Replicates.Count} replicates)", group.Scores,
+                    group.WinRate, null, null));
         }
+        foreach (var group in pooled ?? [])
+            view.Replicates.Add(new ReplicateRow(group.Name, group.Replicates, group.Spreads));
         foreach (var (key, entry) in headToHead ?? []) view.HeadToHead.Add((key, WinRateRow.From(entry)));
 
         AddFact(view, root, "noise_image_reward", "mean reward of uniform-noise images (the floor)", 4);
@@ -125,6 +133,7 @@ internal sealed class ResultsView
             ["ranking_accuracy"] = ranking is not null,
             ["implicit_reward_accuracy"] = implicitAcc is not null,
             ["settings"] = settings is not null && settings.All(kv => JsonRead.IsScalar(kv.Value)),
+            ["pooled"] = pooled is not null,
         };
         foreach (var fact in new[]
                      { "noise_image_reward", "held_out_pairs", "label_reward_agreement", "idealized_ranking_accuracy" })
@@ -133,6 +142,42 @@ internal sealed class ResultsView
             if (!shown.GetValueOrDefault(key)) view.Other.Add((key, value));
         return view;
     }
+
+    private static ModelRow Row(string name, JsonObject? scores, JsonObject? win, double? ranking, double? implicitAcc) =>
+        new(name, JsonRead.Number(scores, "mean_reward"), JsonRead.Number(scores, "mean_reward_ci_low"),
+            JsonRead.Number(scores, "mean_reward_ci_high"),
+            scores is null ? null : ClusteredInterval.From(scores), JsonRead.Number(scores, "colour_accuracy"),
+            JsonRead.Integer(scores, "n"), win is null ? null : WinRateRow.From(win), ranking, implicitAcc,
+            scores is null ? [] : ExtraFields(scores, ScoreKeys));
+
+    private sealed record PooledGroup(string Name, List<string> Replicates, JsonObject? Scores, JsonObject? WinRate,
+        List<Field> Spreads);
+
+    /// <summary>
+    /// The <c>pooled</c> section when every group has the expected shape (a list of replicate names, objects for
+    /// the rest); null otherwise, and the section is then shown as it is.
+    /// </summary>
+    private static List<PooledGroup>? PooledGroups(JsonNode? node)
+    {
+        var groups = ObjectOfObjects(node);
+        if (groups is null) return null;
+        var result = new List<PooledGroup>();
+        foreach (var (name, group) in groups)
+        {
+            if (group["replicates"] is not JsonArray names || names.Any(n => JsonRead.Text(n) is null)) return null;
+            var across = group["across_replicates"] as JsonObject;
+            var spreads = across?.Where(kv => kv.Value is JsonObject)
+                .Select(kv => new Field(kv.Key, SpreadText((JsonObject)kv.Value!, kv.Key.Contains("reward") ? 4 : 3)))
+                .ToList() ?? [];
+            result.Add(new PooledGroup(name, [.. names.Select(n => JsonRead.Text(n)!)],
+                group["scores"] as JsonObject, group["win_rate"] as JsonObject, spreads));
+        }
+        return result;
+    }
+
+    private static string SpreadText(JsonObject s, int decimals) =>
+        $"{Format.Fixed(JsonRead.Number(s, "mean"), decimals)} ± {Format.Fixed(JsonRead.Number(s, "sd"), decimals)} "
+        + $"[{Format.Fixed(JsonRead.Number(s, "min"), decimals)}, {Format.Fixed(JsonRead.Number(s, "max"), decimals)}]";
 
     /// <summary>The scalar keys of an entry outside <paramref name="known"/>, e.g. a clustered interval.</summary>
     public static IReadOnlyList<Field> ExtraFields(JsonObject entry, IReadOnlySet<string> known) =>

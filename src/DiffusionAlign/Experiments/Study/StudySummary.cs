@@ -1,3 +1,5 @@
+using DiffusionAlign.Evaluation;
+
 namespace DiffusionAlign.Experiments.Study;
 
 /// <summary>One method's test row, as a script reads it: the choice and the seed-pooled figures.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using DiffusionAlign.Evaluation;
 
 namespace DiffusionAlign.Experiments.Study;
 

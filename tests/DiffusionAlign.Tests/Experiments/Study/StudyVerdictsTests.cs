@@ -1,3 +1,4 @@
+using DiffusionAlign.Evaluation;
 using DiffusionAlign.Experiments.Study;
 using static DiffusionAlign.Tests.Experiments.Study.TestFakes;
 

@@ -1,6 +1,6 @@
-using DiffusionAlign.Experiments.Study;
+using DiffusionAlign.Evaluation;
 
-namespace DiffusionAlign.Tests.Experiments.Study;
+namespace DiffusionAlign.Tests.Evaluation.Statistics;
 
 public sealed class SeedPoolingTests
 {

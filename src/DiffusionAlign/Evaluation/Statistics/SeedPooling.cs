@@ -1,6 +1,4 @@
-using DiffusionAlign.Evaluation;
-
-namespace DiffusionAlign.Experiments.Study;
+namespace DiffusionAlign.Evaluation;
 
 /// <summary>A quantity over training seeds: its mean, sample standard deviation (n − 1) and range.</summary>
 public sealed record SeedSpread(double Mean, double? Sd, double Min, double Max, int Seeds);
@@ -14,7 +12,11 @@ public sealed record PooledRate(
     double Rate, double CiLow, double CiHigh, double ClusteredCiLow, double ClusteredCiHigh, int N, int Wins,
     int Ties, int Losses, int Prompts, int Seeds);
 
-/// <summary>Statistics across training seeds.</summary>
+/// <summary>
+/// Statistics across training seeds: replicates of one recipe trained under different <c>--seed</c>s, each sampled
+/// on the same prompts and initial noises. <c>dalign study</c>'s test stage and <c>dalign eval</c>'s replicate
+/// groups pool with it.
+/// </summary>
 public static class SeedPooling
 {
     /// <exception cref="ArgumentException">No values.</exception>
