@@ -35,7 +35,7 @@ public static class RootDecisions
         return world.BroadcastBytes(world.Rank == 0 && File.Exists(path) ? File.ReadAllBytes(path) : null);
     }
 
-    /// <summary>Rank 0's <paramref name="mine"/> (null or bytes) on every process: its length first, then itself.</summary>
+    /// <summary>Rank 0's <paramref name="mine"/> (null or bytes) on every process: length, then bytes.</summary>
     private static byte[]? BroadcastBytes(this ICommunicator world, byte[]? mine)
     {
         var length = new byte[sizeof(long)];

@@ -97,7 +97,12 @@ public static class ShapesAlignmentDemo
             {
                 if (!trained.TryGetValue(name, out var model))
                 {
-                    model = TextToImageModel.Load(Path.Combine(outDir, "models", name), device);
+                    string dir = Path.Combine(outDir, "models", name);
+                    if (!File.Exists(Path.Combine(dir, TextToImageModel.WeightsFileName)))
+                        throw new DiffusionAlignException(
+                            $"{dir} holds no weights although its rank trained them: the output folder must "
+                            + "be on a file system every rank sees");
+                    model = TextToImageModel.Load(dir, device);
                     model.Freeze();
                     trained[name] = model;
                 }

@@ -8,7 +8,7 @@ namespace DiffusionAlign.Tests.Distributed;
 /// </summary>
 internal static class ComparableFiles
 {
-    /// <summary>Asserts that every file matching <paramref name="pattern"/> under both folders is the same bytes.</summary>
+    /// <summary>Asserts that each file matching <paramref name="pattern"/> is the same bytes in both.</summary>
     /// <returns>How many files were compared.</returns>
     public static int AssertSameBytes(string single, string parallel, string pattern)
     {

@@ -47,12 +47,23 @@ public sealed class DistributedStudyTests
         Assert.Equal(ComparableFiles.Comparable(one.Out, single, "minutes"),
             ComparableFiles.Comparable(mpi.Out, parallel, "minutes"));
 
-        // Run again, the study is done: rank 0 finds every stage saved and both ranks read them.
+        // Continue a study whose replicates stage was cut short: its first two runs (one per rank) are gone. Rank 0
+        // finds pairs, grid and select saved, both ranks read them, each retrains its own missing run and reuses
+        // the others, and the study ends as before.
+        var layout = new StudyLayout(parallel);
+        File.Delete(layout.StageFile(StudyStage.Replicates));
+        File.Delete(layout.StageFile(StudyStage.Test));
+        foreach (long seed in new[] { 1L, 2L })
+            Directory.Delete(layout.ReplicateRun(StudyRegime.Mix, StudyFamily.Sft, seed), recursive: true);
         var again = Mpirun.Dalign(2, Study(parallel));
         Assert.True(again.Exit == 0, $"mpirun exited {again.Exit}:\n{again.Err}");
         Assert.DoesNotContain("stage grid", again.Err);
-        Assert.Equal(ComparableFiles.Comparable(mpi.Out, parallel, "minutes"),
-            ComparableFiles.Comparable(again.Out, parallel, "minutes"));
+        Assert.Contains("rank 1: replicate mix/sft seed 2 to step", again.Err);
+        var replicates = StudyJson.TryLoad<ReplicatesStageResult>(layout.StageFile(StudyStage.Replicates))!;
+        Assert.Equal((2, replicates.Replicates.Count(r => !r.FromGrid) - 2), (replicates.Trained, replicates.Reused));
+        string[] counts = [.. Timings, "trained", "reused", "measured"];
+        Assert.Equal(ComparableFiles.WithoutTimings(single, StudyLayout.StudyJson, counts),
+            ComparableFiles.WithoutTimings(parallel, StudyLayout.StudyJson, counts));
     }
 
     /// <summary>The tiny settings on one regime: every stage and table, in seconds.</summary>

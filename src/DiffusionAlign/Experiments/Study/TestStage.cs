@@ -44,8 +44,12 @@ public sealed record TestStageResult(
 /// </summary>
 public static class TestStage
 {
-    /// <param name="log">Called by rank 0 for everything, and by every other rank once for each replicate it does.</param>
-    /// <param name="communicator">The processes of an <c>mpirun</c> job (null: this one measures every replicate).</param>
+    /// <param name="log">
+    /// Called by rank 0 for everything, and by every other rank once for each replicate it measures.
+    /// </param>
+    /// <param name="communicator">
+    /// The processes of an <c>mpirun</c> job (null: this one measures every replicate).
+    /// </param>
     public static TestStageResult Run(TextToImageModel baseModel, ShapesWorld world, StudyConfig config,
         StudyLayout layout, StudyPairs pairs, ReplicatesStageResult replicates, IProgress<StudyProgress>? progress,
         Action<string>? log, CancellationToken cancel, ICommunicator? communicator = null)
