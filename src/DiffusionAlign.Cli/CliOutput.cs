@@ -17,6 +17,13 @@ public static class CliOutput
     /// <summary>A progress or log line (stderr).</summary>
     public static void Log(string line) => Console.Error.WriteLine(line);
 
+    /// <summary>
+    /// Log lines of a process of an <c>mpirun</c> job: rank 0's as they are, another rank's prefixed with its rank
+    /// (those come only from the work it does alone, e.g. one line per run it trains).
+    /// </summary>
+    public static Action<string> RankLog(Distributed.ICommunicator world) =>
+        world.Rank == 0 ? Log : line => Log($"rank {world.Rank}: {line}");
+
     /// <summary>A result line (stdout).</summary>
     public static void Result(string line) => Console.Out.WriteLine(line);
 }

@@ -4,7 +4,10 @@ using DiffusionAlign.Runtime;
 
 namespace DiffusionAlign.Cli.Commands;
 
-/// <summary><c>dalign demo</c>: the whole pipeline on the embedded shapes world, from the shipped base model.</summary>
+/// <summary>
+/// <c>dalign demo</c>: the whole pipeline on the embedded shapes world, from the shipped base model. Under
+/// <c>mpirun -np N</c> the processes share the sampling and train the alignment runs whole; rank 0 prints and writes.
+/// </summary>
 public static class DemoCommand
 {
     public const string DefaultBase = "models/shapes-base";
@@ -32,8 +35,9 @@ public static class DemoCommand
             "Pairs → labels → SFT, Diffusion-DPO, DSPO → evaluation against the base, on the shapes world");
         foreach (var o in new Option[] { outDir, quick, baseModel, seed, device, threads, json })
             command.Options.Add(o);
-        command.SetAction(result => CommandRunner.Run(() =>
+        command.SetAction(result => CommandRunner.WithWorld(world => CommandRunner.Run(() =>
         {
+            bool root = world.Rank == 0;
             OutputPath.CheckFolder(result.GetValue(outDir));
             var dev = CommonOptions.Setup(result, device, threads);
             var recipe = result.GetValue(quick) ? DemoConfig.Quick : DemoConfig.Default;
@@ -42,22 +46,27 @@ public static class DemoCommand
             string dir = result.GetValue(outDir)!;
             var started = DateTime.UtcNow;
             string quickNote = result.GetValue(quick) ? " (quick)" : "";
-            CliOutput.Log($"DiffusionAlign demo{quickNote}: base {basePath}, output {dir}");
+            if (root) CliOutput.Log($"DiffusionAlign demo{quickNote}: base {basePath}, output {dir}");
+            if (root && world.Size > 1)
+                CliOutput.Log($"distributed: {world.Size} processes share the sampling in whole batches and train "
+                    + $"the {config.Methods().Count()} alignment runs whole, run i on rank i mod {world.Size}, "
+                    + $"{ComputeDevice.Threads()} threads each");
             var cancel = CommandRunner.CancelOnCtrlC();
             Evaluation.EvaluationResults results = null!;
             string? current = null;
             Action<int, string>? report = null;
-            results = ShapesAlignmentDemo.Run(basePath, dir, config, dev,
-                new ImmediateProgress<ShapesAlignmentDemo.Stage>(s =>
+            var progress = new ImmediateProgress<ShapesAlignmentDemo.Stage>(s =>
+            {
+                if (s.Name != current)
                 {
-                    if (s.Name != current)
-                    {
-                        current = s.Name;
-                        report = ProgressDisplay.PlainLines($"  {s.Name}:", s.Total);
-                    }
-                    report!(s.Done, s.Status);
-                }),
-                line => CliOutput.Log(line), cancel);
+                    current = s.Name;
+                    report = ProgressDisplay.PlainLines($"  {s.Name}:", s.Total);
+                }
+                report!(s.Done, s.Status);
+            });
+            results = ShapesAlignmentDemo.Run(basePath, dir, config, dev, root ? progress : null,
+                CliOutput.RankLog(world), cancel, world);
+            if (!root) return 0; // rank 0 prints and writes
             if (result.GetValue(json)) CliOutput.Result(results.ToJson());
             else ResultsTable.Print(results);
             CliOutput.Log($"wrote {Path.Combine(dir, "results.json")}, samples.png (rows: "
@@ -65,7 +74,7 @@ public static class DemoCommand
                 + $"{ShapesAlignmentDemo.ReportFileName} in "
                 + $"{(DateTime.UtcNow - started).TotalMinutes:F1} min");
             return 0;
-        }));
+        })));
         return command;
     }
 

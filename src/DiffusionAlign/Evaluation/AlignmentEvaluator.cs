@@ -270,6 +270,19 @@ public static class AlignmentEvaluator
     }
 
     /// <summary>
+    /// <see cref="Sample"/> shared between processes: this one draws the batches <paramref name="shards"/> gives it,
+    /// and the other samples stay null until their scores are gathered.
+    /// </summary>
+    internal static RgbImage?[] SampleShare(INoisePredictor model, IReadOnlyList<ShapesPrompt> prompts,
+        EvaluationConfig config, string name, IProgress<Progress>? progress, CancellationToken cancel,
+        EvaluationShards shards)
+    {
+        var result = new RgbImage?[prompts.Count];
+        SampleBatches(model, prompts, config, name, progress, cancel, shards.OwnsBatch, result);
+        return result;
+    }
+
+    /// <summary>
     /// Samples the batches <paramref name="draw"/> picks (by first sample) into <paramref name="result"/>, each
     /// as <see cref="Sample"/> draws it whichever others are drawn.
     /// </summary>

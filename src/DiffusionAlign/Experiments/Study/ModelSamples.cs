@@ -1,5 +1,6 @@
 using DiffusionAlign.Data;
 using DiffusionAlign.Data.Generation;
+using DiffusionAlign.Distributed;
 using DiffusionAlign.Evaluation;
 using DiffusionAlign.Pipelines;
 using DiffusionAlign.Runtime;
@@ -46,26 +47,36 @@ public sealed record ModelSamples
 
     /// <summary>Samples <paramref name="model"/> on the configuration's prompt set and ranks the given pairs.</summary>
     /// <param name="cancel">Checked before each sampling and ranking batch.</param>
+    /// <param name="communicator">
+    /// The processes of an <c>mpirun</c> job, each called with the same arguments: they share the sampling batches
+    /// and the batches of pairs as <c>dalign eval</c> does, and every one returns the values one process alone
+    /// returns (<see cref="Seconds"/> aside). Null (or a group of one): this process does all of it.
+    /// </param>
     public static ModelSamples Measure(TextToImageModel model, ShapesWorld world, EvaluationConfig config,
         IReadOnlyDictionary<PairSource, IReadOnlyList<PreferencePair>> pairs, string name,
-        IProgress<StudyProgress>? progress, CancellationToken cancel)
+        IProgress<StudyProgress>? progress, CancellationToken cancel, ICommunicator? communicator = null)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        communicator ??= SingleProcessCommunicator.Instance;
         var plan = EvaluationPrompts.Select(world.Split, config);
         string stage = EvaluationPrompts.Name(config.PromptSet);
-        var images = AlignmentEvaluator.Sample(model, plan.Samples, config, name,
+        var samples = new EvaluationShards(communicator, config.BatchSize);
+        samples.CheckSame(config, [name], plan.Samples.Count, "samples");
+        var images = AlignmentEvaluator.SampleShare(model, plan.Samples, config, name,
             new ImmediateProgress<AlignmentEvaluator.Progress>(
                 p => progress?.Report(new StudyProgress(stage, name, p.Done, p.Total, "sampling"))),
-            cancel);
-        var scores = SampleScores.Of(world, plan.Samples, images, config.Seed, cancel);
+            cancel, samples);
+        var scores = samples.Gather(SampleScores.Of(world, plan.Samples, images, config.Seed, cancel));
+        var pairShards = new EvaluationShards(communicator, PairBatch);
         var errors = new Dictionary<PairSource, PairErrors>();
         foreach (var (source, set) in pairs)
         {
-            var (w, l) = DenoisingErrors.Estimate(model, set, config.ElboDraws, config.Seed, 32,
+            var (w, l) = DenoisingErrors.Estimate(model, set, config.ElboDraws, config.Seed, PairBatch,
                 new ImmediateProgress<int>(d => progress?.Report(
                     new StudyProgress(stage, name, d, set.Count, $"ranking {source.Key()} pairs"))),
-                cancel);
-            errors[source] = new PairErrors(w, l);
+                cancel, pairShards.OwnsBatch);
+            var all = pairShards.Gather(w, l);
+            errors[source] = new PairErrors(all[0], all[1]);
         }
         return new ModelSamples
         {
@@ -82,6 +93,9 @@ public sealed record ModelSamples
             Seconds = clock.Elapsed.TotalSeconds,
         };
     }
+
+    /// <summary>Held-out pairs per denoising-error batch (and the unit shared between processes).</summary>
+    private const int PairBatch = 32;
 
     /// <summary>The prompt plan these samples follow, rebuilt from the world's split.</summary>
     public EvaluationPrompts Plan(ShapesWorld world) =>

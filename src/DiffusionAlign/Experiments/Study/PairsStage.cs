@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DiffusionAlign.Data;
 using DiffusionAlign.Data.Generation;
+using DiffusionAlign.Distributed;
 using DiffusionAlign.Pipelines;
 using DiffusionAlign.Runtime;
 using DiffusionAlign.Worlds.Shapes;
@@ -19,7 +20,8 @@ public sealed record PairsStageResult(double Tau, List<PairSetStats> Sets, doubl
 /// Stage 1: training, validation and test pairs from both sources, drawn from the Train, Validation and Test
 /// prompts. The on-policy training pairs are made first and fix τ for 80% expected agreement; every other set is
 /// labelled with that τ, so all regimes and splits share one labeller, as Pick-a-Pic's raters judged every
-/// generator's images alike. Each set is a pairs folder; one already complete is kept, not redone.
+/// generator's images alike. Each set is a pairs folder; one already complete is kept, not redone. Under
+/// <c>mpirun</c> the ranks share each set's sampling as <c>dalign pairs</c> does and rank 0 writes the folders.
 /// </summary>
 public static class PairsStage
 {
@@ -30,9 +32,16 @@ public static class PairsStage
         (PairSource.Model, PromptSet.Test), (PairSource.Renderer, PromptSet.Test),
     ];
 
+    /// <param name="log">Called by rank 0 only.</param>
+    /// <param name="communicator">
+    /// The processes of an <c>mpirun</c> job, each called with the same arguments (null: this one makes every set).
+    /// </param>
     public static PairsStageResult Run(TextToImageModel baseModel, ShapesWorld world, StudyConfig config,
-        StudyLayout layout, IProgress<StudyProgress>? progress, Action<string>? log, CancellationToken cancel)
+        StudyLayout layout, IProgress<StudyProgress>? progress, Action<string>? log, CancellationToken cancel,
+        ICommunicator? communicator = null)
     {
+        communicator ??= SingleProcessCommunicator.Instance;
+        if (communicator.Rank != 0) log = null;
         var clock = Stopwatch.StartNew();
         int rendered = world.Renderer.Render(world.Renderer.SampleParams(world.Split.Train[0], new Random(0), 0))
             .Width;
@@ -44,7 +53,8 @@ public static class PairsStage
         double? tau = null;
         foreach (var (source, split) in Sets)
         {
-            var set = Make(baseModel, world, config, layout, source, split, tau, progress, log, cancel);
+            var set = Make(baseModel, world, config, layout, source, split, tau, progress, log, cancel,
+                communicator);
             tau ??= set.Tau;
             stats.Add(set);
         }
@@ -53,7 +63,7 @@ public static class PairsStage
 
     private static PairSetStats Make(TextToImageModel baseModel, ShapesWorld world, StudyConfig config,
         StudyLayout layout, PairSource source, PromptSet split, double? tau, IProgress<StudyProgress>? progress,
-        Action<string>? log, CancellationToken cancel)
+        Action<string>? log, CancellationToken cancel, ICommunicator communicator)
     {
         int count = split switch
         {
@@ -63,8 +73,11 @@ public static class PairsStage
         };
         string dir = layout.PairsFolder(source, split);
         string name = $"{source.Key()} pairs on {split.ToString().ToLowerInvariant()} prompts";
-        var done = PairLabelInfo.TryLoad(dir);
-        if (done is not null && done.Pairs == count && File.Exists(Path.Combine(dir, PairsFolder.PairsFileName)))
+        // Rank 0 looks, so every rank agrees on what to make (and then samples its share of it).
+        var done = communicator.FromRoot(() =>
+            PairLabelInfo.TryLoad(dir) is { } info && info.Pairs == count
+            && File.Exists(Path.Combine(dir, PairsFolder.PairsFileName)) ? info : null);
+        if (done is not null)
         {
             log?.Invoke($"{name}: {count} pairs already made → {dir}");
             return new PairSetStats(source, split, count, done.Tau, done.Agreement, done.ExpectedAgreement,
@@ -74,11 +87,15 @@ public static class PairsStage
             count, config.Seed + 10 * (int)split + (int)source, source, Tau: tau,
             TargetAgreement: config.LabelAgreement, Sampling: config.Sampling, PromptSet: split);
         var result = ShapesPairGenerator.Generate(source == PairSource.Model ? baseModel : null, world, generation,
-            new ImmediateProgress<int>(d => progress?.Report(new StudyProgress("pairs", name, d, count))), cancel);
-        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-        PairsFolder.Write(dir, result.Pairs);
-        // labels.json last: it marks the folder complete.
-        PairLabelInfo.Save(dir, result);
+            new ImmediateProgress<int>(d => progress?.Report(new StudyProgress("pairs", name, d, count))), cancel,
+            communicator: communicator);
+        if (communicator.Rank == 0)
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            PairsFolder.Write(dir, result.Pairs);
+            // labels.json last: it marks the folder complete.
+            PairLabelInfo.Save(dir, result);
+        }
         log?.Invoke($"{name}: {count} pairs, τ={result.Tau:G3}, labels agree with the reward order on "
             + $"{result.Agreement:P0}, mean reward {result.MeanReward:F3} → {dir}");
         return new PairSetStats(source, split, count, result.Tau, result.Agreement, result.ExpectedAgreement,

@@ -1,3 +1,5 @@
+using DiffusionAlign.Distributed;
+
 namespace DiffusionAlign.Experiments.Study;
 
 /// <summary>A chosen configuration: the grid point and checkpoint step of one regime and family.</summary>
@@ -49,25 +51,33 @@ public static class Selection
     /// Chooses, then (unless kept) deletes the weights of every checkpoint not chosen: their results stay, and
     /// only chosen weights are trained on or tested later.
     /// </summary>
+    /// <param name="communicator">
+    /// The processes of an <c>mpirun</c> job: every one chooses (the same), rank 0 alone deletes.
+    /// </param>
     public static SelectionResult Run(GridStageResult grid, bool keepAllWeights, StudyLayout layout,
-        Action<string>? log)
+        Action<string>? log, ICommunicator? communicator = null)
     {
         var chosen = Choose(grid.Runs);
         foreach (var c in chosen)
             log?.Invoke($"chosen {c.Regime.Key()}/{c.Family.Key()}: {c.Point.Describe()} at step {c.Step} of "
                 + $"{c.Candidates} checkpoints, validation win rate {GridStage.Describe(c.Validation.WinRate)}");
-        int pruned = 0;
-        if (!keepAllWeights)
-        {
-            var keep = new HashSet<string>(chosen.Select(c => layout.Resolve(c.Weights)));
-            foreach (var checkpoint in grid.Runs.SelectMany(r => r.Checkpoints))
-            {
-                string weights = layout.Resolve(checkpoint.Weights);
-                if (keep.Contains(weights) || !Directory.Exists(weights)) continue;
-                Directory.Delete(weights, recursive: true);
-                pruned++;
-            }
-        }
+        int pruned = keepAllWeights ? 0
+            : (communicator ?? SingleProcessCommunicator.Instance).FromRoot(() => Prune(grid, chosen, layout));
         return new SelectionResult(Rule, chosen, pruned);
+    }
+
+    /// <summary>Deletes the weights of every grid checkpoint not chosen; returns how many it deleted.</summary>
+    private static int Prune(GridStageResult grid, List<Choice> chosen, StudyLayout layout)
+    {
+        int pruned = 0;
+        var keep = new HashSet<string>(chosen.Select(c => layout.Resolve(c.Weights)));
+        foreach (var checkpoint in grid.Runs.SelectMany(r => r.Checkpoints))
+        {
+            string weights = layout.Resolve(checkpoint.Weights);
+            if (keep.Contains(weights) || !Directory.Exists(weights)) continue;
+            Directory.Delete(weights, recursive: true);
+            pruned++;
+        }
+        return pruned;
     }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DiffusionAlign.Data.Generation;
+using DiffusionAlign.Distributed;
 using DiffusionAlign.Evaluation.Reports;
 using DiffusionAlign.Pipelines;
 using DiffusionAlign.Worlds.Shapes;
@@ -23,50 +24,69 @@ public static class ShapesStudy
     /// Runs every stage not yet finished in order, or only <paramref name="only"/> (from the saved earlier stages).
     /// Returns the report when the summary stage ran, else null.
     /// </summary>
+    /// <param name="log">
+    /// Called by rank 0 for everything, and by every other rank once for each run or replicate it does.
+    /// </param>
     /// <param name="cancel">Passed to every trainer, generator and evaluator: a stopped study keeps its work.</param>
+    /// <param name="communicator">
+    /// The processes of an <c>mpirun</c> job, each called with the same arguments: they share the pairs' and the
+    /// base model's sampling in whole batches, deal the grid's runs, the replicates and the test measurements whole
+    /// to the ranks (run i on rank i mod N, each as one process does it), and wait for each other before a stage
+    /// reads what another rank wrote; rank 0 decides what is already done and alone writes the study's shared
+    /// files. <paramref name="outDir"/> must be on a file system every rank sees. Every rank returns the report
+    /// (its timings aside). Null (or a group of one): this process does everything.
+    /// </param>
     /// <exception cref="DiffusionAlignException">
     /// The folder holds a study with other settings, or an earlier stage <paramref name="only"/> needs is missing.
     /// </exception>
     public static StudyReport? Run(string baseModelDir, string outDir, StudyConfig config, StudyStage? only,
         Device device, IProgress<StudyProgress>? progress = null, Action<string>? log = null,
-        CancellationToken cancel = default)
+        CancellationToken cancel = default, ICommunicator? communicator = null)
     {
         config.Validate();
+        var world = communicator ?? SingleProcessCommunicator.Instance;
+        bool root = world.Rank == 0;
+        var rootLog = root ? log : null;
         var layout = new StudyLayout(outDir);
-        Directory.CreateDirectory(outDir);
-        CheckSameStudy(layout, config);
+        if (root)
+        {
+            Directory.CreateDirectory(outDir);
+            CheckSameStudy(layout, config);
+        }
         var estimate = StudyEstimate.For(config);
-        log?.Invoke("estimate: " + string.Join(", ", estimate.Seconds.Select(kv => $"{kv.Key} {Minutes(kv.Value)}"))
+        rootLog?.Invoke("estimate: "
+            + string.Join(", ", estimate.Seconds.Select(kv => $"{kv.Key} {Minutes(kv.Value)}"))
             + $"; total {Minutes(estimate.TotalSeconds)} min");
-        var timings = StudyTimings.Load(layout);
-        var world = new ShapesWorld();
+        var timings = root ? StudyTimings.Load(layout) : StudyTimings.Unsaved();
+        var shapes = new ShapesWorld();
         using var baseModel = TextToImageModel.Load(baseModelDir, device);
         baseModel.Freeze();
 
         StudyPairs? loadedPairs = null;
         var pairsResult = Stage(StudyStage.Pairs, () =>
-            PairsStage.Run(baseModel, world, config, layout, progress, log, cancel));
+            PairsStage.Run(baseModel, shapes, config, layout, progress, log, cancel, world));
         if (pairsResult is null) return null;
         StudyPairs Pairs() => loadedPairs ??= PairsStage.Load(pairsResult, layout);
 
         var grid = Stage(StudyStage.Grid, () =>
-            GridStage.Run(baseModel, baseModelDir, world, config, layout, Pairs(), progress, log, cancel));
+            GridStage.Run(baseModel, baseModelDir, shapes, config, layout, Pairs(), progress, log, cancel, world));
         if (grid is null) return null;
         var selection = Stage(StudyStage.Select, () =>
-            Selection.Run(grid, config.KeepAllCheckpointWeights, layout, log));
+            Selection.Run(grid, config.KeepAllCheckpointWeights, layout, rootLog, world));
         if (selection is null) return null;
         var replicates = Stage(StudyStage.Replicates, () =>
-            ReplicatesStage.Run(baseModel, baseModelDir, config, layout, Pairs(), selection, progress, log, cancel));
+            ReplicatesStage.Run(baseModel, baseModelDir, config, layout, Pairs(), selection, progress, log, cancel,
+                world));
         if (replicates is null) return null;
         var test = Stage(StudyStage.Test, () =>
-            TestStage.Run(baseModel, world, config, layout, Pairs(), replicates, progress, log, cancel));
+            TestStage.Run(baseModel, shapes, config, layout, Pairs(), replicates, progress, log, cancel, world));
         if (test is null) return null;
 
         var clock = Stopwatch.StartNew();
         try
         {
             return Summarise(baseModelDir, config, layout, estimate, timings, clock, pairsResult, grid, selection,
-                replicates, test, log);
+                replicates, test, rootLog, write: root);
         }
         finally
         {
@@ -74,15 +94,16 @@ public static class ShapesStudy
         }
 
         // A stage runs when asked for, or (running everything) when it has no saved result; otherwise its saved
-        // result is read. Null: a later stage than the one asked for, which does not run.
+        // result is read. Null: a later stage than the one asked for, which does not run. Rank 0 looks for the saved
+        // result and reads it for every rank, and alone saves a new one, which every rank waits for.
         T? Stage<T>(StudyStage stage, Func<T> run) where T : class
         {
             if (only is StudyStage asked && stage > asked) return null;
             string path = layout.StageFile(stage);
-            if (only != stage && (only is not null || File.Exists(path)))
+            if (only != stage && (only is not null || world.FromRoot(() => File.Exists(path))))
                 return StudyJson.Load<T>(path, $"the {stage.Key()} stage has no saved results in {outDir}: run "
-                    + $"it first (--stage {stage.Key()}) or run the whole study without --stage");
-            log?.Invoke($"stage {stage.Key()} (estimate {Minutes(estimate.Seconds[stage.Key()])} min)");
+                    + $"it first (--stage {stage.Key()}) or run the whole study without --stage", world);
+            rootLog?.Invoke($"stage {stage.Key()} (estimate {Minutes(estimate.Seconds[stage.Key()])} min)");
             var clock = Stopwatch.StartNew();
             T result;
             try
@@ -93,28 +114,30 @@ public static class ShapesStudy
             {
                 timings.Add(stage, clock.Elapsed.TotalSeconds);
             }
-            StudyJson.Save(path, result);
-            log?.Invoke($"stage {stage.Key()} done in {clock.Elapsed.TotalSeconds:F0} s → {path}");
+            if (root) StudyJson.Save(path, result);
+            world.Barrier();
+            rootLog?.Invoke($"stage {stage.Key()} done in {clock.Elapsed.TotalSeconds:F0} s → {path}");
             return result;
         }
     }
 
     private static StudyReport Summarise(string baseModelDir, StudyConfig config, StudyLayout layout,
         StudyEstimate estimate, StudyTimings timings, Stopwatch clock, PairsStageResult pairs, GridStageResult grid,
-        SelectionResult selection, ReplicatesStageResult replicates, TestStageResult test, Action<string>? log)
+        SelectionResult selection, ReplicatesStageResult replicates, TestStageResult test, Action<string>? log,
+        bool write)
     {
         var points = CorrelationAnalysis.Points(grid.Runs);
         var plots = new List<string>();
         if (points.Count > 0)
         {
-            StudyPlots.SaveRanking(layout.Plot(StudyPlots.RankingFile), points);
+            if (write) StudyPlots.SaveRanking(layout.Plot(StudyPlots.RankingFile), points);
             plots.Add(StudyPlots.RankingFile);
         }
-        StudyPlots.SaveGrid(layout.Plot(StudyPlots.GridFile), grid.Runs);
+        if (write) StudyPlots.SaveGrid(layout.Plot(StudyPlots.GridFile), grid.Runs);
         plots.Add(StudyPlots.GridFile);
         if (test.Rows.Count > 0)
         {
-            StudyPlots.SaveTest(layout.Plot(StudyPlots.TestFile), test.Rows);
+            if (write) StudyPlots.SaveTest(layout.Plot(StudyPlots.TestFile), test.Rows);
             plots.Add(StudyPlots.TestFile);
         }
         var actual = new Dictionary<string, double>(timings.Seconds)
@@ -140,6 +163,7 @@ public static class ShapesStudy
             Verdicts = StudyVerdicts.For(test),
             Plots = plots,
         };
+        if (!write) return report;
         StudyJson.Save(Path.Combine(layout.Root, StudyLayout.StudyJson), report);
         IO.AtomicFile.Write(Path.Combine(layout.Root, StudyLayout.StudyMarkdown),
             stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(StudyMarkdown.Write(report))));

@@ -90,6 +90,25 @@ public sealed record StudyConfig
         BootstrapResamples = 200,
     };
 
+    /// <summary>
+    /// Settings from a JSON file in the form of <c>study-config.json</c> (which every study folder holds); a setting
+    /// the file leaves out keeps <see cref="Default"/>'s value.
+    /// </summary>
+    /// <exception cref="DiffusionAlignException">The file is missing or not study settings.</exception>
+    public static StudyConfig Read(string path)
+    {
+        if (!File.Exists(path)) throw new DiffusionAlignException($"study settings not found: {path}");
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<StudyConfig>(File.ReadAllText(path), StudyJson.Options)
+                ?? throw new DiffusionAlignException($"{path} holds no study settings");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new DiffusionAlignException($"{path} is not study settings: {e.Message}", e);
+        }
+    }
+
     /// <summary>How every checkpoint of the grid is judged: validation prompts and noises.</summary>
     public EvaluationConfig ValidationEvaluation() => Evaluation(PromptSet.Validation, ValidationPrompts,
         ValidationSeeds, Seed + 1000);

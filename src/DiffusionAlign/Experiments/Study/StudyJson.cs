@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using DiffusionAlign.Distributed;
 using DiffusionAlign.IO;
 
 namespace DiffusionAlign.Experiments.Study;
@@ -23,12 +24,37 @@ public static class StudyJson
 
     /// <summary>The file's value, or null when the file does not exist.</summary>
     /// <exception cref="DiffusionAlignException">The file exists but is not what it should hold.</exception>
-    public static T? TryLoad<T>(string path) where T : class
+    public static T? TryLoad<T>(string path) where T : class =>
+        File.Exists(path) ? Parse<T>(path, File.ReadAllText(path)) : null;
+
+    /// <summary>
+    /// The file's value as rank 0 of <paramref name="world"/> reads it, on every process (null when rank 0 finds no
+    /// file): every rank goes on from the same saved result.
+    /// </summary>
+    /// <exception cref="DiffusionAlignException">The file exists but is not what it should hold.</exception>
+    public static T? TryLoad<T>(string path, ICommunicator world) where T : class
     {
-        if (!File.Exists(path)) return null;
+        if (world.Size == 1) return TryLoad<T>(path);
+        var bytes = world.ReadOnRoot(path);
+        if (bytes is null) return null;
+        // Decoded as File.ReadAllText decodes (a byte-order mark chooses the encoding, else UTF-8).
+        using var reader = new StreamReader(new MemoryStream(bytes), System.Text.Encoding.UTF8, true);
+        return Parse<T>(path, reader.ReadToEnd());
+    }
+
+    /// <exception cref="DiffusionAlignException">The file is missing or not what it should hold.</exception>
+    public static T Load<T>(string path, string missing) where T : class =>
+        TryLoad<T>(path) ?? throw new DiffusionAlignException(missing);
+
+    /// <inheritdoc cref="Load{T}(string, string)"/>
+    public static T Load<T>(string path, string missing, ICommunicator world) where T : class =>
+        TryLoad<T>(path, world) ?? throw new DiffusionAlignException(missing);
+
+    private static T Parse<T>(string path, string json) where T : class
+    {
         try
         {
-            return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Options)
+            return JsonSerializer.Deserialize<T>(json, Options)
                 ?? throw new DiffusionAlignException($"{path} is empty");
         }
         catch (JsonException e)
@@ -37,8 +63,4 @@ public static class StudyJson
                 $"{path} is not a valid study file ({e.Message}); delete it to redo that part", e);
         }
     }
-
-    /// <exception cref="DiffusionAlignException">The file is missing or not what it should hold.</exception>
-    public static T Load<T>(string path, string missing) where T : class =>
-        TryLoad<T>(path) ?? throw new DiffusionAlignException(missing);
 }

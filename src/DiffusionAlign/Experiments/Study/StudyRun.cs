@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using DiffusionAlign.Data;
+using DiffusionAlign.Distributed;
 using DiffusionAlign.Pipelines;
 using DiffusionAlign.Runtime;
 using DiffusionAlign.Training;
@@ -108,5 +109,22 @@ public static class StudyRun
         // The trainer's state (policy, reference, optimizer) only served to continue a killed run.
         if (Directory.Exists(trainerDir)) Directory.Delete(trainerDir, recursive: true);
         return run;
+    }
+
+    /// <summary>
+    /// A finished run's result on every process: alone, the one <paramref name="computed"/> holds; under
+    /// <c>mpirun</c> (after <see cref="RoundRobinRuns.Finish"/>), its <c>run.json</c> as rank 0 reads it, so every
+    /// rank goes on from the same values whichever rank made the run.
+    /// </summary>
+    /// <param name="computed">This process's runs by folder.</param>
+    /// <exception cref="DiffusionAlignException">Rank 0 cannot see the run's result.</exception>
+    public static RunResult Result(string runDir, IReadOnlyDictionary<string, RunResult> computed,
+        ICommunicator world)
+    {
+        if (world.Size == 1) return computed[runDir];
+        return StudyJson.TryLoad<RunResult>(Path.Combine(runDir, StudyLayout.RunDoneFile), world)
+            ?? throw new DiffusionAlignException(
+                $"{runDir} has no {StudyLayout.RunDoneFile} although its rank finished it: the study folder must be "
+                + "on a file system every rank sees");
     }
 }

@@ -6,9 +6,9 @@ namespace DiffusionAlign.Experiments.Study;
 /// </summary>
 public sealed class StudyTimings
 {
-    private readonly string _path;
+    private readonly string? _path;
 
-    private StudyTimings(string path, Dictionary<string, double> seconds)
+    private StudyTimings(string? path, Dictionary<string, double> seconds)
     {
         _path = path;
         Seconds = seconds;
@@ -19,9 +19,12 @@ public sealed class StudyTimings
     public static StudyTimings Load(StudyLayout layout) =>
         new(layout.TimingsFile, StudyJson.TryLoad<Dictionary<string, double>>(layout.TimingsFile) ?? new());
 
+    /// <summary>Timings kept in memory only: those of a rank other than 0, which writes the study's files.</summary>
+    public static StudyTimings Unsaved() => new(null, new());
+
     public void Add(StudyStage stage, double seconds)
     {
         Seconds[stage.Key()] = Seconds.GetValueOrDefault(stage.Key()) + seconds;
-        StudyJson.Save(_path, Seconds);
+        if (_path is not null) StudyJson.Save(_path, Seconds);
     }
 }

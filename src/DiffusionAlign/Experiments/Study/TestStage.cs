@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DiffusionAlign.Distributed;
 using DiffusionAlign.Evaluation;
 using DiffusionAlign.Pipelines;
 using DiffusionAlign.Worlds.Shapes;
@@ -38,28 +39,39 @@ public sealed record TestStageResult(
 /// <summary>
 /// Stage 5: every replicate sampled once on the test prompts (and its ranking accuracies on the test pairs), then
 /// the tables. One tie resolution serves every test comparison: the 99th percentile of the requantisation jitter
-/// over the base's and every replicate's samples.
+/// over the base's and every replicate's samples. Under <c>mpirun</c> the base's samples are shared in batches and
+/// the replicates are dealt whole to the ranks (<see cref="RoundRobinRuns"/>), each measured as one process does it.
 /// </summary>
 public static class TestStage
 {
+    /// <param name="log">
+    /// Called by rank 0 for everything, and by every other rank once for each replicate it measures.
+    /// </param>
+    /// <param name="communicator">
+    /// The processes of an <c>mpirun</c> job (null: this one measures every replicate).
+    /// </param>
     public static TestStageResult Run(TextToImageModel baseModel, ShapesWorld world, StudyConfig config,
         StudyLayout layout, StudyPairs pairs, ReplicatesStageResult replicates, IProgress<StudyProgress>? progress,
-        Action<string>? log, CancellationToken cancel)
+        Action<string>? log, CancellationToken cancel, ICommunicator? communicator = null)
     {
         var clock = Stopwatch.StartNew();
+        communicator ??= SingleProcessCommunicator.Instance;
         var evaluation = config.TestEvaluation();
         var testPairs = pairs.BySource(PromptSet.Test);
-        var baseSamples = BaseSamples.Get(baseModel, world, evaluation, testPairs, layout, progress, log, cancel);
+        var baseSamples = BaseSamples.Get(baseModel, world, evaluation, testPairs, layout, progress,
+            communicator.Rank == 0 ? log : null, cancel, communicator);
         var distance = new ParameterDistance(baseModel);
-        var samples = new Dictionary<Replicate, ModelSamples>();
+        var ranks = new RoundRobinRuns(communicator);
+        var mine = new Dictionary<Replicate, ModelSamples>();
         int measured = 0, reused = 0;
-        foreach (var replicate in replicates.Replicates)
+        foreach (var (replicate, index) in replicates.Replicates.Select((r, i) => (r, i)))
         {
+            if (!ranks.Owns(index)) continue;
             string path = layout.TestSamples(replicate.Regime, replicate.Family, replicate.Seed);
             var saved = StudyJson.TryLoad<ModelSamples>(path);
             if (saved is not null && saved.PairsWith(baseSamples))
             {
-                samples[replicate] = saved;
+                mine[replicate] = saved;
                 reused++;
                 continue;
             }
@@ -69,13 +81,26 @@ public static class TestStage
             var measuredSamples = ModelSamples.Measure(model, world, evaluation, testPairs, name, progress, cancel)
                 with { Distance = distance.From(model) };
             StudyJson.Save(path, measuredSamples);
-            samples[replicate] = measuredSamples;
+            mine[replicate] = measuredSamples;
             measured++;
             log?.Invoke($"test {name}: mean reward {measuredSamples.Reward.Average():F3} "
                 + $"({measuredSamples.Seconds:F0} s)");
         }
+        ranks.Finish();
+        // Alone, the samples in memory; under mpirun, every replicate's file as rank 0 reads it, the same on all.
+        var samples = communicator.Size == 1 ? mine : replicates.Replicates.ToDictionary(r => r, r =>
+        {
+            string path = layout.TestSamples(r.Regime, r.Family, r.Seed);
+            return StudyJson.TryLoad<ModelSamples>(path, communicator)
+                ?? throw new DiffusionAlignException(
+                    $"{path} is missing although its rank measured it: the study folder must be on a file system "
+                    + "every rank sees");
+        });
         var tables = Tables(baseSamples, samples, config, world);
-        return tables with { Measured = measured, Reused = reused, Seconds = clock.Elapsed.TotalSeconds };
+        return tables with
+        {
+            Measured = ranks.Total(measured), Reused = ranks.Total(reused), Seconds = clock.Elapsed.TotalSeconds,
+        };
     }
 
     /// <summary>The test tables from the saved samples (no model runs).</summary>

@@ -11,6 +11,18 @@ public sealed class StudyCommandTests
         CliAssert.OneLineError(CliRunner.Run("study", "--stage", "train"), "--stage must be one of pairs, grid");
 
     [Fact]
+    public void QuickAndASettingsFileTogetherAreAOneLineError() =>
+        CliAssert.OneLineError(CliRunner.Run("study", "--quick", "--config", "tiny.json"), "give one");
+
+    [Fact]
+    public void AMissingSettingsFileIsAOneLineError()
+    {
+        using var dir = new TestModels.TempDir();
+        CliAssert.OneLineError(CliRunner.Run("study", "--config", Path.Combine(dir.Path, "none.json"), "--out",
+            Path.Combine(dir.Path, "study")), "study settings not found");
+    }
+
+    [Fact]
     public void AnOutputThatIsAFileIsAOneLineError()
     {
         using var dir = new TestModels.TempDir();

@@ -27,6 +27,26 @@ public sealed class StudyConfigTests
     }
 
     [Fact]
+    public void Settings_read_back_from_the_saved_form_and_a_partial_file_keeps_the_defaults()
+    {
+        using var dir = new TestModels.TempDir();
+        string path = Path.Combine(dir.Path, "study-config.json");
+        var tiny = StudyTestModel.Tiny with { Regimes = [StudyRegime.Mix], Seed = 4 };
+        StudyJson.Save(path, tiny);
+        string Json(StudyConfig c) => System.Text.Json.JsonSerializer.Serialize(c, StudyJson.Options);
+        Assert.Equal(Json(tiny), Json(StudyConfig.Read(path)));
+
+        File.WriteAllText(path, """{ "train_pairs": 64, "regimes": ["off-policy"] }""");
+        var partial = StudyConfig.Read(path);
+        Assert.Equal(Json(StudyConfig.Default with { TrainPairs = 64, Regimes = [StudyRegime.OffPolicy] }),
+            Json(partial));
+
+        File.WriteAllText(path, "{ not json");
+        Assert.Contains("is not study settings", Assert.Throws<DiffusionAlignException>(
+            () => StudyConfig.Read(path)).Message);
+    }
+
+    [Fact]
     public void Checkpoints_are_evenly_spaced_and_end_at_the_last_step()
     {
         Assert.Equal([35, 70, 105], new StudyTraining { Steps = 105, Checkpoints = 3 }.CheckpointSteps());
