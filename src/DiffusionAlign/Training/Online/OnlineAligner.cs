@@ -74,6 +74,8 @@ public static class OnlineAligner
             TrainPolicy(start, align, online, folder, checkpointDir, metricsPath, round, steps, cancel, observer);
             var report = Finish(start, align, online, folder, monitor, checkpointDir, round, prepared);
             reports.Add(report);
+            // The log line first: it is skipped when already there, while a round in the summary is never redone.
+            RoundMetricsLine.Append(metricsPath, report);
             folder.WriteSummary(new OnlineSummary(online, align, reports));
             rounds?.Report(report);
         }

@@ -105,7 +105,12 @@ public sealed class OnlineAlignerTests(UnbrokenOnlineRun unbroken) : IClassFixtu
                      "learned_reward_change", "true_reward_change", "hacking",
                  })
             Assert.Contains($"\"{field}\":", lines[1]);
-        Assert.Equal(4, File.ReadAllLines(Path.Combine(unbroken.Dir, "metrics.jsonl")).Length); // one per step
+        // One line per step, and each round's row after its last step, with the flag beside the loss.
+        string[] metrics = File.ReadAllLines(Path.Combine(unbroken.Dir, "metrics.jsonl"));
+        Assert.Equal(4 + 2, metrics.Length);
+        Assert.True(RoundMetricsLine.IsRound(metrics[2], 1) && RoundMetricsLine.IsRound(metrics[5], 2));
+        Assert.Equal(lines[1], metrics[5]); // the same row as online.jsonl's
+        Assert.All(metrics.Where((_, i) => i is not (2 or 5)), l => Assert.Contains("\"loss\":", l));
         var initial = Weights(unbroken.Start);
         Assert.Contains(initial.Keys, k => !unbroken.Weights[k].SequenceEqual(initial[k]));
 
