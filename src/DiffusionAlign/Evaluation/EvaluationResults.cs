@@ -210,7 +210,9 @@ public sealed record EvaluationResults
     /// Reads a results.json that <c>dalign eval</c> or <c>dalign demo</c> wrote (older files too: fields added later
     /// read as null).
     /// </summary>
-    /// <exception cref="DiffusionAlignException">The file is missing, not JSON, or not an evaluation's results.</exception>
+    /// <exception cref="DiffusionAlignException">
+    /// The file is missing, not JSON, or not an evaluation's results.
+    /// </exception>
     public static EvaluationResults Load(string path)
     {
         if (!File.Exists(path)) throw new DiffusionAlignException($"results file not found: {path}");

@@ -18,7 +18,9 @@ public sealed record ReplicateGroups(IReadOnlyDictionary<string, IReadOnlyList<s
     /// Model names for <paramref name="given"/>, position by position: a name given once stays as it is, a name
     /// given k &gt; 1 times becomes <c>NAME#1</c> … <c>NAME#k</c> and a group.
     /// </summary>
-    /// <exception cref="DiffusionAlignException">Two models would end up with one name (e.g. "a#1" and "a" twice).</exception>
+    /// <exception cref="DiffusionAlignException">
+    /// Two models would end up with one name (e.g. "a#1" and "a" twice).
+    /// </exception>
     public static (IReadOnlyList<string> Names, ReplicateGroups Groups) Assign(IReadOnlyList<string> given)
     {
         var counts = given.GroupBy(n => n).ToDictionary(g => g.Key, g => g.Count());
@@ -42,7 +44,9 @@ public sealed record ReplicateGroups(IReadOnlyDictionary<string, IReadOnlyList<s
     /// Checks the groups against the models and the baseline: every replicate is a model, no group shares a model's
     /// name, and the baseline is not a group (replicates are each compared with one baseline's samples).
     /// </summary>
-    /// <exception cref="DiffusionAlignException">The baseline is repeated, or a group does not match the models.</exception>
+    /// <exception cref="DiffusionAlignException">
+    /// The baseline is repeated, or a group does not match the models.
+    /// </exception>
     public void Check(IEnumerable<string> models, string baseline)
     {
         CheckBaseline(baseline);

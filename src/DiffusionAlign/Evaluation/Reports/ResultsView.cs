@@ -143,7 +143,8 @@ internal sealed class ResultsView
         return view;
     }
 
-    private static ModelRow Row(string name, JsonObject? scores, JsonObject? win, double? ranking, double? implicitAcc) =>
+    private static ModelRow Row(
+        string name, JsonObject? scores, JsonObject? win, double? ranking, double? implicitAcc) =>
         new(name, JsonRead.Number(scores, "mean_reward"), JsonRead.Number(scores, "mean_reward_ci_low"),
             JsonRead.Number(scores, "mean_reward_ci_high"),
             scores is null ? null : ClusteredInterval.From(scores), JsonRead.Number(scores, "colour_accuracy"),

@@ -27,7 +27,10 @@ public sealed class PooledResultsReportTests
         Pooled = new()
         {
             ["online"] = new PooledReplicates(["online#1", "online#2"],
-                new ModelScores(0.4212, 0.4131, 0.4293, 0.62, 192) { ClusteredCiLow = 0.3987, ClusteredCiHigh = 0.4456 },
+                new ModelScores(0.4212, 0.4131, 0.4293, 0.62, 192)
+                {
+                    ClusteredCiLow = 0.3987, ClusteredCiHigh = 0.4456,
+                },
                 new WinRateEntry("base", 0.6510, 0.5811, 0.7151, 192, 121, 8, 63)
                 {
                     ClusteredCiLow = 0.5432, ClusteredCiHigh = 0.7654, Replicates = 2,
