@@ -242,7 +242,7 @@ public static class PreferenceTrainer
         {
             var saved = info.Settings.Deserialize<AlignConfig>()
                 ?? throw new DiffusionAlignException($"the checkpoint in {checkpointDir} has no settings");
-            var differences = Differences(Comparable(saved), Comparable(config));
+            var differences = SettingsMismatchException.Compare(Comparable(saved), Comparable(config));
             if (differences.Count > 0) throw new SettingsMismatchException(checkpointDir, differences);
             if (info.Step > config.Steps)
                 throw new InvalidSettingException(nameof(AlignConfig.Steps),
@@ -276,18 +276,6 @@ public static class PreferenceTrainer
             StopAfter = null, LogEvery = 1, CheckpointEvery = 1, CheckpointsTotalLimit = 1,
             Steps = c.Schedule().DependsOnTotalSteps ? c.Steps : 1, LearningRatePerPair = null,
         };
-
-    /// <summary>The settings whose values differ, compared as JSON (records compare lists by reference).</summary>
-    private static List<SettingsMismatchException.Difference> Differences(AlignConfig saved, AlignConfig given)
-    {
-        var a = JsonSerializer.SerializeToElement(saved);
-        var b = JsonSerializer.SerializeToElement(given);
-        return a.EnumerateObject()
-            .Select(p => (p.Name, Saved: p.Value.GetRawText(), Given: b.GetProperty(p.Name).GetRawText()))
-            .Where(d => d.Saved != d.Given)
-            .Select(d => new SettingsMismatchException.Difference(d.Name, d.Saved, d.Given))
-            .ToList();
-    }
 
     private static Dictionary<string, Tensor> Strip(Dictionary<string, Tensor> tensors, string prefix) =>
         tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace DiffusionAlign.Training;
 
 /// <summary>
@@ -16,4 +18,19 @@ public sealed class SettingsMismatchException(
     public string Checkpoint { get; } = checkpoint;
 
     public IReadOnlyList<Difference> Differences { get; } = differences;
+
+    /// <summary>
+    /// The settings whose values differ between two configs of one type, compared as JSON (records compare lists
+    /// by reference).
+    /// </summary>
+    public static List<Difference> Compare<T>(T saved, T given)
+    {
+        var a = JsonSerializer.SerializeToElement(saved);
+        var b = JsonSerializer.SerializeToElement(given);
+        return a.EnumerateObject()
+            .Select(p => (p.Name, Saved: p.Value.GetRawText(), Given: b.GetProperty(p.Name).GetRawText()))
+            .Where(d => d.Saved != d.Given)
+            .Select(d => new Difference(d.Name, d.Saved, d.Given))
+            .ToList();
+    }
 }

@@ -102,7 +102,7 @@ public static class OnlineAligner
         var summary = folder.ReadSummary()
             ?? throw new DiffusionAlignException(
                 $"nothing to resume in {folder.Dir}: it holds no {OnlineRunFolder.SummaryFileName}");
-        var differences = Differences(summary.Online, online);
+        var differences = SettingsMismatchException.Compare(summary.Online, online);
         if (differences.Count > 0) throw new SettingsMismatchException(folder.SummaryPath, differences);
         var reports = summary.Rounds.ToList();
         folder.WriteSummary(new OnlineSummary(online, align, reports));
@@ -262,17 +262,5 @@ public static class OnlineAligner
     {
         PairsFolder.Write(dir, pairs.Pairs);
         PairLabelInfo.Save(dir, pairs);
-    }
-
-    /// <summary>The online settings that differ from the ones the run was started with.</summary>
-    private static List<SettingsMismatchException.Difference> Differences(OnlineConfig saved, OnlineConfig given)
-    {
-        var a = JsonSerializer.SerializeToElement(saved);
-        var b = JsonSerializer.SerializeToElement(given);
-        return a.EnumerateObject()
-            .Select(p => (p.Name, Saved: p.Value.GetRawText(), Given: b.GetProperty(p.Name).GetRawText()))
-            .Where(d => d.Saved != d.Given)
-            .Select(d => new SettingsMismatchException.Difference(d.Name, d.Saved, d.Given))
-            .ToList();
     }
 }
