@@ -48,6 +48,13 @@ public static class PolicyMixing
         var fronts = Enumerable.Range(1, frontPoints)
             .Select(i => MixtureWeights.Normalised([(double)i / (frontPoints + 1), 1 - (double)i / (frontPoints + 1)]))
             .ToList();
+        // Checked before the search: a clash found after it would throw its samples away.
+        var taken = names.Append(MixResults.MixtureName).Concat(fronts.Select(FrontName))
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, _) in comparisons)
+            if (!taken.Add(name))
+                throw new DiffusionAlignException(
+                    $"the policy to compare with is named {name}, as a policy or mixture already is");
         int searchSamples = weights is null ? SearchSamples(policies.Count, search) : 0;
         int total = SampleCount(policies.Count, weights is null, search, evaluation, frontPoints, world,
             comparisons.Count);
@@ -79,11 +86,6 @@ public static class PolicyMixing
             for (int i = 0; i < fronts.Count; i++)
                 candidates.Add((FrontName(fronts[i]), frontMixtures[i], fronts[i]));
             // Every candidate starts sample i from the same x_T, so differences between them are paired.
-            var taken = candidates.Select(c => c.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
-            foreach (var (name, _) in comparisons)
-                if (!taken.Add(name))
-                    throw new DiffusionAlignException(
-                        $"the policy to compare with is named {name}, as a policy or mixture already is");
             var compare = new SampleComparisons(plan, evaluation.BootstrapResamples,
                 (int)(evaluation.Seed & 0x7FFFFFFF));
             Dictionary<string, RewardMean> Score(string name, INoisePredictor model)

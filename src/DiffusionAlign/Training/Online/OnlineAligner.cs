@@ -167,8 +167,7 @@ public static class OnlineAligner
         var before = monitor.Measure(policy, reward);
         log?.Invoke($"{name}: the starting policy's {online.MonitorSamples} monitor images scored" + Took());
         var prepared = new PreparedRound(gold.Pairs.Count, silver?.Pairs.Count ?? 0, gold.Tau, gold.Agreement,
-            silver?.Tau, silver?.TrueRewardAgreement, trained.HeldOutAccuracy, before.Means.Learned,
-            before.Means.True, before);
+            silver?.Tau, silver?.TrueRewardAgreement, trained.HeldOutAccuracy, before);
         folder.WritePrepared(round, prepared);
         return prepared;
     }

@@ -18,6 +18,13 @@ public sealed record PreparedRound(
     [property: JsonPropertyName("silver_tau")] double? SilverTau,
     [property: JsonPropertyName("silver_true_agreement")] double? SilverTrueAgreement,
     [property: JsonPropertyName("reward_held_out_accuracy")] double? RewardHeldOutAccuracy,
-    [property: JsonPropertyName("learned_reward_before")] double LearnedRewardBefore,
-    [property: JsonPropertyName("true_reward_before")] double TrueRewardBefore,
-    [property: JsonPropertyName("monitor_before")] MonitorScores MonitorBefore);
+    [property: JsonPropertyName("monitor_before")] MonitorScores MonitorBefore)
+{
+    /// <summary>The starting policy's mean learned reward, written beside the images' scores for a reader.</summary>
+    [JsonPropertyName("learned_reward_before")]
+    public double LearnedRewardBefore => MonitorBefore.Means.Learned;
+
+    /// <summary>The starting policy's mean true reward.</summary>
+    [JsonPropertyName("true_reward_before")]
+    public double TrueRewardBefore => MonitorBefore.Means.True;
+}

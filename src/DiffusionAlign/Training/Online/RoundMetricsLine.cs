@@ -20,11 +20,10 @@ public static class RoundMetricsLine
     public static void Append(string metricsPath, OnlineRoundReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
-        if (File.Exists(metricsPath) && File.ReadLines(metricsPath).Any(line => IsRound(line, report.Round))) return;
-        string line = JsonSerializer.Serialize(report, Options);
-        // Rewritten whole and atomically: a kill mid-write must not leave a torn last line.
         var lines = File.Exists(metricsPath) ? File.ReadAllLines(metricsPath).ToList() : [];
-        lines.Add(line);
+        if (lines.Any(line => IsRound(line, report.Round))) return;
+        lines.Add(JsonSerializer.Serialize(report, Options));
+        // Rewritten whole and atomically: a kill mid-write must not leave a torn last line.
         AtomicFile.Write(metricsPath, stream =>
         {
             using var writer = new StreamWriter(stream, leaveOpen: true);
